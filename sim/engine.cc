@@ -1,0 +1,216 @@
+#include "sim/engine.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <stdexcept>
+#include <vector>
+
+#include <simgrid/kernel/Timer.hpp>
+#include <simgrid/s4u/Activity.hpp>
+#include <simgrid/s4u/Comm.hpp>
+#include <simgrid/s4u/Disk.hpp>
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Host.hpp>
+#include <simgrid/s4u/Io.hpp>
+#include <simgrid/s4u/Link.hpp>
+#include <simgrid/s4u/NetZone.hpp>
+
+namespace servesim {
+namespace sg = simgrid::s4u;
+using simgrid::kernel::timer::Timer;
+
+namespace {
+
+struct QueuedEvent {
+  double time;
+  int phase;
+  uint64_t sequence;
+  uint32_t slot;  // index of the callback in Impl::callbacks
+};
+
+// Min-heap on (time, phase, sequence) via std::push_heap's max-heap.
+struct LaterFirst {
+  bool operator()(const QueuedEvent& a, const QueuedEvent& b) const {
+    if (a.time != b.time) return a.time > b.time;
+    if (a.phase != b.phase) return a.phase > b.phase;
+    return a.sequence > b.sequence;
+  }
+};
+
+// Activities carry a pointer to this; the global completion signal finds it.
+// It also holds a reference so SimGrid never sees the activity freed before
+// its completion handling ends; the reference is dropped by the completion event.
+struct PendingActivity {
+  std::function<void()> on_done;
+  sg::ActivityPtr self;
+};
+
+// Removes SimGrid's default console logging noise and picks the plain max-min
+// network model with no TCP window cap, so one flow takes latency + bytes / bw.
+char kArg0[] = "servesim";
+char kArgLog[] = "--log=root.thres:critical";
+char kArgModel[] = "--cfg=network/model:CM02";
+char kArgGamma[] = "--cfg=network/TCP-gamma:0";
+char kArgCross[] = "--cfg=network/crosstraffic:0";
+
+}  // namespace
+
+struct Engine::Impl {
+  std::unique_ptr<sg::Engine> simgrid;
+  std::vector<sg::Host*> hosts;
+  std::map<std::string, EndpointId> endpoint_ids;
+  std::vector<sg::Disk*> disks;
+  std::map<std::string, DiskId> disk_ids;
+
+  std::vector<QueuedEvent> heap;
+  std::vector<std::function<void()>> callbacks;
+  std::vector<uint32_t> free_slots;
+  uint64_t next_sequence = 0;
+
+  Timer* armed = nullptr;
+  double armed_time = std::numeric_limits<double>::infinity();
+  int activities_in_flight = 0;
+};
+
+Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
+  int argc = 5;
+  char* argv[] = {kArg0, kArgLog, kArgModel, kArgGamma, kArgCross, nullptr};
+  impl_->simgrid = std::make_unique<sg::Engine>(&argc, argv);
+
+  sg::NetZone* zone = sg::create_full_zone("servesim");
+  for (const std::string& name : platform.endpoints) {
+    if (impl_->endpoint_ids.count(name)) throw std::invalid_argument("duplicate endpoint '" + name + "'");
+    impl_->endpoint_ids[name] = static_cast<EndpointId>(impl_->hosts.size());
+    impl_->hosts.push_back(zone->create_host(name, 1.0));
+  }
+  std::map<std::string, sg::Link*> links;
+  for (const PlatformSpec::Link& spec : platform.links) {
+    if (!(spec.bytes_per_s > 0.0) || spec.latency_s < 0.0) {
+      throw std::invalid_argument("link '" + spec.name + "' needs a positive bandwidth and non-negative latency");
+    }
+    if (links.count(spec.name)) throw std::invalid_argument("duplicate link '" + spec.name + "'");
+    sg::Link* link = zone->create_link(spec.name, spec.bytes_per_s);
+    link->set_latency(spec.latency_s);
+    links[spec.name] = link;
+  }
+  for (const PlatformSpec::Route& route : platform.routes) {
+    std::vector<sg::LinkInRoute> hops;
+    for (const std::string& name : route.links) {
+      auto it = links.find(name);
+      if (it == links.end()) throw std::invalid_argument("route uses unknown link '" + name + "'");
+      hops.emplace_back(it->second);
+    }
+    const EndpointId src = endpoint(route.src);
+    const EndpointId dst = endpoint(route.dst);
+    zone->add_route(impl_->hosts[src]->get_netpoint(), impl_->hosts[dst]->get_netpoint(), nullptr, nullptr, hops,
+                    route.symmetric);
+  }
+  for (const PlatformSpec::Disk& spec : platform.disks) {
+    if (!(spec.read_bytes_per_s > 0.0) || !(spec.write_bytes_per_s > 0.0)) {
+      throw std::invalid_argument("disk '" + spec.name + "' needs positive read and write bandwidths");
+    }
+    if (impl_->disk_ids.count(spec.name)) throw std::invalid_argument("duplicate disk '" + spec.name + "'");
+    sg::Host* host = impl_->hosts[endpoint(spec.endpoint)];
+    impl_->disk_ids[spec.name] = static_cast<DiskId>(impl_->disks.size());
+    impl_->disks.push_back(host->create_disk(spec.name, spec.read_bytes_per_s, spec.write_bytes_per_s));
+  }
+  zone->seal();
+
+  Impl* impl = impl_.get();
+  sg::Activity::on_completion_cb([this, impl](const sg::Activity& activity) {
+    auto* pending = activity.get_data<PendingActivity>();
+    if (pending == nullptr) return;
+    --impl->activities_in_flight;
+    now_ = sg::Engine::get_clock();
+    std::shared_ptr<PendingActivity> owned(pending);
+    const_cast<sg::Activity&>(activity).set_data(nullptr);
+    schedule_at(now_, kPhaseCompletion, [owned]() { owned->on_done(); });
+  });
+}
+
+Engine::~Engine() = default;
+
+EndpointId Engine::endpoint(const std::string& name) const {
+  auto it = impl_->endpoint_ids.find(name);
+  if (it == impl_->endpoint_ids.end()) throw std::invalid_argument("unknown endpoint '" + name + "'");
+  return it->second;
+}
+
+DiskId Engine::disk(const std::string& name) const {
+  auto it = impl_->disk_ids.find(name);
+  if (it == impl_->disk_ids.end()) throw std::invalid_argument("unknown disk '" + name + "'");
+  return it->second;
+}
+
+void Engine::schedule_at(double time, int phase, std::function<void()> fn) {
+  assert(time >= now_ && "events cannot be scheduled in the past");
+  Impl& impl = *impl_;
+  uint32_t slot;
+  if (!impl.free_slots.empty()) {
+    slot = impl.free_slots.back();
+    impl.free_slots.pop_back();
+    impl.callbacks[slot] = std::move(fn);
+  } else {
+    slot = static_cast<uint32_t>(impl.callbacks.size());
+    impl.callbacks.push_back(std::move(fn));
+  }
+  impl.heap.push_back(QueuedEvent{time, phase, impl.next_sequence++, slot});
+  std::push_heap(impl.heap.begin(), impl.heap.end(), LaterFirst{});
+
+  if (time < impl.armed_time) arm(time);
+}
+
+void Engine::arm(double time) {
+  Impl& impl = *impl_;
+  if (impl.armed != nullptr) impl.armed->remove();
+  impl.armed_time = time;
+  impl.armed = Timer::set(time, [this]() { wake(); });
+}
+
+void Engine::wake() {
+  Impl& impl = *impl_;
+  impl.armed = nullptr;
+  impl.armed_time = std::numeric_limits<double>::infinity();
+  now_ = sg::Engine::get_clock();
+  // Drain everything due now, including events scheduled for now while draining.
+  while (!impl.heap.empty() && impl.heap.front().time <= now_) {
+    std::pop_heap(impl.heap.begin(), impl.heap.end(), LaterFirst{});
+    const QueuedEvent event = impl.heap.back();
+    impl.heap.pop_back();
+    std::function<void()> callback = std::move(impl.callbacks[event.slot]);
+    impl.free_slots.push_back(event.slot);
+    ++events_run_;
+    callback();
+  }
+  if (!impl.heap.empty() && impl.armed == nullptr) arm(impl.heap.front().time);
+}
+
+void Engine::transfer(EndpointId src, EndpointId dst, double bytes, std::function<void()> on_done) {
+  assert(bytes >= 0.0);
+  Impl& impl = *impl_;
+  sg::CommPtr comm = sg::Comm::sendto_init(impl.hosts.at(src), impl.hosts.at(dst));
+  comm->set_payload_size(static_cast<uint64_t>(std::llround(bytes)));
+  comm->set_data(new PendingActivity{std::move(on_done), comm});
+  ++impl.activities_in_flight;
+  comm->vetoable_start();
+}
+
+void Engine::disk_io(DiskId disk, double bytes, DiskOp op, std::function<void()> on_done) {
+  assert(bytes >= 0.0);
+  Impl& impl = *impl_;
+  sg::IoPtr io = impl.disks.at(disk)->io_init(static_cast<sg_size_t>(std::llround(bytes)),
+                                              op == DiskOp::kRead ? sg::Io::OpType::READ : sg::Io::OpType::WRITE);
+  io->set_data(new PendingActivity{std::move(on_done), io});
+  ++impl.activities_in_flight;
+  io->vetoable_start();
+}
+
+void Engine::run() {
+  impl_->simgrid->run();
+  assert(impl_->heap.empty() && impl_->activities_in_flight == 0);
+}
+
+}  // namespace servesim

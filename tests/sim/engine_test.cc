@@ -1,0 +1,119 @@
+// Claims about the event engine with closed-form oracles.
+#include "sim/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace servesim {
+namespace {
+
+// Two endpoints joined by one link of 10 GB/s and 2 us latency.
+PlatformSpec two_hosts_one_link() {
+  PlatformSpec spec;
+  spec.endpoints = {"a", "b"};
+  spec.links = {{"wire", 10e9, 2e-6}};
+  spec.routes = {{"a", "b", {"wire"}, true}};
+  spec.disks = {{"ssd", "a", 4e9, 2e9}};
+  return spec;
+}
+
+// One 1 GB flow alone on the link: latency + bytes / bandwidth.
+TEST(FlowModel, OneFlowTakesLatencyPlusBytesOverBandwidth) {
+  Engine engine(two_hosts_one_link());
+  double done_at = -1.0;
+  engine.transfer(engine.endpoint("a"), engine.endpoint("b"), 1e9, [&] { done_at = engine.now(); });
+  engine.run();
+  EXPECT_NEAR(done_at, 2e-6 + 1e9 / 10e9, 1e-9);
+}
+
+// Two equal flows started together share the link evenly: each finishes at latency + 2 * bytes / bw.
+TEST(FlowModel, TwoEqualFlowsShareALinkEvenly) {
+  Engine engine(two_hosts_one_link());
+  std::vector<double> done;
+  for (int i = 0; i < 2; ++i) {
+    engine.transfer(engine.endpoint("a"), engine.endpoint("b"), 1e9, [&] { done.push_back(engine.now()); });
+  }
+  engine.run();
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_NEAR(done[0], 2e-6 + 2 * 1e9 / 10e9, 1e-9);
+  EXPECT_NEAR(done[1], 2e-6 + 2 * 1e9 / 10e9, 1e-9);
+}
+
+// A flow started by an event at t = 1 s finishes at 1 s + latency + bytes / bw.
+TEST(FlowModel, FlowStartedLaterIsOffsetByItsStartTime) {
+  Engine engine(two_hosts_one_link());
+  double done_at = -1.0;
+  engine.schedule_at(1.0, kPhaseDefault, [&] {
+    engine.transfer(engine.endpoint("b"), engine.endpoint("a"), 5e8, [&] { done_at = engine.now(); });
+  });
+  engine.run();
+  EXPECT_NEAR(done_at, 1.0 + 2e-6 + 5e8 / 10e9, 1e-9);
+}
+
+// A disk read of 2 GB at 4 GB/s takes 0.5 s; a write of 2 GB at 2 GB/s takes 1 s.
+TEST(DiskModel, ReadTakesBytesOverReadBandwidthAndWriteOverWriteBandwidth) {
+  Engine engine(two_hosts_one_link());
+  double read_done = -1.0;
+  engine.disk_io(engine.disk("ssd"), 2e9, DiskOp::kRead, [&] { read_done = engine.now(); });
+  engine.run();
+  EXPECT_NEAR(read_done, 0.5, 1e-9);
+  double write_done = -1.0;
+  engine.schedule_at(engine.now(), kPhaseDefault, [&] {
+    const double start = engine.now();
+    engine.disk_io(engine.disk("ssd"), 2e9, DiskOp::kWrite, [&, start] { write_done = engine.now() - start; });
+  });
+  engine.run();
+  EXPECT_NEAR(write_done, 1.0, 1e-9);
+}
+
+// Events at one instant run by ascending phase, then in scheduling order, whatever order they were added.
+TEST(EventQueue, SameTimeEventsRunInPhaseThenSequenceOrder) {
+  Engine engine(two_hosts_one_link());
+  std::vector<int> order;
+  engine.schedule_at(1.0, 3, [&] { order.push_back(30); });
+  engine.schedule_at(1.0, 1, [&] { order.push_back(10); });
+  engine.schedule_at(1.0, 3, [&] { order.push_back(31); });
+  engine.schedule_at(0.5, 9, [&] { order.push_back(0); });
+  engine.schedule_at(1.0, 1, [&] { order.push_back(11); });
+  engine.schedule_at(1.0, 2, [&] {
+    order.push_back(20);
+    engine.schedule_at(1.0, 2, [&] { order.push_back(21); });  // same instant, scheduled while draining
+  });
+  engine.run();
+  EXPECT_EQ(order, (std::vector<int>{0, 10, 11, 20, 21, 30, 31}));
+  EXPECT_DOUBLE_EQ(engine.now(), 1.0);
+  EXPECT_EQ(engine.events_run(), 7u);
+}
+
+// A chain of timers each scheduling the next advances time by the exact sum.
+TEST(EventQueue, ChainedEventsAdvanceTheClockExactly) {
+  Engine engine(two_hosts_one_link());
+  int remaining = 1000;
+  std::function<void()> step = [&] {
+    if (--remaining > 0) engine.schedule_at(engine.now() + 0.25, kPhaseDefault, step);
+  };
+  engine.schedule_at(0.0, kPhaseDefault, step);
+  engine.run();
+  EXPECT_EQ(remaining, 0);
+  EXPECT_DOUBLE_EQ(engine.now(), 999 * 0.25);
+}
+
+// An event scheduled before the armed wake-up (from a completion) still runs at its own time.
+TEST(EventQueue, EarlierEventScheduledLaterStillRunsFirst) {
+  Engine engine(two_hosts_one_link());
+  std::vector<double> times;
+  engine.schedule_at(10.0, kPhaseDefault, [&] { times.push_back(engine.now()); });
+  engine.transfer(engine.endpoint("a"), engine.endpoint("b"), 1e9, [&] {
+    times.push_back(engine.now());
+    engine.schedule_at(engine.now() + 1.0, kPhaseDefault, [&] { times.push_back(engine.now()); });
+  });
+  engine.run();
+  ASSERT_EQ(times.size(), 3u);
+  EXPECT_NEAR(times[0], 0.100002, 1e-9);
+  EXPECT_NEAR(times[1], 1.100002, 1e-9);
+  EXPECT_DOUBLE_EQ(times[2], 10.0);
+}
+
+}  // namespace
+}  // namespace servesim
