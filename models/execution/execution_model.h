@@ -1,0 +1,74 @@
+#pragma once
+// Contract: predicts one engine iteration (one forward pass over a batch) on one
+// deployment (hardware + model + engine profile + parallelism plan): wall time
+// on each GPU of the plan, its split into compute, communication and host
+// overhead, energy of all GPUs of the plan, and a per-op breakdown with the
+// provenance of each number. It does not decide what is in the batch (the
+// scheduler does) nor move KV between tiers (the cache does). Deterministic:
+// the same shape gives the same answer. Implementations may cache by shape.
+// Units: seconds, joules, tokens.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/params.h"
+
+namespace servesim {
+
+/// `sequences` sequences, each adding `new_tokens` tokens on top of `context_tokens`
+/// already cached. ["prefill", B, S] = {B, S, 0}; ["decode", B, C] = {B, 1, C};
+/// a chunk of a prompt after a prefix-cache hit is {1, chunk, hit + earlier chunks}.
+struct Segment {
+  int64_t sequences = 0;
+  int64_t new_tokens = 0;
+  int64_t context_tokens = 0;
+};
+
+struct BatchShape {
+  std::vector<Segment> segments;
+};
+
+enum class Bound { kCompute, kMemory, kLatency, kCommunication, kHost };
+enum class Provenance { kMeasured, kInterpolated, kDatasheet };
+
+const char* bound_name(Bound bound);
+const char* provenance_name(Provenance provenance);
+
+struct OpCost {
+  std::string name;
+  int64_t count = 0;     // launches per iteration
+  double seconds = 0.0;  // total over the count
+  Bound bound = Bound::kCompute;
+  Provenance provenance = Provenance::kDatasheet;
+};
+
+/// Cheap result used inside simulations.
+struct IterationTiming {
+  double iteration_s = 0.0;  // wall time of the iteration on each GPU of the plan
+  double energy_j = 0.0;     // all GPUs of the plan
+};
+
+/// Full result for `servesim step`.
+struct IterationPrediction {
+  double iteration_s = 0.0;
+  double compute_s = 0.0;
+  double communication_s = 0.0;
+  double host_s = 0.0;
+  double energy_j = 0.0;
+  std::vector<OpCost> ops;
+  Provenance provenance = Provenance::kDatasheet;  // the weakest of the ops'
+};
+
+class ExecutionModel {
+ public:
+  virtual ~ExecutionModel() = default;
+  /// Full breakdown of one iteration.
+  virtual IterationPrediction predict(const BatchShape& batch) const = 0;
+  /// Time and energy only; the hot path of simulations (may cache).
+  virtual IterationTiming timing(const BatchShape& batch) = 0;
+};
+
+}  // namespace servesim

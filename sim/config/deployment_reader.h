@@ -1,0 +1,16 @@
+#pragma once
+// Contract: reads the deployment part of a config: "hardware", "model",
+// "engine" (each a catalog name or an inline object) and "plan". Catalog names
+// resolve against hardware/catalog, models/llm and models/execution/engines
+// (under $SERVESIM_HOME, default the source tree). Every field is validated;
+// unknown names list the available ones. The keys are marked as read on `root`,
+// whose caller calls root.finish() after reading its own keys.
+
+#include "models/execution/deployment.h"
+#include "sim/config_node.h"
+
+namespace servesim {
+
+Deployment read_deployment(ConfigNode& root);
+
+}  // namespace servesim

@@ -1,0 +1,55 @@
+// `servesim list`: every pluggable interface, its implementations and their parameters.
+#include <cstdio>
+#include <string>
+
+#include "sim/registry.h"
+#include "tools/command.h"
+#include "tools/command_line.h"
+
+namespace servesim {
+namespace {
+
+int run_list(const std::vector<std::string>& args) {
+  namespace po = boost::program_options;
+  po::options_description options("options");
+  std::string only;
+  options.add_options()("interface", po::value<std::string>(&only), "show only this interface");
+  po::positional_options_description positional;
+  positional.add("interface", 1);
+  po::variables_map vars;
+  if (!parse_command_line("list", "[INTERFACE]",
+                          "Lists every pluggable interface, each registered implementation with a one-line\n"
+                          "description, and its parameters with type/unit and default. Select an\n"
+                          "implementation in a config with {\"impl\": NAME, <parameters>}.",
+                          options, positional, args, &vars)) {
+    return 0;
+  }
+  if (!only.empty() && interface_index().count(only) == 0) {
+    std::string names;
+    for (const auto& [name, summary] : interface_index()) names += (names.empty() ? "" : ", ") + name;
+    std::fprintf(stderr, "servesim list: error: unknown interface '%s'; available: %s\n", only.c_str(),
+                 names.c_str());
+    return 2;
+  }
+  for (const auto& [interface, summary] : interface_index()) {
+    if (!only.empty() && interface != only) continue;
+    std::printf("%s — %s\n", interface.c_str(), summary.c_str());
+    for (const auto& [key, info] : component_index()) {
+      if (key.first != interface) continue;
+      std::printf("  %-16s %s\n", info.name.c_str(), info.description.c_str());
+      for (const ParamSpec& param : info.params) {
+        std::printf("      %-26s %-24s default %-10s %s\n", param.name.c_str(), param.type_text().c_str(),
+                    param.default_text.empty() ? "(required)" : param.default_text.c_str(),
+                    param.description.c_str());
+      }
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
+
+}  // namespace
+
+SERVESIM_COMMAND("list", "list pluggable components, their parameters, units and defaults", run_list);
+
+}  // namespace servesim
