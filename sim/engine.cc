@@ -46,6 +46,7 @@ struct LaterFirst {
 struct PendingActivity {
   std::function<void()> on_done;
   sg::ActivityPtr self;
+  double latency_s;
 };
 
 // Removes SimGrid's default console logging noise and picks the plain max-min
@@ -55,6 +56,7 @@ char kArgLog[] = "--log=root.thres:critical";
 char kArgModel[] = "--cfg=network/model:CM02";
 char kArgGamma[] = "--cfg=network/TCP-gamma:0";
 char kArgCross[] = "--cfg=network/crosstraffic:0";
+char kArgOptim[] = "--cfg=network/optim:Full";
 
 }  // namespace
 
@@ -73,11 +75,13 @@ struct Engine::Impl {
   Timer* armed = nullptr;
   double armed_time = std::numeric_limits<double>::infinity();
   int activities_in_flight = 0;
+  // Sum of link latencies of the route src -> dst, indexed src * endpoints + dst.
+  std::vector<double> route_latency_s;
 };
 
 Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
-  int argc = 5;
-  char* argv[] = {kArg0, kArgLog, kArgModel, kArgGamma, kArgCross, nullptr};
+  int argc = 6;
+  char* argv[] = {kArg0, kArgLog, kArgModel, kArgGamma, kArgCross, kArgOptim, nullptr};
   impl_->simgrid = std::make_unique<sg::Engine>(&argc, argv);
 
   sg::NetZone* zone = sg::create_full_zone("servesim");
@@ -87,24 +91,32 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
     impl_->hosts.push_back(zone->create_host(name, 1.0));
   }
   std::map<std::string, sg::Link*> links;
+  std::map<std::string, double> link_latency;
+  const std::size_t endpoint_count = impl_->hosts.size();
+  impl_->route_latency_s.assign(endpoint_count * endpoint_count, 0.0);
   for (const PlatformSpec::Link& spec : platform.links) {
     if (!(spec.bytes_per_s > 0.0) || spec.latency_s < 0.0) {
       throw std::invalid_argument("link '" + spec.name + "' needs a positive bandwidth and non-negative latency");
     }
     if (links.count(spec.name)) throw std::invalid_argument("duplicate link '" + spec.name + "'");
-    sg::Link* link = zone->create_link(spec.name, spec.bytes_per_s);
-    link->set_latency(spec.latency_s);
-    links[spec.name] = link;
+    // Latency is applied by us at the receiving end (see engine.h), so SimGrid
+    // links carry bandwidth only.
+    links[spec.name] = zone->create_link(spec.name, spec.bytes_per_s);
+    link_latency[spec.name] = spec.latency_s;
   }
   for (const PlatformSpec::Route& route : platform.routes) {
     std::vector<sg::LinkInRoute> hops;
+    double latency_s = 0.0;
     for (const std::string& name : route.links) {
       auto it = links.find(name);
       if (it == links.end()) throw std::invalid_argument("route uses unknown link '" + name + "'");
       hops.emplace_back(it->second);
+      latency_s += link_latency[name];
     }
     const EndpointId src = endpoint(route.src);
     const EndpointId dst = endpoint(route.dst);
+    impl_->route_latency_s[src * endpoint_count + dst] = latency_s;
+    if (route.symmetric) impl_->route_latency_s[dst * endpoint_count + src] = latency_s;
     zone->add_route(impl_->hosts[src]->get_netpoint(), impl_->hosts[dst]->get_netpoint(), nullptr, nullptr, hops,
                     route.symmetric);
   }
@@ -127,7 +139,17 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
     now_ = sg::Engine::get_clock();
     std::shared_ptr<PendingActivity> owned(pending);
     const_cast<sg::Activity&>(activity).set_data(nullptr);
-    schedule_at(now_, kPhaseCompletion, [owned]() { owned->on_done(); });
+    // Completions run in phase kPhaseCompletion, before anything else due now.
+    // Deliver inline (saving SimGrid a timer round) unless an earlier-scheduled
+    // event of that same phase is already due, which must keep its turn.
+    const bool queued_completion_due = !impl->heap.empty() && impl->heap.front().time <= now_ &&
+                                       impl->heap.front().phase <= kPhaseCompletion;
+    if (owned->latency_s > 0.0 || queued_completion_due) {
+      schedule_at(now_ + owned->latency_s, kPhaseCompletion, [owned]() { owned->on_done(); });
+    } else {
+      ++events_run_;
+      owned->on_done();
+    }
   });
 }
 
@@ -193,7 +215,8 @@ void Engine::transfer(EndpointId src, EndpointId dst, double bytes, std::functio
   Impl& impl = *impl_;
   sg::CommPtr comm = sg::Comm::sendto_init(impl.hosts.at(src), impl.hosts.at(dst));
   comm->set_payload_size(static_cast<uint64_t>(std::llround(bytes)));
-  comm->set_data(new PendingActivity{std::move(on_done), comm});
+  comm->set_data(new PendingActivity{std::move(on_done), comm,
+                                     impl.route_latency_s[src * impl.hosts.size() + dst]});
   ++impl.activities_in_flight;
   comm->vetoable_start();
 }
@@ -203,7 +226,7 @@ void Engine::disk_io(DiskId disk, double bytes, DiskOp op, std::function<void()>
   Impl& impl = *impl_;
   sg::IoPtr io = impl.disks.at(disk)->io_init(static_cast<sg_size_t>(std::llround(bytes)),
                                               op == DiskOp::kRead ? sg::Io::OpType::READ : sg::Io::OpType::WRITE);
-  io->set_data(new PendingActivity{std::move(on_done), io});
+  io->set_data(new PendingActivity{std::move(on_done), io, 0.0});
   ++impl.activities_in_flight;
   io->vetoable_start();
 }

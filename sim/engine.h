@@ -3,9 +3,13 @@
 // queue ordered by (time, phase, sequence): events at the same instant run by
 // ascending phase, then in the order they were scheduled, so runs are
 // deterministic. A SimGrid kernel timer wakes the queue at its earliest time;
-// byte transfers are SimGrid Comms on the platform's links (max-min sharing,
-// CM02: a lone flow takes latency + bytes / bandwidth) and disk operations are
-// SimGrid Ios. Completions are delivered as events in phase kCompletion.
+// byte transfers are SimGrid Comms on the platform's links (max-min sharing of
+// bandwidth, CM02) and disk operations are SimGrid Ios. A link is pipelined: a
+// flow shares bandwidth from the moment it starts and its last byte arrives the
+// route's latency after it was sent, so a lone flow takes bytes / bandwidth +
+// latency. (SimGrid would instead hold the flow off the link during the
+// latency and needs an extra solve per flow for it.) Completions run first
+// among same-time events (phase kPhaseCompletion).
 // SimGrid allows one engine per process, hence one Engine per process.
 // Callers never see SimGrid types. Time in seconds, sizes in bytes.
 
