@@ -1,0 +1,63 @@
+// Claims about the command line as a user sees it: exit codes and messages.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "tests/cli/process.h"
+
+namespace servesim {
+namespace {
+
+using testing::run_servesim;
+
+TEST(Cli, VersionPrintsTheVersionAndExitsZero) {
+  auto result = run_servesim("--version");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, std::string("servesim ") + SERVESIM_VERSION + "\n");
+}
+
+TEST(Cli, HelpListsOnlyRealCommandsAndExitsZero) {
+  auto result = run_servesim("--help");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_NE(result.out.find("  list "), std::string::npos);
+}
+
+TEST(Cli, NoArgumentsIsBadUsage) {
+  auto result = run_servesim("");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("usage: servesim <command>"), std::string::npos);
+}
+
+TEST(Cli, UnknownCommandExitsTwoWithOneLine) {
+  auto result = run_servesim("frobnicate");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "servesim: error: unknown command 'frobnicate' (see servesim --help)\n");
+}
+
+TEST(Cli, UnknownOptionExitsTwoWithOneLine) {
+  auto result = run_servesim("list --bogus");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "servesim list: error: unrecognised option '--bogus' (see servesim list --help)\n");
+}
+
+TEST(Cli, EveryCommandHasHelp) {
+  auto commands = run_servesim("--help").out;
+  std::size_t at = commands.find("commands:\n");
+  ASSERT_NE(at, std::string::npos);
+  std::istringstream lines(commands.substr(at + 10));
+  std::string line;
+  int checked = 0;
+  while (std::getline(lines, line) && line.rfind("  ", 0) == 0) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    auto help = run_servesim(name + " --help");
+    EXPECT_EQ(help.exit_code, 0) << name;
+    EXPECT_EQ(help.out.rfind("usage: servesim " + name, 0), 0u) << name << ": " << help.out;
+    ++checked;
+  }
+  EXPECT_GE(checked, 1);
+}
+
+}  // namespace
+}  // namespace servesim
