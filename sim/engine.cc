@@ -75,6 +75,12 @@ struct Engine::Impl {
   Timer* armed = nullptr;
   double armed_time = std::numeric_limits<double>::infinity();
   int activities_in_flight = 0;
+  // While no SimGrid activity is in flight, wake() runs future events directly
+  // without a SimGrid round per event ("fast-forward"); SimGrid's clock then lags
+  // ours, and activities requested meanwhile wait here until a timer at our
+  // time has brought SimGrid's clock up.
+  bool draining = false;
+  std::vector<std::function<void()>> deferred_starts;
   // Sum of link latencies of the route src -> dst, indexed src * endpoints + dst.
   std::vector<double> route_latency_s;
 };
@@ -182,7 +188,7 @@ void Engine::schedule_at(double time, int phase, std::function<void()> fn) {
   impl.heap.push_back(QueuedEvent{time, phase, impl.next_sequence++, slot});
   std::push_heap(impl.heap.begin(), impl.heap.end(), LaterFirst{});
 
-  if (time < impl.armed_time) arm(time);
+  if (!impl.draining && time < impl.armed_time) arm(time);
 }
 
 void Engine::arm(double time) {
@@ -197,8 +203,20 @@ void Engine::wake() {
   impl.armed = nullptr;
   impl.armed_time = std::numeric_limits<double>::infinity();
   now_ = sg::Engine::get_clock();
-  // Drain everything due now, including events scheduled for now while draining.
-  while (!impl.heap.empty() && impl.heap.front().time <= now_) {
+  std::vector<std::function<void()>> starts;
+  starts.swap(impl.deferred_starts);
+  for (auto& start : starts) start();
+
+  // Run every event due now (including ones scheduled for now while running),
+  // then fast-forward through later events as long as SimGrid has nothing in
+  // flight; stop as soon as an event asks for a transfer or disk operation.
+  impl.draining = true;
+  while (!impl.heap.empty() && impl.deferred_starts.empty()) {
+    const double next = impl.heap.front().time;
+    if (next > now_) {
+      if (impl.activities_in_flight != 0) break;
+      now_ = next;
+    }
     std::pop_heap(impl.heap.begin(), impl.heap.end(), LaterFirst{});
     const QueuedEvent event = impl.heap.back();
     impl.heap.pop_back();
@@ -207,11 +225,24 @@ void Engine::wake() {
     ++events_run_;
     callback();
   }
-  if (!impl.heap.empty() && impl.armed == nullptr) arm(impl.heap.front().time);
+  impl.draining = false;
+  if (!impl.deferred_starts.empty()) {
+    arm(now_);
+  } else if (!impl.heap.empty()) {
+    arm(impl.heap.front().time);
+  }
 }
+
+bool Engine::simgrid_lags() const { return now_ > sg::Engine::get_clock(); }
 
 void Engine::transfer(EndpointId src, EndpointId dst, double bytes, std::function<void()> on_done) {
   assert(bytes >= 0.0);
+  if (simgrid_lags()) {
+    impl_->deferred_starts.push_back([this, src, dst, bytes, fn = std::move(on_done)]() mutable {
+      transfer(src, dst, bytes, std::move(fn));
+    });
+    return;
+  }
   Impl& impl = *impl_;
   sg::CommPtr comm = sg::Comm::sendto_init(impl.hosts.at(src), impl.hosts.at(dst));
   comm->set_payload_size(static_cast<uint64_t>(std::llround(bytes)));
@@ -223,6 +254,12 @@ void Engine::transfer(EndpointId src, EndpointId dst, double bytes, std::functio
 
 void Engine::disk_io(DiskId disk, double bytes, DiskOp op, std::function<void()> on_done) {
   assert(bytes >= 0.0);
+  if (simgrid_lags()) {
+    impl_->deferred_starts.push_back([this, disk, bytes, op, fn = std::move(on_done)]() mutable {
+      disk_io(disk, bytes, op, std::move(fn));
+    });
+    return;
+  }
   Impl& impl = *impl_;
   sg::IoPtr io = impl.disks.at(disk)->io_init(static_cast<sg_size_t>(std::llround(bytes)),
                                               op == DiskOp::kRead ? sg::Io::OpType::READ : sg::Io::OpType::WRITE);

@@ -11,6 +11,8 @@
 // latency and needs an extra solve per flow for it.) Completions run first
 // among same-time events (phase kPhaseCompletion).
 // SimGrid allows one engine per process, hence one Engine per process.
+// While no transfer or disk operation is in flight, events run back to back
+// without a SimGrid round each (SimGrid is only needed to share bandwidth).
 // Callers never see SimGrid types. Time in seconds, sizes in bytes.
 
 #include <cstdint>
@@ -63,6 +65,7 @@ class Engine {
  private:
   void arm(double time);
   void wake();
+  bool simgrid_lags() const;
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

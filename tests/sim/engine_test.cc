@@ -115,5 +115,29 @@ TEST(EventQueue, EarlierEventScheduledLaterStillRunsFirst) {
   EXPECT_DOUBLE_EQ(times[2], 10.0);
 }
 
+// Events run back to back while nothing is in flight; a transfer requested by one of
+// them still starts at that event's time, and later events keep their order.
+TEST(EventQueue, TransferStartedAfterIdleFastForwardStartsAtItsEventTime) {
+  Engine engine(two_hosts_one_link());
+  std::vector<std::pair<char, double>> log;
+  auto note = [&](char what) { log.emplace_back(what, engine.now()); };
+  engine.schedule_at(0.5, kPhaseDefault, [&] { note('a'); });
+  engine.schedule_at(1.0, kPhaseSchedule, [&] {
+    note('b');
+    engine.transfer(engine.endpoint("a"), engine.endpoint("b"), 1e9, [&] { note('t'); });
+    engine.disk_io(engine.disk("ssd"), 4e8, DiskOp::kRead, [&] { note('d'); });
+  });
+  engine.schedule_at(1.0, kPhaseDefault, [&] { note('c'); });
+  engine.schedule_at(1.05, kPhaseDefault, [&] { note('e'); });
+  engine.run();
+  ASSERT_EQ(log.size(), 6u);
+  const std::vector<char> order{'a', 'b', 'c', 'e', 'd', 't'};
+  for (std::size_t i = 0; i < order.size(); ++i) EXPECT_EQ(log[i].first, order[i]) << i;
+  EXPECT_DOUBLE_EQ(log[2].second, 1.0);
+  EXPECT_DOUBLE_EQ(log[3].second, 1.05);
+  EXPECT_NEAR(log[4].second, 1.0 + 4e8 / 4e9, 1e-9);
+  EXPECT_NEAR(log[5].second, 1.0 + 1e9 / 10e9 + 2e-6, 1e-9);
+}
+
 }  // namespace
 }  // namespace servesim
