@@ -1,0 +1,137 @@
+// Paged KV cache (vLLM's block manager): fixed-size blocks, reference counts,
+// chained-hash prefix cache, LRU reuse of unreferenced blocks.
+#include <cassert>
+#include <string>
+#include <unordered_map>
+
+#include "models/cache/kv_cache.h"
+#include "sim/registry.h"
+
+namespace servesim {
+namespace {
+
+class PagedKvCache : public KvCache {
+ public:
+  PagedKvCache(int64_t block_tokens, int64_t blocks, bool prefix_caching, PreemptionMode preemption)
+      : block_tokens_(block_tokens), blocks_(blocks), prefix_caching_(prefix_caching), preemption_(preemption),
+        ref_(static_cast<std::size_t>(blocks), 0), hash_(static_cast<std::size_t>(blocks), 0),
+        prev_(static_cast<std::size_t>(blocks + 1)), next_(static_cast<std::size_t>(blocks + 1)) {
+    // Free list: a ring through the sentinel `blocks_`, head = next_[sentinel].
+    const int32_t sentinel = static_cast<int32_t>(blocks_);
+    prev_[sentinel] = next_[sentinel] = sentinel;
+    for (int32_t b = 0; b < sentinel; ++b) push_free(b);
+  }
+
+  int64_t block_tokens() const override { return block_tokens_; }
+  int64_t total_blocks() const override { return blocks_; }
+  int64_t used_blocks() const override { return blocks_ - free_count_; }
+  int64_t free_blocks() const override { return free_count_; }
+  bool prefix_caching() const override { return prefix_caching_; }
+  PreemptionMode preemption() const override { return preemption_; }
+
+  int64_t acquire_prefix(const uint64_t* hashes, int64_t count, int64_t max_blocks,
+                         std::vector<int32_t>& table) override {
+    if (!prefix_caching_) return 0;
+    int64_t hit = 0;
+    for (; hit < count && hit < max_blocks; ++hit) {
+      auto it = cached_.find(hashes[hit]);
+      if (it == cached_.end()) break;
+      const int32_t block = it->second;
+      if (ref_[block]++ == 0) unlink_free(block);
+      table.push_back(block);
+    }
+    return hit;
+  }
+
+  int64_t cached_prefix(const uint64_t* hashes, int64_t count) const override {
+    if (!prefix_caching_) return 0;
+    int64_t hit = 0;
+    while (hit < count && cached_.count(hashes[hit]) != 0) ++hit;
+    return hit;
+  }
+
+  bool grow(std::vector<int32_t>& table, int64_t tokens) override {
+    const int64_t needed = (tokens + block_tokens_ - 1) / block_tokens_ - static_cast<int64_t>(table.size());
+    if (needed <= 0) return true;
+    if (needed > free_count_) return false;
+    for (int64_t i = 0; i < needed; ++i) {
+      const int32_t block = next_[static_cast<std::size_t>(blocks_)];
+      unlink_free(block);
+      if (hash_[block] != 0) {
+        cached_.erase(hash_[block]);
+        hash_[block] = 0;
+        ++stats_.evictions;
+      }
+      ref_[block] = 1;
+      table.push_back(block);
+    }
+    return true;
+  }
+
+  void publish(int32_t block, uint64_t hash) override {
+    if (!prefix_caching_ || hash_[block] != 0) return;
+    // A block computed twice concurrently stays private; the first copy is the cached one.
+    if (cached_.emplace(hash, block).second) hash_[block] = hash;
+  }
+
+  void release(std::vector<int32_t>& table) override {
+    for (auto it = table.rbegin(); it != table.rend(); ++it) {
+      assert(ref_[*it] > 0);
+      if (--ref_[*it] == 0) push_free(*it);
+    }
+    table.clear();
+  }
+
+  void record_lookup(int64_t tokens, int64_t hits) override {
+    stats_.lookup_tokens += tokens;
+    stats_.hit_tokens += hits;
+  }
+  const KvCacheStats& stats() const override { return stats_; }
+
+ private:
+  void push_free(int32_t block) {  // at the tail: reused last
+    const int32_t sentinel = static_cast<int32_t>(blocks_);
+    const int32_t tail = prev_[sentinel];
+    next_[tail] = block;
+    prev_[block] = tail;
+    next_[block] = sentinel;
+    prev_[sentinel] = block;
+    ++free_count_;
+  }
+  void unlink_free(int32_t block) {
+    next_[prev_[block]] = next_[block];
+    prev_[next_[block]] = prev_[block];
+    --free_count_;
+  }
+
+  int64_t block_tokens_;
+  int64_t blocks_;
+  bool prefix_caching_;
+  PreemptionMode preemption_;
+  std::vector<int32_t> ref_;
+  std::vector<uint64_t> hash_;
+  std::vector<int32_t> prev_, next_;
+  int64_t free_count_ = 0;
+  std::unordered_map<uint64_t, int32_t> cached_;
+  KvCacheStats stats_;
+};
+
+SERVESIM_REGISTER(KvCache, "paged", "paged KV blocks with prefix caching (chained block hashes, LRU eviction)",
+                  (ParamSpecs{
+                      ParamSpec::integer("block_tokens", 16, 1, 4096, "tokens per KV block (tokens)"),
+                      ParamSpec::boolean("prefix_caching", true, "reuse cached blocks of identical prefixes"),
+                      ParamSpec::choice("preemption", "recompute", {"recompute", "swap"},
+                                        "what a preempted sequence does with its KV: drop and recompute, or swap "
+                                        "to host memory over the host link"),
+                      ParamSpec::number("gpu_memory_utilization", 0.9, 0.01, 1.0,
+                                        "fraction of GPU memory the engine may use (weights + activations + KV)"),
+                  }),
+                  [](const ParamValues& params, int64_t capacity_tokens) -> std::unique_ptr<KvCache> {
+                    const int64_t block_tokens = params.integer("block_tokens");
+                    return std::make_unique<PagedKvCache>(
+                        block_tokens, capacity_tokens / block_tokens, params.boolean("prefix_caching"),
+                        params.string("preemption") == "swap" ? PreemptionMode::kSwap : PreemptionMode::kRecompute);
+                  });
+
+}  // namespace
+}  // namespace servesim

@@ -1,0 +1,83 @@
+#pragma once
+// Contract: request-level and replica-level measurements of one run, kept in
+// bounded memory: per finished request a handful of doubles (for exact
+// percentiles) and one requests.csv row; inter-token latencies of all tokens
+// go into a log-bucket histogram (64 buckets per octave, < 0.6% relative
+// error on percentiles; the mean is exact). Per-token times are never stored.
+// TPOT = (E2E - TTFT) / (output - 1), defined for output > 1 only.
+// Percentiles are nearest-rank. Times in seconds, energy in joules.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/scheduler/request.h"
+
+namespace servesim {
+
+/// Inter-token latency histogram with log-spaced buckets.
+class LogHistogram {
+ public:
+  LogHistogram();
+  void add(double value);
+  int64_t count() const { return count_; }
+  double mean() const { return count_ > 0 ? sum_ / static_cast<double>(count_) : 0.0; }
+  /// Nearest-rank percentile (p in [0, 1]), the bucket's geometric midpoint.
+  double percentile(double p) const;
+
+ private:
+  std::vector<int64_t> buckets_;
+  int64_t count_ = 0;
+  int64_t zeros_ = 0;
+  double sum_ = 0.0;
+};
+
+struct SloTargets {
+  double ttft_s = 0.0;  // 0 = no target
+  double tpot_s = 0.0;
+  bool any() const { return ttft_s > 0.0 || tpot_s > 0.0; }
+};
+
+class Metrics {
+ public:
+  explicit Metrics(SloTargets slo);
+  /// A request emitted a token `itl_s` after its previous one.
+  void token_gap(double itl_s) { itl_.add(itl_s); }
+  void finished(const Request& request, double finish_s);
+  void rejected(const Request& request, const std::string& reason);
+  void iteration(double energy_j) {
+    energy_j_ += energy_j;
+    ++iterations_;
+  }
+
+  int64_t finished_count() const { return finished_; }
+  int64_t rejected_count() const { return rejected_; }
+  double energy_j() const { return energy_j_; }
+  int64_t iterations() const { return iterations_; }
+  int64_t output_tokens() const { return output_tokens_; }
+  int64_t input_tokens() const { return input_tokens_; }
+  const std::string& first_rejection() const { return first_rejection_; }
+  const std::string& csv() const { return csv_; }
+  std::string take_csv() { return std::move(csv_); }
+
+  /// Latency, throughput and SLO parts of summary.json over `duration_s` of simulated time.
+  nlohmann::ordered_json summary(double duration_s, int64_t gpus) const;
+
+ private:
+  SloTargets slo_;
+  std::vector<double> ttft_, tpot_, e2e_, queue_;
+  LogHistogram itl_;
+  int64_t finished_ = 0, rejected_ = 0, slo_met_ = 0, ttft_met_ = 0, tpot_met_ = 0;
+  int64_t input_tokens_ = 0, output_tokens_ = 0, preemptions_ = 0;
+  int64_t iterations_ = 0;
+  double energy_j_ = 0.0;
+  std::string first_rejection_;
+  std::string csv_;
+};
+
+/// {mean, p50, p90, p95, p99} of `values` (reordered in place); zeros when empty.
+nlohmann::ordered_json distribution(std::vector<double>& values);
+
+}  // namespace servesim

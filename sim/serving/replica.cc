@@ -1,0 +1,312 @@
+#include "sim/serving/replica.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include "sim/config_error.h"
+
+namespace servesim {
+
+Replica::Replica(Engine& engine, ExecutionModel& model, Scheduler& scheduler, KvCache& cache, TraceSource& source,
+                 Metrics& metrics, const ReplicaParams& params, TimelineWriter* timeline)
+    : engine_(engine), model_(model), scheduler_(scheduler), cache_(cache), source_(source), metrics_(metrics),
+      params_(params), timeline_(timeline) {
+  max_kv_tokens_ = cache_.total_blocks() * cache_.block_tokens();
+  shape_.segments.reserve(64);
+  if (timeline_ != nullptr) timeline_->name_track(0, 0, "replica 0", "iterations");
+}
+
+void Replica::start() {
+  has_next_ = source_.next(next_);
+  if (has_next_) {
+    wake_at_ = next_.arrival_s;
+    engine_.schedule_at(next_.arrival_s, kPhaseArrival, [this] { wake(); });
+  }
+}
+
+void Replica::wake() {
+  wake_at_ = -1.0;
+  if (!busy_) step();
+}
+
+Request* Replica::new_request() {
+  if (free_.empty()) {
+    pool_.push_back(std::make_unique<Request>());
+    return pool_.back().get();
+  }
+  Request* request = free_.back();
+  free_.pop_back();
+  return request;
+}
+
+void Replica::recycle(Request* request) {
+  request->blocks.clear();
+  request->block_hashes.clear();
+  request->prefix_hashes.clear();
+  free_.push_back(request);
+  --in_flight_;
+}
+
+void Replica::accept(RequestSpec& spec) {
+  Request* r = new_request();
+  ++in_flight_;
+  ++stats_.arrived;
+  r->id = next_id_++;
+  r->arrival_s = spec.arrival_s;
+  r->input_tokens = spec.input_tokens;
+  r->output_tokens = spec.output_tokens;
+  r->priority = spec.priority;
+  r->prefix_hashes.swap(spec.prefix_hashes);
+  r->hash_block_tokens = spec.hash_block_tokens;
+  r->state = RequestState::kWaiting;
+  r->swapped = false;
+  r->computed = r->generated = r->published = 0;
+  r->first_scheduled_s = r->first_token_s = -1.0;
+  r->last_token_s = 0.0;
+  r->max_itl_s = 0.0;
+  r->preemptions = 0;
+  r->prefix_hit_tokens = 0;
+  r->in_batch = false;
+
+  // The most KV a request ever holds: all but its last output token.
+  std::string reason;
+  const int64_t kv_tokens = r->input_tokens + r->output_tokens - 1;
+  if (r->input_tokens < 1 || r->output_tokens < 1) {
+    reason = "needs at least 1 input and 1 output token (has " + std::to_string(r->input_tokens) + " and " +
+             std::to_string(r->output_tokens) + ")";
+  } else if (params_.max_context_tokens > 0 && r->input_tokens + r->output_tokens > params_.max_context_tokens) {
+    reason = std::to_string(r->input_tokens) + " input + " + std::to_string(r->output_tokens) +
+             " output tokens exceed the model's context of " + std::to_string(params_.max_context_tokens) + " tokens";
+  } else if (kv_tokens > max_kv_tokens_) {
+    reason = "needs KV for " + std::to_string(kv_tokens) + " tokens but the replica's KV cache holds " +
+             std::to_string(max_kv_tokens_) + " tokens";
+  }
+  if (!reason.empty()) {
+    if (params_.oversize_is_error) {
+      if (spec.line > 0) throw ConfigError::at_line(source_.origin(), spec.line, "request " + reason);
+      throw ConfigError::at(source_.origin(), "request " + std::to_string(r->id) + " " + reason);
+    }
+    r->state = RequestState::kFinished;
+    metrics_.rejected(*r, reason);
+    recycle(r);
+    return;
+  }
+  waiting_.push_back(r);
+}
+
+void Replica::pull_arrivals() {
+  const double now = engine_.now();
+  while (has_next_ && next_.arrival_s <= now) {
+    accept(next_);
+    has_next_ = source_.next(next_);
+  }
+}
+
+bool Replica::reserve(Request& request, int64_t new_tokens) {
+  return cache_.grow(request.blocks, request.computed + new_tokens);
+}
+
+int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking, bool alone) {
+  Request& r = *waiting_[index];
+  const int64_t bt = cache_.block_tokens();
+  auto leave_waiting = [&] {
+    if (index == 0) {
+      waiting_.pop_front();
+    } else {
+      waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(index));
+    }
+  };
+
+  if (r.swapped) {  // resume: bring the KV back over H2D
+    if (!cache_.grow(r.blocks, r.computed)) return -1;
+    leave_waiting();
+    r.state = RequestState::kSwappingIn;
+    const double bytes = static_cast<double>(r.computed) * params_.kv_bytes_per_token;
+    stats_.swap_in_bytes += bytes;
+    Request* request = &r;
+    engine_.transfer(params_.host, params_.gpu, bytes, [this, request, bytes] {
+      host_used_bytes_ -= bytes;
+      request->swapped = false;
+      request->published = 0;
+      publish_full_blocks(*request);
+      request->state = RequestState::kRunning;
+      running_.push_back(request);
+      if (!busy_) step();
+    });
+    return 0;
+  }
+
+  const bool first_time = r.first_scheduled_s < 0.0;
+  if (cache_.prefix_caching() && r.block_hashes.empty() && !r.prefix_hashes.empty()) {
+    prompt_block_hashes(r.prefix_hashes, r.hash_block_tokens, r.input_tokens, bt, r.block_hashes);
+  }
+  const int64_t total = r.input_tokens + r.generated;
+  const int64_t hit_blocks = cache_.acquire_prefix(r.block_hashes.data(), static_cast<int64_t>(r.block_hashes.size()),
+                                                   (total - 1) / bt, r.blocks);
+  r.computed = hit_blocks * bt;
+  const int64_t pending = total - r.computed;
+  int64_t tokens = chunking ? std::min(pending, max_new_tokens) : pending;
+  if ((!chunking && pending > max_new_tokens && !alone) || !cache_.grow(r.blocks, r.computed + tokens)) {
+    cache_.release(r.blocks);
+    r.computed = 0;
+    return -1;
+  }
+  if (cache_.prefix_caching()) cache_.record_lookup(total, r.computed);
+  if (first_time) {
+    r.first_scheduled_s = engine_.now();
+    r.prefix_hit_tokens = r.computed;
+  }
+  r.published = hit_blocks;
+  leave_waiting();
+  r.state = RequestState::kRunning;
+  running_.push_back(&r);
+  return tokens;
+}
+
+void Replica::preempt(Request& r) {
+  auto it = std::find(running_.begin(), running_.end(), &r);
+  assert(it != running_.end());
+  running_.erase(it);
+  ++r.preemptions;
+  ++stats_.preemptions;
+  const double bytes = static_cast<double>(r.computed) * params_.kv_bytes_per_token;
+  if (cache_.preemption() == PreemptionMode::kSwap && r.computed > 0 &&
+      host_used_bytes_ + bytes <= params_.host_memory_bytes) {
+    cache_.release(r.blocks);
+    host_used_bytes_ += bytes;
+    stats_.swap_out_bytes += bytes;
+    ++stats_.swap_outs;
+    r.state = RequestState::kSwappingOut;
+    Request* request = &r;
+    engine_.transfer(params_.gpu, params_.host, bytes, [this, request] {
+      request->state = RequestState::kWaiting;
+      request->swapped = true;
+      waiting_.push_front(request);
+      if (!busy_) step();
+    });
+    return;
+  }
+  // Recompute: drop the KV; prompt and generated tokens are prefilled again (cached blocks may survive).
+  cache_.release(r.blocks);
+  r.computed = 0;
+  r.published = 0;
+  r.state = RequestState::kWaiting;
+  waiting_.push_front(&r);
+}
+
+void Replica::publish_full_blocks(Request& r) {
+  if (!cache_.prefix_caching()) return;
+  const int64_t full = std::min<int64_t>(r.computed / cache_.block_tokens(), static_cast<int64_t>(r.block_hashes.size()));
+  for (int64_t b = r.published; b < full; ++b) {
+    cache_.publish(r.blocks[static_cast<std::size_t>(b)], r.block_hashes[static_cast<std::size_t>(b)]);
+  }
+  if (full > r.published) r.published = full;
+}
+
+void Replica::sample_kv() {
+  const double now = engine_.now();
+  stats_.kv_used_integral += kv_last_fraction_ * (now - kv_last_t_);
+  kv_last_t_ = now;
+  const double fraction = cache_.total_blocks() > 0
+                              ? static_cast<double>(cache_.used_blocks()) / static_cast<double>(cache_.total_blocks())
+                              : 0.0;
+  kv_last_fraction_ = fraction;
+  stats_.kv_peak_fraction = std::max(stats_.kv_peak_fraction, fraction);
+  while (params_.kv_sample_interval_s > 0.0 && now >= next_sample_s_) {
+    kv_samples_.emplace_back(next_sample_s_, fraction);
+    next_sample_s_ += params_.kv_sample_interval_s;
+  }
+}
+
+void Replica::step() {
+  pull_arrivals();
+  batch_.clear();
+  scheduler_.schedule(*this, batch_);
+  sample_kv();
+  stats_.peak_running = std::max<int64_t>(stats_.peak_running, static_cast<int64_t>(running_.size()));
+  stats_.peak_waiting = std::max<int64_t>(stats_.peak_waiting, static_cast<int64_t>(waiting_.size()));
+  if (batch_.requests.empty()) {
+    busy_ = false;
+    // Idle until the next arrival (or a swap completion, which calls step itself).
+    if (has_next_ && wake_at_ < 0.0) {
+      wake_at_ = next_.arrival_s;
+      engine_.schedule_at(next_.arrival_s, kPhaseArrival, [this] { wake(); });
+    }
+    return;
+  }
+  // Shape: one segment per prefill chunk, one aggregated decode segment.
+  shape_.segments.clear();
+  int64_t decodes = 0, decode_context = 0, prefill_tokens = 0;
+  for (std::size_t i = 0; i < batch_.requests.size(); ++i) {
+    const Request& r = *batch_.requests[i];
+    if (r.is_decode()) {
+      ++decodes;
+      decode_context += r.computed;
+    } else {
+      shape_.segments.push_back(Segment{1, batch_.new_tokens[i], r.computed});
+      prefill_tokens += batch_.new_tokens[i];
+    }
+  }
+  if (decodes > 0) {
+    const int64_t mean_context = (decode_context + decodes / 2) / decodes;
+    shape_.segments.push_back(Segment{decodes, 1, mean_context});
+  }
+  const IterationTiming timing = model_.timing(shape_);
+  metrics_.iteration(timing.energy_j);
+  stats_.busy_s += timing.iteration_s;
+  busy_ = true;
+  iteration_start_s_ = engine_.now();
+  if (timeline_ != nullptr) {
+    timeline_->span(0, 0, decodes > 0 && prefill_tokens > 0 ? "mixed" : decodes > 0 ? "decode" : "prefill",
+                    iteration_start_s_, timing.iteration_s,
+                    {{"prefill_seqs", static_cast<int64_t>(batch_.requests.size()) - decodes},
+                     {"prefill_tokens", prefill_tokens},
+                     {"decode_seqs", decodes},
+                     {"kv_blocks_used", cache_.used_blocks()},
+                     {"waiting", static_cast<int64_t>(waiting_.size())}});
+  }
+  engine_.schedule_at(engine_.now() + timing.iteration_s, kPhaseIterationEnd, [this] { finish_iteration(); });
+}
+
+void Replica::finish_iteration() {
+  const double now = engine_.now();
+  bool any_finished = false;
+  for (std::size_t i = 0; i < batch_.requests.size(); ++i) {
+    Request& r = *batch_.requests[i];
+    r.in_batch = false;
+    r.computed += batch_.new_tokens[i];
+    if (r.published < static_cast<int64_t>(r.block_hashes.size())) publish_full_blocks(r);
+    if (r.computed != r.input_tokens + r.generated) continue;  // more prefill chunks to go
+    ++r.generated;
+    if (r.generated == 1) {
+      r.first_token_s = now;
+    } else {
+      const double itl = now - r.last_token_s;
+      metrics_.token_gap(itl);
+      if (itl > r.max_itl_s) r.max_itl_s = itl;
+    }
+    r.last_token_s = now;
+    if (r.generated == r.output_tokens) {
+      r.state = RequestState::kFinished;
+      cache_.release(r.blocks);
+      metrics_.finished(r, now);
+      stats_.last_finish_s = now;
+      any_finished = true;
+    }
+  }
+  if (any_finished) {
+    std::size_t kept = 0;
+    for (Request* r : running_) {
+      if (r->state == RequestState::kFinished) {
+        recycle(r);
+      } else {
+        running_[kept++] = r;
+      }
+    }
+    running_.resize(kept);
+  }
+  step();
+}
+
+}  // namespace servesim

@@ -1,0 +1,120 @@
+#pragma once
+// Contract: one model replica serving requests with continuous batching. Each
+// iteration the scheduler forms a batch; its shape (one segment per prefill
+// chunk, one aggregated decode segment) is timed by the ExecutionModel, and
+// the iteration's end is one engine event, after which tokens are emitted and
+// the next batch is formed at once. Arrivals are pulled lazily from the
+// TraceSource at each scheduling point (a request arriving during an
+// iteration waits for its end, as in a real engine), so the engine holds at
+// most one event per replica plus transfers: no event per token or per
+// arrival. Swap preemption moves the request's KV bytes (computed tokens x
+// kv_bytes_per_token) GPU->host over the D2H link and back over H2D as engine
+// transfers; GPU blocks are freed when the swap-out starts and reserved when
+// the swap-in starts. A request whose prompt + output cannot fit the KV cache
+// or the model context is rejected (counted, with a reason) or reported as a
+// ConfigError, per `oversize_is_error`. Times in seconds.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/cache/kv_cache.h"
+#include "models/execution/execution_model.h"
+#include "models/scheduler/scheduler.h"
+#include "sim/engine.h"
+#include "sim/serving/metrics.h"
+#include "traces/timeline_writer.h"
+#include "traces/trace_source.h"
+
+namespace servesim {
+
+struct ReplicaParams {
+  double kv_bytes_per_token = 0.0;  // whole replica (what a swap moves)
+  double host_memory_bytes = 0.0;   // room for swapped KV (0 = swap falls back to recompute)
+  int64_t max_context_tokens = 0;   // 0 = unknown
+  bool oversize_is_error = true;    // else reject and count
+  double kv_sample_interval_s = 1.0;
+  EndpointId gpu = 0;  // endpoints of the host link (swap)
+  EndpointId host = 1;
+};
+
+struct ReplicaStats {
+  int64_t arrived = 0;
+  int64_t preemptions = 0;
+  int64_t swap_outs = 0;
+  double swap_out_bytes = 0.0;
+  double swap_in_bytes = 0.0;
+  double busy_s = 0.0;
+  double last_finish_s = 0.0;
+  double kv_used_integral = 0.0;  // sum of used fraction x seconds
+  double kv_peak_fraction = 0.0;
+  int64_t peak_running = 0;
+  int64_t peak_waiting = 0;
+};
+
+class Replica final : public SchedulerContext {
+ public:
+  Replica(Engine& engine, ExecutionModel& model, Scheduler& scheduler, KvCache& cache, TraceSource& source,
+          Metrics& metrics, const ReplicaParams& params, TimelineWriter* timeline);
+  /// Reads the first arrival and schedules the replica's first wake-up.
+  void start();
+
+  const ReplicaStats& stats() const { return stats_; }
+  /// (time, used fraction) samples of the KV cache, every kv_sample_interval_s.
+  const std::vector<std::pair<double, double>>& kv_samples() const { return kv_samples_; }
+  /// Requests still inside (should be 0 after the run).
+  int64_t in_flight() const { return in_flight_; }
+
+  // SchedulerContext
+  std::vector<Request*>& running() override { return running_; }
+  std::deque<Request*>& waiting() override { return waiting_; }
+  bool reserve(Request& request, int64_t new_tokens) override;
+  int64_t admit(std::size_t index, int64_t max_new_tokens, bool chunking, bool alone) override;
+  void preempt(Request& request) override;
+
+ private:
+  void wake();
+  void step();
+  void finish_iteration();
+  void pull_arrivals();
+  void accept(RequestSpec& spec);
+  void publish_full_blocks(Request& request);
+  void sample_kv();
+  Request* new_request();
+  void recycle(Request* request);
+
+  Engine& engine_;
+  ExecutionModel& model_;
+  Scheduler& scheduler_;
+  KvCache& cache_;
+  TraceSource& source_;
+  Metrics& metrics_;
+  ReplicaParams params_;
+  TimelineWriter* timeline_;
+
+  std::vector<Request*> running_;
+  std::deque<Request*> waiting_;
+  std::vector<std::unique_ptr<Request>> pool_;
+  std::vector<Request*> free_;
+  ScheduledBatch batch_;
+  BatchShape shape_;
+  RequestSpec next_;
+  bool has_next_ = false;
+  bool busy_ = false;
+  double wake_at_ = -1.0;  // time of the pending idle wake-up (-1 = none)
+  double iteration_start_s_ = 0.0;
+  double host_used_bytes_ = 0.0;
+  int64_t next_id_ = 0;
+  int64_t in_flight_ = 0;
+  int64_t max_kv_tokens_ = 0;
+  double kv_last_t_ = 0.0;
+  double kv_last_fraction_ = 0.0;
+  double next_sample_s_ = 0.0;
+  std::vector<std::pair<double, double>> kv_samples_;
+  ReplicaStats stats_;
+};
+
+}  // namespace servesim

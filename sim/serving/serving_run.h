@@ -1,0 +1,61 @@
+#pragma once
+// Contract: one simulated serving run: builds the engine platform for the
+// replica's host link (endpoints "gpu" and "host", separate D2H and H2D links,
+// asymmetric routes), runs one replica over the whole request stream, and
+// returns the outputs as text (summary.json, requests.csv, timeline.json,
+// kv_utilization.csv). Takes the execution model, scheduler, KV cache and
+// trace as plain inputs, so tests drive it with a fake model. Deterministic:
+// no wall-clock value enters the outputs (the caller adds wall_s).
+// Energy = sum of the iterations' energies + idle power x idle GPU time
+// (idle_w_per_gpu = 0: idle energy not modelled, and summary says so).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "hardware/hardware_spec.h"
+#include "models/cache/kv_cache.h"
+#include "models/execution/execution_model.h"
+#include "models/scheduler/scheduler.h"
+#include "sim/serving/metrics.h"
+#include "traces/trace_source.h"
+
+namespace servesim {
+
+struct ServingInputs {
+  double kv_bytes_per_token_replica = 0.0;
+  HostLinkSpec host_link;          // zero bandwidth = no host link (swap falls back to recompute)
+  double host_memory_bytes = 0.0;  // room for swapped KV
+  int64_t gpus = 1;                // GPUs of the replica (per-GPU throughput, idle energy)
+  double idle_w_per_gpu = 0.0;
+  int64_t max_context_tokens = 0;
+  bool oversize_is_error = true;
+  double kv_sample_interval_s = 1.0;
+  SloTargets slo;
+  bool timeline = false;
+  /// Called now and then during the run (every 16384 iterations) with (simulated s, finished).
+  std::function<void(double, int64_t)> progress;
+};
+
+struct ServingResult {
+  nlohmann::ordered_json summary;
+  std::string requests_csv;
+  std::string timeline_json;  // empty unless inputs.timeline
+  std::string kv_csv;
+  int64_t arrived = 0;
+  int64_t finished = 0;
+  int64_t rejected = 0;
+  double simulated_s = 0.0;
+  double swap_out_bytes = 0.0;
+  double swap_in_bytes = 0.0;
+  int64_t iterations = 0;
+  uint64_t events = 0;
+};
+
+/// Runs the stream to completion; throws ConfigError for bad trace records.
+ServingResult run_serving(const ServingInputs& inputs, ExecutionModel& model, Scheduler& scheduler, KvCache& cache,
+                          TraceSource& source);
+
+}  // namespace servesim

@@ -1,0 +1,209 @@
+// Claims about trace readers and generators: streaming parse, exact error messages with file:line.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "sim/config_error.h"
+#include "sim/registry.h"
+#include "traces/trace_source.h"
+#include "workloads/generator.h"
+
+namespace servesim {
+namespace {
+
+std::string write_file(const std::string& name, const std::string& content) {
+  const std::string path = (std::filesystem::temp_directory_path() / ("servesim_trace_test_" + name)).string();
+  std::ofstream(path) << content;
+  return path;
+}
+
+std::unique_ptr<TraceSource> open(const std::string& format, const std::string& path) {
+  const auto* entry = Registry<TraceSource>::instance().find(format);
+  return entry->factory(default_params(entry->info.params), path);
+}
+
+std::string error_of(const std::string& format, const std::string& path) {
+  try {
+    auto source = open(format, path);
+    RequestSpec spec;
+    while (source->next(spec)) {
+    }
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(AzureTrace, ReadsArrivalsRelativeToTheFirstRequest) {
+  const std::string path = write_file("azure_ok.csv",
+                                      "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                                      "2023-11-16 18:15:46.6805900,374,44\n"
+                                      "2023-11-16 18:15:50.9951690,396,109\n"
+                                      "2023-11-17 00:00:00.0000000,1,1\n");
+  auto source = open("azure", path);
+  RequestSpec spec;
+  ASSERT_TRUE(source->next(spec));
+  EXPECT_EQ(spec.arrival_s, 0.0);
+  EXPECT_EQ(spec.input_tokens, 374);
+  EXPECT_EQ(spec.output_tokens, 44);
+  ASSERT_TRUE(source->next(spec));
+  EXPECT_NEAR(spec.arrival_s, 4.314579, 1e-6);
+  ASSERT_TRUE(source->next(spec));
+  EXPECT_NEAR(spec.arrival_s, 5 * 3600 + 44 * 60 + 13.31941, 1e-5);  // across midnight
+  EXPECT_FALSE(source->next(spec));
+}
+
+TEST(AzureTrace, UnorderedTimestampsFailWithFileAndLine) {
+  const std::string path = write_file("azure_order.csv",
+                                      "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                                      "2023-11-16 18:15:46.0,374,44\n"
+                                      "2023-11-16 18:15:45.5,396,109\n");
+  EXPECT_EQ(error_of("azure", path),
+            path + ":3: timestamps out of order: -0.5 s after the start is earlier than the previous request's 0 s");
+}
+
+TEST(AzureTrace, NegativeLengthFailsWithFileAndLine) {
+  const std::string path = write_file("azure_negative.csv",
+                                      "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                                      "2023-11-16 18:15:46.0,-3,44\n");
+  EXPECT_EQ(error_of("azure", path), path + ":2: ContextTokens: expected a non-negative integer token count, got '-3'");
+}
+
+TEST(AzureTrace, NonNumericLengthFailsWithFileAndLine) {
+  const std::string path = write_file("azure_text.csv",
+                                      "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                                      "2023-11-16 18:15:46.0,12,many\n");
+  EXPECT_EQ(error_of("azure", path),
+            path + ":2: GeneratedTokens: expected a non-negative integer token count, got 'many'");
+}
+
+TEST(AzureTrace, MissingColumnFailsOnTheHeaderLine) {
+  const std::string path = write_file("azure_columns.csv", "TIMESTAMP,ContextTokens\n2023-11-16 18:15:46.0,12\n");
+  EXPECT_EQ(error_of("azure", path),
+            path + ":1: missing column 'GeneratedTokens' (header has: TIMESTAMP, ContextTokens)");
+}
+
+TEST(AzureTrace, EmptyTraceFailsAtOpen) {
+  const std::string header_only = write_file("azure_empty.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n");
+  EXPECT_EQ(error_of("azure", header_only), header_only + ": trace has no requests");
+  const std::string empty = write_file("azure_nothing.csv", "");
+  EXPECT_EQ(error_of("azure", empty), empty + ": trace has no requests (empty file)");
+}
+
+TEST(MooncakeTrace, ReadsMillisecondsAndHashBlocks) {
+  const std::string path = write_file("mooncake_ok.jsonl",
+                                      "{\"timestamp\": 0, \"input_length\": 6758, \"output_length\": 500, "
+                                      "\"hash_ids\": [0, 1, 2]}\n"
+                                      "{\"timestamp\": 1500, \"input_length\": 10, \"output_length\": 3, "
+                                      "\"hash_ids\": [0]}\n");
+  auto source = open("mooncake", path);
+  RequestSpec spec;
+  ASSERT_TRUE(source->next(spec));
+  EXPECT_EQ(spec.prefix_hashes, (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(spec.hash_block_tokens, 512);
+  ASSERT_TRUE(source->next(spec));
+  EXPECT_DOUBLE_EQ(spec.arrival_s, 1.5);
+  EXPECT_FALSE(source->next(spec));
+}
+
+TEST(MooncakeTrace, MissingFieldFailsWithFileAndLine) {
+  const std::string path = write_file("mooncake_missing.jsonl",
+                                      "{\"timestamp\": 0, \"input_length\": 67, \"output_length\": 5}\n"
+                                      "{\"timestamp\": 3, \"output_length\": 5}\n");
+  EXPECT_EQ(error_of("mooncake", path), path + ":2: missing field 'input_length'");
+}
+
+TEST(JsonlTrace, ReadsPriorityAndPrefixHashes) {
+  const std::string path = write_file("generic.jsonl",
+                                      "{\"arrival_s\": 0.5, \"input_tokens\": 7, \"output_tokens\": 2, "
+                                      "\"prefix_hashes\": [4, 5], \"priority\": 2}\n");
+  auto source = open("jsonl", path);
+  RequestSpec spec;
+  ASSERT_TRUE(source->next(spec));
+  EXPECT_EQ(spec.priority, 2);
+  EXPECT_EQ(spec.hash_block_tokens, 16);
+  EXPECT_EQ(spec.arrival_s, 0.0);
+}
+
+TEST(VidurTrace, NegativeArrivalFailsWithFileAndLine) {
+  const std::string path = write_file("vidur.csv",
+                                      "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,10,2\n-1,10,2\n");
+  EXPECT_EQ(error_of("vidur", path), path + ":3: arrived_at: must be >= 0 s, got '-1'");
+}
+
+// Rate scaling and window clipping: keep [10 s, 20 s), shift to 0, double the rate.
+TEST(TraceTransform, ClipsAWindowAndScalesTheRate) {
+  const std::string path = write_file("vidur_window.csv",
+                                      "arrived_at,num_prefill_tokens,num_decode_tokens\n"
+                                      "0,1,1\n10,1,1\n14,1,1\n20,1,1\n");
+  auto source = transform_trace(open("vidur", path), 10.0, 20.0, 2.0, 0);
+  RequestSpec spec;
+  ASSERT_TRUE(source->next(spec));
+  EXPECT_DOUBLE_EQ(spec.arrival_s, 0.0);
+  ASSERT_TRUE(source->next(spec));
+  EXPECT_DOUBLE_EQ(spec.arrival_s, 2.0);
+  EXPECT_FALSE(source->next(spec));
+}
+
+// A Poisson stream's mean gap approaches 1/rate; the same seed gives the same stream.
+TEST(Generator, PoissonMeanGapMatchesRateAndSeedIsReproducible) {
+  GeneratorParams g;
+  g.rate_per_s = 4.0;
+  g.num_requests = 200000;
+  g.seed = 3;
+  g.input = {LengthShape::kUniform, 0, 10, 20, 0, 0};
+  g.output = {LengthShape::kFixed, 7, 1, 1, 0, 0};
+  auto a = make_generator(g, "a");
+  auto b = make_generator(g, "b");
+  RequestSpec x, y;
+  double last = 0.0;
+  int64_t n = 0;
+  while (a->next(x)) {
+    ASSERT_TRUE(b->next(y));
+    ASSERT_EQ(x.arrival_s, y.arrival_s);
+    ASSERT_EQ(x.input_tokens, y.input_tokens);
+    ASSERT_GE(x.input_tokens, 10);
+    ASSERT_LE(x.input_tokens, 20);
+    ASSERT_EQ(x.output_tokens, 7);
+    last = x.arrival_s;
+    ++n;
+  }
+  EXPECT_EQ(n, 200000);
+  EXPECT_NEAR(last / static_cast<double>(n - 1), 0.25, 0.25 * 0.01);
+}
+
+// Gamma gaps with CV 3: the sample coefficient of variation is close to 3.
+TEST(Generator, GammaGapsHaveTheRequestedBurstiness) {
+  GeneratorParams g;
+  g.rate_per_s = 10.0;
+  g.cv = 3.0;
+  g.num_requests = 400000;
+  g.seed = 5;
+  g.input = {LengthShape::kFixed, 5, 1, 1, 0, 0};
+  g.output = {LengthShape::kFixed, 5, 1, 1, 0, 0};
+  auto source = make_generator(g, "g");
+  RequestSpec spec;
+  double previous = 0.0, sum = 0.0, sum2 = 0.0;
+  int64_t n = 0;
+  bool first = true;
+  while (source->next(spec)) {
+    if (!first) {
+      const double gap = spec.arrival_s - previous;
+      sum += gap;
+      sum2 += gap * gap;
+      ++n;
+    }
+    first = false;
+    previous = spec.arrival_s;
+  }
+  const double mean = sum / n;
+  const double cv = std::sqrt(sum2 / n - mean * mean) / mean;
+  EXPECT_NEAR(mean, 0.1, 0.002);
+  EXPECT_NEAR(cv, 3.0, 0.1);
+}
+
+}  // namespace
+}  // namespace servesim

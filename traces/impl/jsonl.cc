@@ -1,0 +1,108 @@
+// JSON-lines traces: Mooncake (timestamp ms, input_length, output_length,
+// hash_ids in 512-token blocks) and the generic format (arrival_s,
+// input_tokens, output_tokens, optional prefix_hashes and priority).
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/registry.h"
+#include "traces/impl/text_trace.h"
+
+namespace servesim {
+namespace {
+
+struct JsonlKeys {
+  const char* time;
+  double time_to_s;
+  const char* input;
+  const char* output;
+  const char* hashes;
+  const char* priority;  // nullptr = none
+};
+
+class JsonlTrace : public TextTrace {
+ public:
+  JsonlTrace(const std::string& path, JsonlKeys keys, int64_t hash_block_tokens)
+      : TextTrace(path), keys_(keys), hash_block_tokens_(hash_block_tokens) {}
+
+ protected:
+  bool read_record(RequestSpec& out) override {
+    std::string_view line;
+    do {
+      if (!reader_.next(line)) return false;
+    } while (line.find_first_not_of(" \t") == std::string_view::npos);
+    nlohmann::json record = nlohmann::json::parse(line, nullptr, false);
+    if (record.is_discarded() || !record.is_object()) reader_.fail("expected one JSON object per line");
+    const double time = number(record, keys_.time);
+    if (time < 0.0) reader_.fail(std::string(keys_.time) + ": must be >= 0, got " + record[keys_.time].dump());
+    out.arrival_s = relative_arrival(time * keys_.time_to_s);
+    out.input_tokens = count(record, keys_.input);
+    out.output_tokens = count(record, keys_.output);
+    out.prefix_hashes.clear();
+    out.hash_block_tokens = 0;
+    auto hashes = record.find(keys_.hashes);
+    if (hashes != record.end()) {
+      if (!hashes->is_array()) reader_.fail(std::string(keys_.hashes) + ": expected an array of integers");
+      out.prefix_hashes.reserve(hashes->size());
+      for (const auto& h : *hashes) {
+        if (!h.is_number_integer()) reader_.fail(std::string(keys_.hashes) + ": expected an array of integers");
+        out.prefix_hashes.push_back(h.get<int64_t>());
+      }
+      out.hash_block_tokens = hash_block_tokens_;
+    }
+    out.priority = 0;
+    if (keys_.priority != nullptr) {
+      auto priority = record.find(keys_.priority);
+      if (priority != record.end()) {
+        if (!priority->is_number_integer()) reader_.fail(std::string(keys_.priority) + ": expected an integer");
+        out.priority = priority->get<int64_t>();
+      }
+    }
+    out.line = reader_.line_number();
+    return true;
+  }
+
+ private:
+  double number(const nlohmann::json& record, const char* key) const {
+    auto it = record.find(key);
+    if (it == record.end()) reader_.fail(std::string("missing field '") + key + "'");
+    if (!it->is_number() || !std::isfinite(it->get<double>())) {
+      reader_.fail(std::string(key) + ": expected a number, got " + it->dump());
+    }
+    return it->get<double>();
+  }
+  int64_t count(const nlohmann::json& record, const char* key) const {
+    auto it = record.find(key);
+    if (it == record.end()) reader_.fail(std::string("missing field '") + key + "'");
+    if (!it->is_number_integer() || it->get<int64_t>() < 0) {
+      reader_.fail(std::string(key) + ": expected a non-negative integer token count, got " + it->dump());
+    }
+    return it->get<int64_t>();
+  }
+
+  JsonlKeys keys_;
+  int64_t hash_block_tokens_;
+};
+
+SERVESIM_REGISTER(TraceSource, "mooncake",
+                  "Mooncake FAST'25 JSONL: timestamp (ms), input_length, output_length, hash_ids (prefix blocks)",
+                  (ParamSpecs{ParamSpec::integer("hash_block_tokens", 512, 1, 1 << 20,
+                                                 "tokens covered by one hash_ids entry (tokens)")}),
+                  [](const ParamValues& params, const std::string& path) {
+                    return open_text_trace<JsonlTrace>(
+                        path, JsonlKeys{"timestamp", 1e-3, "input_length", "output_length", "hash_ids", nullptr},
+                        params.integer("hash_block_tokens"));
+                  });
+
+SERVESIM_REGISTER(TraceSource, "jsonl",
+                  "generic JSONL: arrival_s (s), input_tokens, output_tokens[, prefix_hashes][, priority]",
+                  (ParamSpecs{ParamSpec::integer("hash_block_tokens", 16, 1, 1 << 20,
+                                                 "tokens covered by one prefix_hashes entry (tokens)")}),
+                  [](const ParamValues& params, const std::string& path) {
+                    return open_text_trace<JsonlTrace>(
+                        path, JsonlKeys{"arrival_s", 1.0, "input_tokens", "output_tokens", "prefix_hashes", "priority"},
+                        params.integer("hash_block_tokens"));
+                  });
+
+}  // namespace
+}  // namespace servesim

@@ -1,0 +1,34 @@
+#pragma once
+// Contract: collects spans and counters as Chrome trace-event JSON (the
+// "traceEvents" array format that Perfetto and chrome://tracing open). Times
+// are given in simulated seconds and written in microseconds. Spans go on a
+// (process = replica, thread = lane) track; args are small integer maps.
+// Text is built incrementally in memory; finish() returns the whole document.
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <utility>
+
+namespace servesim {
+
+class TimelineWriter {
+ public:
+  TimelineWriter();
+  /// Names a process (replica) and one of its threads (lane) for the viewer.
+  void name_track(int pid, int tid, const std::string& process_name, const std::string& thread_name);
+  /// A complete span [start_s, start_s + duration_s) with integer args.
+  void span(int pid, int tid, const char* name, double start_s, double duration_s,
+            std::initializer_list<std::pair<const char*, int64_t>> args);
+  /// A counter sample (e.g. KV blocks in use).
+  void counter(int pid, const char* name, double time_s, double value);
+  /// The finished JSON document.
+  std::string finish();
+
+ private:
+  void separator();
+  std::string text_;
+  bool first_ = true;
+};
+
+}  // namespace servesim

@@ -1,0 +1,61 @@
+#pragma once
+// Contract: synthetic workloads. A generator is a TraceSource that draws
+// arrival gaps (Poisson, or Gamma with a coefficient of variation for
+// burstiness) at a mean rate and prompt/output lengths from a length
+// distribution (fixed, uniform, or lognormal, e.g. fitted to a production
+// trace; see workloads/fitted/). It stops after `num_requests` requests or at
+// `duration` of simulated time, whichever comes first. Deterministic: the
+// same parameters and seed give the same stream (std::mt19937_64 and
+// libstdc++'s distributions). Lengths are integers >= 1.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "sim/params.h"
+#include "traces/trace_source.h"
+
+namespace servesim {
+
+class WorkloadGenerator {
+ public:
+  static constexpr const char* kInterfaceName = "workload-generator";
+  static constexpr const char* kInterfaceSummary =
+      "synthetic arrivals and lengths (\"workload\": {\"generator\": {\"impl\": NAME, ...}})";
+  using Factory = std::function<std::unique_ptr<TraceSource>(const ParamValues&, const std::string& origin)>;
+};
+
+enum class LengthShape { kFixed, kUniform, kLognormal };
+
+/// One length distribution; lognormal draws exp(N(mu, sigma)) rounded and clipped to [min, max].
+struct LengthDistribution {
+  LengthShape shape = LengthShape::kFixed;
+  int64_t fixed = 0;
+  int64_t min = 1;
+  int64_t max = 1;
+  double mu = 0.0;
+  double sigma = 0.0;
+  int64_t draw(std::mt19937_64& rng) const;
+};
+
+struct GeneratorParams {
+  double rate_per_s = 1.0;
+  double cv = 1.0;  // 1 = Poisson
+  int64_t num_requests = 0;
+  double duration_s = 0.0;  // 0 = no limit
+  uint64_t seed = 0;
+  LengthDistribution input;
+  LengthDistribution output;
+};
+
+/// The common parameters (rate, count, duration, seed, lengths); `with_cv` adds "cv".
+ParamSpecs generator_param_specs(bool with_cv);
+/// Typed parameters from validated values; throws ConfigError at `origin` when neither
+/// num_requests nor duration bounds the stream or a min exceeds its max.
+GeneratorParams generator_params(const ParamValues& values, const std::string& origin, bool with_cv);
+/// The stream itself.
+std::unique_ptr<TraceSource> make_generator(const GeneratorParams& params, const std::string& origin);
+
+}  // namespace servesim
