@@ -7,8 +7,47 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace servesim {
+
+/// How close one GPU gets to its datasheet peaks, per kind of kernel; fitted
+/// by `servesim calibrate` from microbenchmarks (models/execution/calibrations)
+/// or, for GPUs without measurements, default fractions of the datasheet.
+/// Rates are achieved rates (FLOP/s, bytes/s), latencies seconds per kernel.
+struct GpuEfficiency {
+  bool calibrated = false;  // false = datasheet peaks x default fractions
+  std::string source;
+  // GEMM y = x W^T: t = gemm_latency_s + max(FLOPs of whole tiles / gemm_flops_per_s,
+  //                                          bytes moved / gemm_bytes_per_s)
+  double gemm_latency_s = 0.0;
+  double gemm_flops_per_s = 0.0;
+  double gemm_bytes_per_s = 0.0;
+  int64_t gemm_tile_m = 128;
+  int64_t gemm_tile_n = 128;
+  bool gemm_wave_quantization = true;  // compute time counts whole waves of tiles over the SMs
+  std::vector<std::pair<int64_t, int64_t>> gemm_measured_shapes;  // (N, K) measured by the microbenchmarks
+  // Causal prefill attention: t = latency + FLOPs of whole 128x128 tiles / rate.
+  double attention_prefill_latency_s = 0.0;
+  double attention_prefill_flops_per_s = 0.0;
+  // Decode attention: t = latency + KV bytes read / rate (linear in total context).
+  double attention_decode_latency_s = 0.0;
+  double attention_decode_bytes_per_s = 0.0;
+  // Elementwise kernels stream their bytes at the measured copy bandwidth.
+  double elementwise_bytes_per_s = 0.0;
+  // GPU time of one kernel replayed from a CUDA graph (the floor of any kernel).
+  double graph_kernel_s = 0.0;
+  // Host time of one eagerly launched op, measured on the host the GPU was in
+  // (0 = use the node's HostCpuSpec::launch_s).
+  double eager_launch_s = 0.0;
+  // Power: idle + active_w while kernels run + compute_w x (FLOP/s / bf16 peak)
+  //        + memory_w x (bytes/s / HBM peak), capped at limit_w.
+  double power_active_w = 0.0;
+  double power_compute_w = 0.0;
+  double power_memory_w = 0.0;
+  double power_limit_w = 0.0;
+};
 
 struct GpuSpec {
   std::string name;
@@ -24,6 +63,8 @@ struct GpuSpec {
   double idle_w = 0.0;
   /// Name of a calibration (fitted efficiency curves, power coefficients); empty = datasheet defaults.
   std::string calibration;
+  /// The calibration's numbers (filled by the reader), or defaults from the datasheet.
+  GpuEfficiency efficiency;
 };
 
 struct HostCpuSpec {
@@ -44,6 +85,11 @@ struct FabricSpec {
   std::string name;
   double bytes_per_s = 0.0;  // per GPU, one direction
   double latency_s = 0.0;
+  // NCCL alpha-beta fit (models/comm); 0 = derive from bytes_per_s and latency_s.
+  double allreduce_latency_s = 0.0;
+  double allreduce_bus_bytes_per_s = 0.0;  // ring all-reduce moves 2(n-1)/n x size per GPU
+  double send_recv_latency_s = 0.0;
+  double send_recv_bytes_per_s = 0.0;
 };
 
 struct NodeSpec {

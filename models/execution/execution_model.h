@@ -18,6 +18,8 @@
 
 namespace servesim {
 
+struct Deployment;
+
 /// `sequences` sequences, each adding `new_tokens` tokens on top of `context_tokens`
 /// already cached. ["prefill", B, S] = {B, S, 0}; ["decode", B, C] = {B, 1, C};
 /// a chunk of a prompt after a prefix-cache hit is {1, chunk, hit + earlier chunks}.
@@ -64,6 +66,10 @@ struct IterationPrediction {
 
 class ExecutionModel {
  public:
+  static constexpr const char* kInterfaceName = "execution-model";
+  static constexpr const char* kInterfaceSummary = "time, energy and breakdown of one engine iteration";
+  using Factory = std::function<std::unique_ptr<ExecutionModel>(const ParamValues&, const Deployment&)>;
+
   virtual ~ExecutionModel() = default;
   /// Full breakdown of one iteration.
   virtual IterationPrediction predict(const BatchShape& batch) const = 0;

@@ -1,0 +1,82 @@
+#include <Eigen/Dense>
+
+#include "models/comm/collective_model.h"
+#include "sim/registry.h"
+
+namespace servesim {
+namespace {
+
+double ring_factor(Collective collective, int64_t ranks) {
+  const double n = static_cast<double>(ranks);
+  switch (collective) {
+    case Collective::kAllReduce: return 2.0 * (n - 1.0) / n;
+    case Collective::kAllGather: return (n - 1.0) / n;
+    case Collective::kSendRecv: return 1.0;
+  }
+  return 1.0;
+}
+
+// NCCL reaches about 80% of the NVLink per-direction bandwidth as bus bandwidth
+// on large all-reduces (our fit of Vidur's h100_dgx data gives a similar ratio).
+constexpr double kDefaultBusEfficiency = 0.8;
+
+ParamSpecs alpha_beta_specs() {
+  return {ParamSpec::quantity("allreduce_latency", Dimension::kSeconds, "0 s",
+                              "fixed cost of one all-reduce; 0 = the fabric's NCCL fit", true),
+          ParamSpec::quantity("allreduce_bus_bandwidth", Dimension::kBytesPerSecond, "0 B/s",
+                              "all-reduce bus bandwidth (ring moves 2(n-1)/n x size); 0 = fabric", true),
+          ParamSpec::quantity("send_recv_latency", Dimension::kSeconds, "0 s",
+                              "fixed cost of one send/recv; 0 = fabric", true),
+          ParamSpec::quantity("send_recv_bandwidth", Dimension::kBytesPerSecond, "0 B/s",
+                              "point-to-point bandwidth; 0 = fabric", true)};
+}
+
+}  // namespace
+
+double AlphaBetaCollectives::seconds(Collective collective, double bytes, int64_t ranks) const {
+  if (ranks < 2 || bytes <= 0.0) return 0.0;
+  if (collective == Collective::kSendRecv) return params_.send_recv_latency_s + bytes / params_.send_recv_bytes_per_s;
+  return params_.allreduce_latency_s + ring_factor(collective, ranks) * bytes / params_.allreduce_bus_bytes_per_s;
+}
+
+AlphaBetaParams alpha_beta_for(const FabricSpec& fabric) {
+  AlphaBetaParams params;
+  params.allreduce_latency_s = fabric.allreduce_latency_s > 0.0 ? fabric.allreduce_latency_s : 2.0 * fabric.latency_s;
+  params.allreduce_bus_bytes_per_s = fabric.allreduce_bus_bytes_per_s > 0.0
+                                         ? fabric.allreduce_bus_bytes_per_s
+                                         : kDefaultBusEfficiency * fabric.bytes_per_s;
+  params.send_recv_latency_s = fabric.send_recv_latency_s > 0.0 ? fabric.send_recv_latency_s : fabric.latency_s;
+  params.send_recv_bytes_per_s =
+      fabric.send_recv_bytes_per_s > 0.0 ? fabric.send_recv_bytes_per_s : kDefaultBusEfficiency * fabric.bytes_per_s;
+  return params;
+}
+
+std::pair<double, double> fit_alpha_beta(const std::vector<CollectiveSample>& samples, Collective collective) {
+  Eigen::MatrixXd a(static_cast<Eigen::Index>(samples.size()), 2);
+  Eigen::VectorXd b(static_cast<Eigen::Index>(samples.size()));
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const auto row = static_cast<Eigen::Index>(i);
+    const double weight = 1.0 / samples[i].seconds;  // relative error
+    a(row, 0) = weight;
+    a(row, 1) = weight * ring_factor(collective, samples[i].ranks) * samples[i].bytes;
+    b(row) = 1.0;
+  }
+  const Eigen::VectorXd x = a.colPivHouseholderQr().solve(b);
+  return {x(0), x(1) > 0.0 ? 1.0 / x(1) : 0.0};
+}
+
+SERVESIM_REGISTER(CollectiveModel, "alpha-beta",
+                  "latency + bytes / bandwidth with ring factors; defaults from the fabric's NCCL fit",
+                  alpha_beta_specs(), [](const ParamValues& values, const FabricSpec& fabric) {
+                    AlphaBetaParams params = alpha_beta_for(fabric);
+                    auto override_with = [&](const char* name, double* field) {
+                      if (values.number(name) > 0.0) *field = values.number(name);
+                    };
+                    override_with("allreduce_latency", &params.allreduce_latency_s);
+                    override_with("allreduce_bus_bandwidth", &params.allreduce_bus_bytes_per_s);
+                    override_with("send_recv_latency", &params.send_recv_latency_s);
+                    override_with("send_recv_bandwidth", &params.send_recv_bytes_per_s);
+                    return std::make_unique<AlphaBetaCollectives>(params);
+                  });
+
+}  // namespace servesim

@@ -1,0 +1,67 @@
+#pragma once
+// Contract: time of one NCCL-style collective among `ranks` GPUs of a node
+// (all-reduce, all-gather, send/recv between pipeline stages) for a message of
+// `bytes` per GPU. Alpha-beta: a fixed latency plus bytes over a bus
+// bandwidth, with the ring factor of each collective. Does not model
+// contention with other traffic (the serving core's SimGrid links do that for
+// KV moves). Seconds, bytes. Pure and cheap (called while building cost tables).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hardware/hardware_spec.h"
+#include "sim/params.h"
+
+namespace servesim {
+
+enum class Collective { kAllReduce, kAllGather, kSendRecv };
+
+class CollectiveModel {
+ public:
+  static constexpr const char* kInterfaceName = "collective-model";
+  static constexpr const char* kInterfaceSummary = "time of all-reduce / all-gather / send-recv among GPUs";
+  using Factory = std::function<std::unique_ptr<CollectiveModel>(const ParamValues&, const FabricSpec&)>;
+
+  virtual ~CollectiveModel() = default;
+  /// Seconds for one collective of `bytes` per GPU among `ranks` GPUs (0 when ranks < 2).
+  virtual double seconds(Collective collective, double bytes, int64_t ranks) const = 0;
+};
+
+/// Alpha-beta parameters; from the fabric's NCCL fit or its datasheet numbers.
+struct AlphaBetaParams {
+  double allreduce_latency_s = 0.0;
+  double allreduce_bus_bytes_per_s = 0.0;
+  double send_recv_latency_s = 0.0;
+  double send_recv_bytes_per_s = 0.0;
+};
+
+class AlphaBetaCollectives : public CollectiveModel {
+ public:
+  explicit AlphaBetaCollectives(const AlphaBetaParams& params) : params_(params) {}
+  double seconds(Collective collective, double bytes, int64_t ranks) const override;
+  const AlphaBetaParams& params() const { return params_; }
+
+ private:
+  AlphaBetaParams params_;
+};
+
+/// The fabric's fitted numbers where present, else its latency and 80% of its
+/// datasheet bandwidth (NCCL's typical bus efficiency on NVLink).
+AlphaBetaParams alpha_beta_for(const FabricSpec& fabric);
+
+/// One measured collective: GPUs, bytes per GPU, seconds.
+struct CollectiveSample {
+  int64_t ranks = 0;
+  double bytes = 0.0;
+  double seconds = 0.0;
+};
+
+/// Least-squares fit (Eigen) of t = alpha + factor(ranks) x bytes / bandwidth,
+/// relative error weighted; factor = 2(n-1)/n for all-reduce, 1 for send/recv.
+/// Returns {alpha_s, bytes_per_s}.
+std::pair<double, double> fit_alpha_beta(const std::vector<CollectiveSample>& samples, Collective collective);
+
+}  // namespace servesim

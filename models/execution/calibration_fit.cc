@@ -1,0 +1,188 @@
+#include "models/execution/calibration_fit.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <Eigen/Dense>
+
+#include "models/execution/op_level_model.h"
+
+namespace servesim {
+namespace {
+
+double min_seconds(const std::vector<double>& times) {
+  return times.empty() ? 0.0 : *std::min_element(times.begin(), times.end());
+}
+
+// Weighted (relative-error) least squares of t = A x over the rows; returns x.
+Eigen::VectorXd solve_relative(const Eigen::MatrixXd& a, const Eigen::VectorXd& t) {
+  Eigen::MatrixXd weighted = a;
+  Eigen::VectorXd rhs = Eigen::VectorXd::Ones(t.size());
+  for (Eigen::Index i = 0; i < a.rows(); ++i) weighted.row(i) /= t(i);
+  return weighted.colPivHouseholderQr().solve(rhs);
+}
+
+FitQuality quality_of(const std::string& curve, const std::vector<double>& predicted, const std::vector<double>& measured) {
+  FitQuality q;
+  q.curve = curve;
+  q.points = static_cast<int>(measured.size());
+  double sum = 0.0;
+  for (std::size_t i = 0; i < measured.size(); ++i) {
+    const double e = predicted[i] / measured[i] - 1.0;
+    sum += e * e;
+    q.max_relative_error = std::max(q.max_relative_error, std::fabs(e));
+  }
+  q.rms_relative_error = measured.empty() ? 0.0 : std::sqrt(sum / static_cast<double>(measured.size()));
+  return q;
+}
+
+// GEMM: t = latency + max(tile FLOPs / rate, bytes / bandwidth). The max is
+// handled by classifying each point by its currently larger term and refitting
+// until the classification is stable.
+void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, bool quantize, GpuEfficiency* eff, FitQuality* quality) {
+  std::vector<double> times;
+  for (const GemmSample& s : bench.gemm) times.push_back(s.seconds);
+  const double floor_s = min_seconds(times);
+  std::vector<const GemmSample*> points;
+  for (const GemmSample& s : bench.gemm) {
+    if (s.seconds >= kFloorMultiple * floor_s) points.push_back(&s);
+  }
+  eff->gemm_wave_quantization = quantize;
+  eff->gemm_latency_s = 0.0;
+  eff->gemm_flops_per_s = 0.8 * datasheet.bf16_flops_per_s;
+  eff->gemm_bytes_per_s = 0.9 * datasheet.hbm_bytes_per_s;
+  eff->graph_kernel_s = 0.0;
+  std::vector<bool> compute_bound(points.size(), false);
+  for (int round = 0; round < 50; ++round) {
+    bool changed = round == 0;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      const GemmCost c = gemm_cost(*eff, bench.sms, points[i]->m, points[i]->n, points[i]->k, 2.0);
+      const bool compute = c.compute_s >= c.memory_s;
+      changed = changed || compute != compute_bound[i];
+      compute_bound[i] = compute;
+    }
+    if (!changed) break;
+    Eigen::MatrixXd a = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(points.size()), 3);
+    Eigen::VectorXd t(static_cast<Eigen::Index>(points.size()));
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      const auto row = static_cast<Eigen::Index>(i);
+      GpuEfficiency unit = *eff;
+      unit.gemm_flops_per_s = 1.0;
+      unit.gemm_bytes_per_s = 1.0;
+      unit.gemm_latency_s = 0.0;
+      const GemmCost c = gemm_cost(unit, bench.sms, points[i]->m, points[i]->n, points[i]->k, 2.0);
+      a(row, 0) = 1.0;
+      a(row, compute_bound[i] ? 1 : 2) = compute_bound[i] ? c.compute_s : c.memory_s;
+      t(row) = points[i]->seconds;
+    }
+    Eigen::VectorXd x = solve_relative(a, t);
+    if (x(0) < 0.0) {  // no negative latency: refit through the origin
+      const Eigen::VectorXd y = solve_relative(a.rightCols(2), t);
+      x << 0.0, y(0), y(1);
+    }
+    eff->gemm_latency_s = x(0);
+    if (x(1) > 0.0) eff->gemm_flops_per_s = 1.0 / x(1);
+    if (x(2) > 0.0) eff->gemm_bytes_per_s = 1.0 / x(2);
+  }
+  std::vector<double> predicted, measured;
+  for (const GemmSample* s : points) {
+    predicted.push_back(gemm_cost(*eff, bench.sms, s->m, s->n, s->k, 2.0).seconds);
+    measured.push_back(s->seconds);
+  }
+  *quality = quality_of(quantize ? "gemm (wave-quantized tiles)" : "gemm (plain roofline)", predicted, measured);
+}
+
+}  // namespace
+
+GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, std::vector<FitQuality>* quality) {
+  GpuEfficiency best;
+  FitQuality best_quality;
+  for (bool quantize : {true, false}) {
+    GpuEfficiency eff;
+    FitQuality q;
+    fit_gemm(bench, datasheet, quantize, &eff, &q);
+    if (quality != nullptr) quality->push_back(q);
+    if (best_quality.points == 0 || q.rms_relative_error < best_quality.rms_relative_error) {
+      best = eff;
+      best_quality = q;
+    }
+  }
+  GpuEfficiency eff = best;
+  eff.calibrated = true;
+  for (const GemmSample& s : bench.gemm) {
+    const std::pair<int64_t, int64_t> shape{static_cast<int64_t>(s.n), static_cast<int64_t>(s.k)};
+    if (std::find(eff.gemm_measured_shapes.begin(), eff.gemm_measured_shapes.end(), shape) ==
+        eff.gemm_measured_shapes.end()) {
+      eff.gemm_measured_shapes.push_back(shape);
+    }
+  }
+
+  // Causal prefill attention: t = latency + tile FLOPs / rate.
+  {
+    std::vector<double> times;
+    for (const auto& s : bench.prefill_attention) times.push_back(s.seconds);
+    const double floor_s = min_seconds(times);
+    std::vector<const PrefillAttentionSample*> points;
+    for (const auto& s : bench.prefill_attention) {
+      if (s.seconds >= kFloorMultiple * floor_s) points.push_back(&s);
+    }
+    auto tile_flops = [](const PrefillAttentionSample& s) {
+      return static_cast<double>(s.batch) * causal_tile_pairs(s.seq, 0) * 4.0 * 128.0 * 128.0 *
+             static_cast<double>(s.heads * s.head_dim);
+    };
+    Eigen::MatrixXd a(static_cast<Eigen::Index>(points.size()), 2);
+    Eigen::VectorXd t(static_cast<Eigen::Index>(points.size()));
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      a(static_cast<Eigen::Index>(i), 0) = 1.0;
+      a(static_cast<Eigen::Index>(i), 1) = tile_flops(*points[i]);
+      t(static_cast<Eigen::Index>(i)) = points[i]->seconds;
+    }
+    Eigen::VectorXd x = solve_relative(a, t);
+    if (x(0) < 0.0) x << 0.0, solve_relative(a.rightCols(1), t)(0);
+    eff.attention_prefill_latency_s = x(0);
+    eff.attention_prefill_flops_per_s = 1.0 / x(1);
+    std::vector<double> predicted, measured;
+    for (const auto* s : points) {
+      predicted.push_back(x(0) + tile_flops(*s) * x(1));
+      measured.push_back(s->seconds);
+    }
+    if (quality != nullptr) quality->push_back(quality_of("prefill attention", predicted, measured));
+  }
+
+  // Decode attention: t = latency + KV bytes / rate.
+  {
+    std::vector<double> times;
+    for (const auto& s : bench.decode_attention) times.push_back(s.seconds);
+    const double floor_s = min_seconds(times);
+    std::vector<const DecodeAttentionSample*> points;
+    for (const auto& s : bench.decode_attention) {
+      if (s.seconds >= kFloorMultiple * floor_s) points.push_back(&s);
+    }
+    Eigen::MatrixXd a(static_cast<Eigen::Index>(points.size()), 2);
+    Eigen::VectorXd t(static_cast<Eigen::Index>(points.size()));
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      a(static_cast<Eigen::Index>(i), 0) = 1.0;
+      a(static_cast<Eigen::Index>(i), 1) = points[i]->kv_bytes;
+      t(static_cast<Eigen::Index>(i)) = points[i]->seconds;
+    }
+    Eigen::VectorXd x = solve_relative(a, t);
+    if (x(0) < 0.0) x << 0.0, solve_relative(a.rightCols(1), t)(0);
+    eff.attention_decode_latency_s = x(0);
+    eff.attention_decode_bytes_per_s = 1.0 / x(1);
+    std::vector<double> predicted, measured;
+    for (const auto* s : points) {
+      predicted.push_back(x(0) + s->kv_bytes * x(1));
+      measured.push_back(s->seconds);
+    }
+    if (quality != nullptr) quality->push_back(quality_of("decode attention", predicted, measured));
+  }
+
+  eff.elementwise_bytes_per_s = bench.hbm_copy_bytes_per_s;
+  eff.graph_kernel_s = bench.graph_kernel_s;
+  eff.eager_launch_s = bench.eager_launch_s;
+  eff.power_limit_w = bench.power_limit_w;
+  eff.source = "servesim calibrate on " + bench.gpu + " microbenchmarks";
+  return eff;
+}
+
+}  // namespace servesim

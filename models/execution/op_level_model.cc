@@ -1,0 +1,453 @@
+#include "models/execution/op_level_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "models/llm/model_math.h"
+#include "sim/registry.h"
+
+namespace servesim {
+namespace {
+
+// Datasheet-only GPUs: achieved fractions of the datasheet peaks and fixed
+// latencies taken from our h100-sxm calibration (models/execution/calibrations/
+// h100-sxm.json, fitted by `servesim calibrate` on the H100 microbenchmarks):
+// fitted rate / H100 datasheet peak (989.4 TFLOP/s, 3.35 TB/s).
+constexpr double kDefaultGemmFlopsFraction = 0.80;
+constexpr double kDefaultGemmBytesFraction = 0.85;
+constexpr double kDefaultGemmLatencyS = 4e-6;
+constexpr double kDefaultAttentionPrefillFraction = 0.66;
+constexpr double kDefaultAttentionPrefillLatencyS = 30e-6;
+constexpr double kDefaultAttentionDecodeFraction = 0.85;
+constexpr double kDefaultAttentionDecodeLatencyS = 20e-6;
+constexpr double kDefaultElementwiseFraction = 0.89;
+constexpr double kDefaultGraphKernelS = 1.17e-6;
+
+constexpr double kTile = 128.0;
+constexpr double kActivationBytes = 2.0;  // bf16 activations
+
+double ceil_div(double a, double b) { return std::ceil(a / b); }
+
+Provenance weaker(Provenance a, Provenance b) { return static_cast<int>(a) > static_cast<int>(b) ? a : b; }
+
+}  // namespace
+
+GpuEfficiency effective_efficiency(const GpuSpec& gpu) {
+  if (gpu.efficiency.calibrated) return gpu.efficiency;
+  GpuEfficiency eff = gpu.efficiency;
+  eff.source = "datasheet peaks x default fractions (from our H100 SXM calibration)";
+  eff.gemm_flops_per_s = kDefaultGemmFlopsFraction * gpu.bf16_flops_per_s;
+  eff.gemm_bytes_per_s = kDefaultGemmBytesFraction * gpu.hbm_bytes_per_s;
+  eff.gemm_latency_s = kDefaultGemmLatencyS;
+  eff.attention_prefill_flops_per_s = kDefaultAttentionPrefillFraction * gpu.bf16_flops_per_s;
+  eff.attention_prefill_latency_s = kDefaultAttentionPrefillLatencyS;
+  eff.attention_decode_bytes_per_s = kDefaultAttentionDecodeFraction * gpu.hbm_bytes_per_s;
+  eff.attention_decode_latency_s = kDefaultAttentionDecodeLatencyS;
+  eff.elementwise_bytes_per_s = kDefaultElementwiseFraction * gpu.hbm_bytes_per_s;
+  eff.graph_kernel_s = kDefaultGraphKernelS;
+  return eff;
+}
+
+GemmCost gemm_cost(const GpuEfficiency& eff, int64_t sms, double m, double n, double k, double weight_bytes_per_param) {
+  GemmCost cost;
+  if (m <= 0.0 || n <= 0.0 || k <= 0.0) return cost;
+  cost.flops = 2.0 * m * n * k;
+  const double tile_m = m <= 64.0 ? 64.0 : static_cast<double>(eff.gemm_tile_m);
+  const double tile_n = static_cast<double>(eff.gemm_tile_n);
+  const double tiles = ceil_div(m, tile_m) * ceil_div(n, tile_n);
+  const double slots = static_cast<double>(std::max<int64_t>(sms, 1));
+  cost.tile_flops = eff.gemm_wave_quantization ? 2.0 * ceil_div(tiles, slots) * slots * tile_m * tile_n * k : cost.flops;
+  cost.bytes = kActivationBytes * (m * k + m * n) + weight_bytes_per_param * n * k;
+  cost.compute_s = cost.tile_flops / eff.gemm_flops_per_s;
+  cost.memory_s = cost.bytes / eff.gemm_bytes_per_s;
+  const double work = std::max(cost.compute_s, cost.memory_s);
+  cost.seconds = eff.gemm_latency_s + work;
+  cost.bound = cost.compute_s >= cost.memory_s ? Bound::kCompute : Bound::kMemory;
+  if (cost.seconds <= eff.graph_kernel_s) {
+    cost.seconds = eff.graph_kernel_s;
+    cost.bound = Bound::kLatency;
+  }
+  return cost;
+}
+
+double causal_tile_pairs(int64_t new_tokens, int64_t context_tokens) {
+  // Query tiles of the new tokens against key tiles of the context (full) and of
+  // the new tokens (lower triangle incl. the diagonal tiles).
+  const double q_tiles = ceil_div(static_cast<double>(new_tokens), kTile);
+  const double ctx_tiles = ceil_div(static_cast<double>(context_tokens), kTile);
+  return q_tiles * ctx_tiles + q_tiles * (q_tiles + 1.0) / 2.0;
+}
+
+OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
+    : eff_(effective_efficiency(deployment.node.gpu)),
+      sms_(deployment.node.gpu.sms),
+      tp_(deployment.plan.tp),
+      pp_(deployment.plan.pp) {
+  const ModelSpec& model = deployment.model;
+  const EngineProfile& engine = deployment.engine;
+  const double tp = static_cast<double>(tp_);
+  weight_bpp_ = model.weight_bytes_per_param;
+  hidden_ = static_cast<double>(model.hidden);
+  stage_layers_ = std::ceil(static_cast<double>(model.layers) / static_cast<double>(pp_));
+  gpus_ = tp_ * pp_;
+
+  const double heads = static_cast<double>(model.heads) / tp;
+  const double kv_heads = std::max(1.0, static_cast<double>(model.kv_heads) / tp);
+  const double head_dim = static_cast<double>(model.head_dim);
+  const double q_width = heads * head_dim;
+  double kv_width = kv_heads * head_dim;
+  double qkv_n = q_width + 2.0 * kv_width;
+  double o_k = q_width;
+  if (model.is_mla()) {
+    // Latent KV (kv_lora_rank + rope) is replicated on every TP rank; the
+    // projections are costed as one GEMM with the same parameter count.
+    kv_width = static_cast<double>(model.mla.kv_lora_rank + model.mla.rope_head_dim);
+    o_k = heads * static_cast<double>(model.mla.v_head_dim);
+    const double o_params = static_cast<double>(model.heads * model.mla.v_head_dim) * hidden_;
+    qkv_n = (attention_params_per_layer(model) - o_params) / hidden_ / tp;
+  }
+  const double ffn = static_cast<double>(model.intermediate) / tp;
+  const double vocab = static_cast<double>(model.vocab) / tp;
+
+  attn_flops_per_tile_pair_ = 4.0 * kTile * kTile * heads * head_dim;
+  kv_bytes_per_token_layer_ = model.is_mla() ? kv_bytes_per_token_per_layer(model)
+                                             : kv_bytes_per_token_per_layer(model) / static_cast<double>(model.kv_heads) * kv_heads;
+  attn_decode_flops_per_token_ = 4.0 * heads * (model.is_mla() ? kv_width : head_dim);
+  attention_launches_ = engine.attention_launches;
+  if (engine.prefill_repeat_kv) {
+    repeat_kv_bytes_per_token_ = 2.0 * kActivationBytes * (kv_width + q_width);
+    repeat_kv_launches_ = 2;
+  }
+  const bool calibrated = eff_.calibrated;
+  attention_provenance_ = calibrated ? Provenance::kInterpolated : Provenance::kDatasheet;
+
+  if (model.is_moe()) {
+    moe_experts_ = static_cast<double>(model.moe.experts);
+    moe_topk_ = static_cast<double>(model.moe.experts_per_token);
+  }
+  const double moe_layers =
+      model.is_moe() ? std::max(0.0, stage_layers_ - static_cast<double>(std::min(model.moe.dense_layers, model.layers))) : 0.0;
+  const double dense_layers = stage_layers_ - moe_layers;
+  const double expert_ffn = static_cast<double>(model.moe.expert_intermediate) / tp;
+  const double shared_ffn = static_cast<double>(model.moe.shared_experts) * expert_ffn;
+
+  auto gemm_provenance = [&](double n, double k) {
+    if (!calibrated) return Provenance::kDatasheet;
+    for (const auto& [mn, mk] : eff_.gemm_measured_shapes) {
+      if (static_cast<double>(mn) == n && static_cast<double>(mk) == k) return Provenance::kMeasured;
+    }
+    return Provenance::kInterpolated;
+  };
+  auto add_kernels = [&](const std::vector<KernelSpec>& kernels, double instances) {
+    for (const KernelSpec& kernel : kernels) {
+      Op op;
+      op.name = kernel.name;
+      op.rows = kernel.rows;
+      op.instances = instances;
+      op.launches = kernel.launches;
+      switch (kernel.kind) {
+        case KernelKind::kElementwise: {
+          const RowBytes& b = kernel.bytes_per_row;
+          op.op_class = OpClass::kElementwise;
+          op.bytes_per_row = b.hidden * hidden_ + b.q * q_width + b.kv * kv_width + b.ffn * ffn + b.vocab * vocab +
+                             b.constant;
+          op.provenance = calibrated ? Provenance::kInterpolated : Provenance::kDatasheet;
+          ops_.push_back(op);
+          break;
+        }
+        case KernelKind::kAttention:
+          op.op_class = OpClass::kAttention;
+          op.launches = attention_launches_;
+          op.provenance = attention_provenance_;
+          ops_.push_back(op);
+          break;
+        case KernelKind::kGemm: {
+          op.op_class = OpClass::kGemm;
+          const bool moe_weight =
+              model.is_moe() && (kernel.weight == GemmWeight::kGateUp || kernel.weight == GemmWeight::kDown);
+          switch (kernel.weight) {
+            case GemmWeight::kQkv: op.gemm_n = qkv_n; op.gemm_k = hidden_; break;
+            case GemmWeight::kO: op.gemm_n = hidden_; op.gemm_k = o_k; break;
+            case GemmWeight::kGateUp: op.gemm_n = 2.0 * ffn; op.gemm_k = hidden_; break;
+            case GemmWeight::kDown: op.gemm_n = hidden_; op.gemm_k = ffn; break;
+            case GemmWeight::kLmHead: op.gemm_n = vocab; op.gemm_k = hidden_; break;
+          }
+          op.provenance = gemm_provenance(op.gemm_n, op.gemm_k);
+          if (moe_weight) {
+            if (dense_layers > 0.0) {
+              Op dense = op;
+              dense.instances = dense_layers;
+              ops_.push_back(dense);
+            }
+            op.instances = moe_layers;
+            op.expert_fraction = 1.0;
+            const bool up = kernel.weight == GemmWeight::kGateUp;
+            op.gemm_n = up ? 2.0 * expert_ffn : hidden_;
+            op.gemm_k = up ? hidden_ : expert_ffn;
+            moe_dense_flops_per_row_ = shared_ffn;  // shared-expert width (per GPU)
+            op.provenance = calibrated ? Provenance::kInterpolated : Provenance::kDatasheet;
+          }
+          if (op.instances > 0.0) ops_.push_back(op);
+          if (tp_ > 1 && (kernel.weight == GemmWeight::kO || kernel.weight == GemmWeight::kDown)) {
+            Op reduce;
+            reduce.name = "all_reduce";
+            reduce.op_class = OpClass::kAllReduce;
+            reduce.instances = instances;
+            reduce.launches = 1;
+            reduce.bytes_per_row = kActivationBytes * hidden_;
+            reduce.provenance = Provenance::kInterpolated;
+            ops_.push_back(reduce);
+          }
+          break;
+        }
+      }
+    }
+  };
+  if (model.vocab > 0) add_kernels(engine.prologue, 1.0);
+  add_kernels(engine.layer, stage_layers_);
+  if (model.vocab > 0) add_kernels(engine.epilogue, 1.0);
+  if (pp_ > 1) {
+    Op send;
+    send.name = "pipeline_send_recv";
+    send.op_class = OpClass::kSendRecv;
+    send.bytes_per_row = kActivationBytes * hidden_;
+    send.provenance = Provenance::kInterpolated;
+    ops_.push_back(send);
+  }
+
+  graph_prefill_ = engine.graph_prefill;
+  graph_decode_ = engine.graph_decode;
+  launch_s_ = eff_.eager_launch_s > 0.0 ? eff_.eager_launch_s : deployment.node.cpu.launch_s;
+  iteration_overhead_s_ = engine.host_iteration_overhead ? deployment.node.cpu.iteration_overhead_s : 0.0;
+  collectives_ = std::make_unique<AlphaBetaCollectives>(alpha_beta_for(deployment.node.fabric));
+  power_ = std::make_unique<ActivityPowerModel>(activity_power_for(deployment.node.gpu));
+}
+
+double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double* flops, double* bytes,
+                                          Bound* bound) const {
+  // Routed experts: rows x top-k expert rows in total; the distinct experts hit
+  // (expected under uniform routing) each stream their weights once. Shared
+  // experts run as a dense GEMM over every row.
+  const double expert_rows = rows * moe_topk_;
+  const double active = moe_experts_ * (1.0 - std::pow(1.0 - moe_topk_ / moe_experts_, rows));
+  const double f = 2.0 * expert_rows * op.gemm_n * op.gemm_k;
+  const double b = weight_bpp_ * active * op.gemm_n * op.gemm_k + kActivationBytes * expert_rows * (op.gemm_n + op.gemm_k);
+  double compute = f / eff_.gemm_flops_per_s;
+  double memory = b / eff_.gemm_bytes_per_s;
+  double total_flops = f, total_bytes = b;
+  if (moe_dense_flops_per_row_ > 0.0) {
+    const double width = moe_dense_flops_per_row_;
+    const bool up = op.gemm_k == hidden_;
+    const GemmCost shared = gemm_cost(eff_, sms_, rows, up ? 2.0 * width : hidden_, up ? hidden_ : width, weight_bpp_);
+    compute += shared.compute_s;
+    memory += shared.memory_s;
+    total_flops += shared.flops;
+    total_bytes += shared.bytes;
+  }
+  *flops = total_flops;
+  *bytes = total_bytes;
+  *bound = compute >= memory ? Bound::kCompute : Bound::kMemory;
+  return std::max(eff_.graph_kernel_s, eff_.gemm_latency_s + std::max(compute, memory));
+}
+
+double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sampled, double* flops, double* bytes,
+                                         Bound* bound) const {
+  const double rows = op.rows == RowScope::kTokens ? tokens : sampled;
+  *flops = 0.0;
+  *bytes = 0.0;
+  if (rows <= 0.0) return 0.0;
+  switch (op.op_class) {
+    case OpClass::kElementwise: {
+      *bytes = rows * op.bytes_per_row;
+      const double launches = static_cast<double>(op.launches);
+      const double stream = *bytes / launches / eff_.elementwise_bytes_per_s;
+      *bound = stream > eff_.graph_kernel_s ? Bound::kMemory : Bound::kLatency;
+      return launches * std::max(stream, eff_.graph_kernel_s);
+    }
+    case OpClass::kGemm: {
+      if (op.expert_fraction > 0.0) return moe_seconds(op, rows, flops, bytes, bound);
+      const GemmCost cost = gemm_cost(eff_, sms_, rows, op.gemm_n, op.gemm_k, weight_bpp_);
+      *flops = cost.flops;
+      *bytes = cost.bytes;
+      *bound = cost.bound;
+      return cost.seconds;
+    }
+    case OpClass::kAllReduce:
+      *bound = Bound::kCommunication;
+      return collectives_->seconds(Collective::kAllReduce, rows * op.bytes_per_row, tp_);
+    case OpClass::kSendRecv:
+      *bound = Bound::kCommunication;
+      return collectives_->seconds(Collective::kSendRecv, rows * op.bytes_per_row, 2);
+    case OpClass::kAttention:
+    case OpClass::kRepeatKv:
+      break;  // costed per segment by evaluate()
+  }
+  return 0.0;
+}
+
+void OpLevelExecutionModel::evaluate(const BatchShape& batch, Totals* totals, std::vector<OpCost>* ops) const {
+  double tokens = 0.0, sampled = 0.0;
+  for (const Segment& s : batch.segments) {
+    tokens += static_cast<double>(s.sequences * s.new_tokens);
+    sampled += static_cast<double>(s.sequences);
+  }
+  for (const Op& op : ops_) {
+    double seconds = 0.0, flops = 0.0, bytes = 0.0;
+    int64_t launches = 0;
+    Bound bound = Bound::kLatency;
+    double repeat_s = 0.0, repeat_bytes = 0.0;
+    int64_t repeat_launches = 0;
+    if (op.op_class == OpClass::kAttention) {
+      double compute_like = 0.0, memory_like = 0.0;
+      for (const Segment& s : batch.segments) {
+        if (s.sequences <= 0 || s.new_tokens <= 0) continue;
+        const double b = static_cast<double>(s.sequences);
+        double t = 0.0;
+        if (s.new_tokens == 1) {
+          const double ctx = static_cast<double>(s.context_tokens + 1);
+          const double kv = b * ctx * kv_bytes_per_token_layer_;
+          t = eff_.attention_decode_latency_s + kv / eff_.attention_decode_bytes_per_s;
+          bytes += kv;
+          flops += b * ctx * attn_decode_flops_per_token_;
+          memory_like += t;
+        } else {
+          const double f = b * causal_tile_pairs(s.new_tokens, s.context_tokens) * attn_flops_per_tile_pair_;
+          t = eff_.attention_prefill_latency_s + f / eff_.attention_prefill_flops_per_s;
+          flops += f;
+          compute_like += t;
+          if (repeat_kv_launches_ > 0) {
+            const double rb = b * static_cast<double>(s.new_tokens + s.context_tokens) * repeat_kv_bytes_per_token_;
+            repeat_bytes += rb;
+            repeat_s += static_cast<double>(repeat_kv_launches_) *
+                        std::max(rb / static_cast<double>(repeat_kv_launches_) / eff_.elementwise_bytes_per_s,
+                                 eff_.graph_kernel_s);
+            repeat_launches += repeat_kv_launches_;
+          }
+        }
+        seconds += std::max(t, eff_.graph_kernel_s);
+        launches += op.launches;
+      }
+      bound = compute_like >= memory_like ? Bound::kCompute : Bound::kMemory;
+    } else {
+      seconds = op_seconds(op, tokens, sampled, &flops, &bytes, &bound);
+      if (seconds > 0.0 && op.op_class != OpClass::kAllReduce && op.op_class != OpClass::kSendRecv) {
+        launches = op.launches;
+      }
+    }
+    seconds *= op.instances;
+    flops *= op.instances;
+    bytes = (bytes + repeat_bytes) * op.instances;
+    repeat_s *= op.instances;
+    const int64_t total_launches = static_cast<int64_t>(op.instances) * (launches + repeat_launches);
+    totals->flops += flops;
+    totals->bytes += bytes;
+    totals->launches += total_launches;
+    if (op.op_class == OpClass::kAllReduce || op.op_class == OpClass::kSendRecv) {
+      totals->comm_s += seconds;
+    } else {
+      totals->compute_s += seconds + repeat_s;
+    }
+    if (ops != nullptr) {
+      if (seconds > 0.0) {
+        auto found = std::find_if(ops->begin(), ops->end(), [&](const OpCost& c) { return c.name == op.name; });
+        if (found == ops->end()) {
+          ops->push_back(OpCost{op.name, 0, 0.0, bound, op.provenance});
+          found = ops->end() - 1;
+        }
+        found->count += static_cast<int64_t>(op.instances) * launches;
+        if (seconds > found->seconds) found->bound = bound;
+        found->seconds += seconds;
+        found->provenance = weaker(found->provenance, op.provenance);
+      }
+      if (repeat_s > 0.0) {
+        ops->push_back(OpCost{"repeat_kv", static_cast<int64_t>(op.instances) * repeat_launches, repeat_s,
+                              Bound::kMemory, op.provenance});
+      }
+    }
+  }
+  totals->gpu_s = totals->compute_s + totals->comm_s;
+}
+
+IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) const {
+  IterationPrediction out;
+  Totals totals;
+  evaluate(batch, &totals, &out.ops);
+  bool prefill = false;
+  for (const Segment& s : batch.segments) prefill = prefill || s.new_tokens > 1;
+  const bool graph = prefill ? graph_prefill_ : graph_decode_;
+  const double launch_host_s = graph ? 0.0 : static_cast<double>(totals.launches) * launch_s_;
+  out.compute_s = totals.compute_s;
+  out.communication_s = totals.comm_s;
+  out.host_s = launch_host_s + iteration_overhead_s_;
+  out.iteration_s = std::max(totals.gpu_s, launch_host_s) + iteration_overhead_s_;
+  if (launch_host_s > 0.0) {
+    out.ops.push_back(OpCost{"host_launch", totals.launches, launch_host_s, Bound::kHost, Provenance::kMeasured});
+  }
+  if (iteration_overhead_s_ > 0.0) {
+    out.ops.push_back(OpCost{"host_iteration_overhead", 1, iteration_overhead_s_, Bound::kHost, Provenance::kMeasured});
+  }
+  GpuActivity activity{out.iteration_s, totals.gpu_s, totals.flops, totals.bytes};
+  out.energy_j = power_->joules(activity) * static_cast<double>(gpus_);
+  out.provenance = Provenance::kMeasured;
+  for (const OpCost& op : out.ops) out.provenance = weaker(out.provenance, op.provenance);
+  return out;
+}
+
+IterationTiming OpLevelExecutionModel::timing(const BatchShape& batch) {
+  Totals totals;
+  evaluate(batch, &totals, nullptr);
+  bool prefill = false;
+  for (const Segment& s : batch.segments) prefill = prefill || s.new_tokens > 1;
+  const bool graph = prefill ? graph_prefill_ : graph_decode_;
+  const double launch_host_s = graph ? 0.0 : static_cast<double>(totals.launches) * launch_s_;
+  IterationTiming out;
+  out.iteration_s = std::max(totals.gpu_s, launch_host_s) + iteration_overhead_s_;
+  GpuActivity activity{out.iteration_s, totals.gpu_s, totals.flops, totals.bytes};
+  out.energy_j = power_->joules(activity) * static_cast<double>(gpus_);
+  return out;
+}
+
+GpuActivity OpLevelExecutionModel::activity(const BatchShape& batch) const {
+  Totals totals;
+  evaluate(batch, &totals, nullptr);
+  bool prefill = false;
+  for (const Segment& s : batch.segments) prefill = prefill || s.new_tokens > 1;
+  const bool graph = prefill ? graph_prefill_ : graph_decode_;
+  const double launch_host_s = graph ? 0.0 : static_cast<double>(totals.launches) * launch_s_;
+  return GpuActivity{std::max(totals.gpu_s, launch_host_s) + iteration_overhead_s_, totals.gpu_s, totals.flops,
+                     totals.bytes};
+}
+
+const char* bound_name(Bound bound) {
+  switch (bound) {
+    case Bound::kCompute: return "compute";
+    case Bound::kMemory: return "memory";
+    case Bound::kLatency: return "latency";
+    case Bound::kCommunication: return "communication";
+    case Bound::kHost: return "host";
+  }
+  return "unknown";
+}
+
+const char* provenance_name(Provenance provenance) {
+  switch (provenance) {
+    case Provenance::kMeasured: return "measured";
+    case Provenance::kInterpolated: return "interpolated";
+    case Provenance::kDatasheet: return "datasheet";
+  }
+  return "unknown";
+}
+
+std::unique_ptr<ExecutionModel> make_execution_model(const Deployment& deployment) {
+  return std::make_unique<OpLevelExecutionModel>(deployment);
+}
+
+SERVESIM_REGISTER(ExecutionModel, "op-level",
+                  "per-kernel roofline with fitted efficiency curves, CUDA graph vs eager host launches, "
+                  "alpha-beta collectives, activity power model",
+                  ParamSpecs{}, [](const ParamValues&, const Deployment& deployment) {
+                    return make_execution_model(deployment);
+                  });
+
+}  // namespace servesim

@@ -1,0 +1,106 @@
+#pragma once
+// Contract: the op-level execution model. At construction it turns the
+// deployment (GPU efficiency curves, model shapes sharded by the plan, engine
+// kernel list, host and fabric) into per-op coefficients; timing() then costs a
+// batch with arithmetic only (no allocation, no strings): O(ops + segments).
+// Time of one kernel: GEMM = latency + max(FLOPs of whole tiles / achieved rate,
+// bytes / achieved bandwidth); elementwise = max(bytes / copy bandwidth, graph
+// kernel floor) per launch; prefill attention = latency + causal-tile FLOPs /
+// rate; decode attention = latency + KV bytes / rate (linear in context, so one
+// aggregated decode segment costs the same as its parts); TP all-reduces and PP
+// send/recv from the collective model. Iterations replayed from a CUDA graph
+// cost the GPU time; eager iterations cost max(GPU time, host launches). The
+// pipeline is costed per stage (iteration_s = one stage's time, the slowest:
+// it holds the LM head). Energy from the power model, all GPUs of the plan.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/comm/collective_model.h"
+#include "models/energy/power_model.h"
+#include "models/execution/deployment.h"
+
+namespace servesim {
+
+/// Per-GPU achieved rates used by the cost formulas (from GpuEfficiency, or
+/// datasheet x default fractions).
+GpuEfficiency effective_efficiency(const GpuSpec& gpu);
+
+/// Closed-form GEMM cost on one GPU: y[M,N] = x[M,K] W[N,K]^T.
+struct GemmCost {
+  double flops = 0.0;        // 2 M N K
+  double tile_flops = 0.0;   // FLOPs of the whole tiles and waves the GPU runs
+  double bytes = 0.0;        // x, W, y once each
+  double compute_s = 0.0;
+  double memory_s = 0.0;
+  double seconds = 0.0;      // latency + max(compute_s, memory_s), at least the graph kernel floor
+  Bound bound = Bound::kCompute;
+};
+GemmCost gemm_cost(const GpuEfficiency& eff, int64_t sms, double m, double n, double k, double weight_bytes_per_param);
+
+/// FLOPs of whole 128x128 tiles of causal attention for one sequence of `new_tokens`
+/// after `context_tokens`, per head-dim unit: 4 x tiles x 128 x 128 (x heads x head_dim by the caller).
+double causal_tile_pairs(int64_t new_tokens, int64_t context_tokens);
+
+class OpLevelExecutionModel : public ExecutionModel {
+ public:
+  explicit OpLevelExecutionModel(const Deployment& deployment);
+  IterationPrediction predict(const BatchShape& batch) const override;
+  IterationTiming timing(const BatchShape& batch) override;
+  /// What one GPU does in the iteration (predicted wall time, busy time, FLOPs, HBM bytes):
+  /// the input of the power model, also used to fit it.
+  GpuActivity activity(const BatchShape& batch) const;
+
+ private:
+  enum class OpClass { kElementwise, kGemm, kAttention, kAllReduce, kSendRecv, kRepeatKv };
+  struct Op {
+    std::string name;
+    OpClass op_class = OpClass::kElementwise;
+    RowScope rows = RowScope::kTokens;
+    double instances = 1.0;      // per stage (layers x per-layer count, or 1)
+    int64_t launches = 1;        // per instance
+    double bytes_per_row = 0.0;  // elementwise
+    double gemm_n = 0.0, gemm_k = 0.0;  // GEMM
+    double expert_fraction = 0.0;       // MoE: 0 = dense GEMM
+    Provenance provenance = Provenance::kDatasheet;
+  };
+  struct Totals {
+    double gpu_s = 0.0, compute_s = 0.0, comm_s = 0.0, flops = 0.0, bytes = 0.0;
+    int64_t launches = 0;
+  };
+  // Adds each op's cost to totals; fills `ops` when not null (predict()).
+  void evaluate(const BatchShape& batch, Totals* totals, std::vector<OpCost>* ops) const;
+  double op_seconds(const Op& op, double tokens, double sampled, double* flops, double* bytes, Bound* bound) const;
+  double moe_seconds(const Op& op, double rows, double* flops, double* bytes, Bound* bound) const;
+
+  GpuEfficiency eff_;
+  int64_t sms_ = 0;
+  int64_t tp_ = 1, pp_ = 1;
+  double weight_bpp_ = 2.0;
+  double hidden_ = 0.0;
+  double stage_layers_ = 0.0;
+  // attention, per GPU
+  double attn_flops_per_tile_pair_ = 0.0;   // 4 x 128 x 128 x heads x head_dim per GPU
+  double kv_bytes_per_token_layer_ = 0.0;   // read by decode attention, per GPU
+  double attn_decode_flops_per_token_ = 0.0;
+  double repeat_kv_bytes_per_token_ = 0.0;  // reference prefill path; 0 = none
+  int64_t attention_launches_ = 1;
+  int64_t repeat_kv_launches_ = 0;
+  Provenance attention_provenance_ = Provenance::kDatasheet;
+  // MoE (per GPU)
+  double moe_experts_ = 0.0, moe_topk_ = 0.0;
+  double moe_dense_flops_per_row_ = 0.0;  // shared experts + router, per matrix kind
+  // engine / host
+  bool graph_prefill_ = false, graph_decode_ = false;
+  double launch_s_ = 0.0;
+  double iteration_overhead_s_ = 0.0;
+  int64_t gpus_ = 1;
+  std::vector<Op> ops_;
+  std::unique_ptr<CollectiveModel> collectives_;
+  std::unique_ptr<PowerModel> power_;
+};
+
+}  // namespace servesim

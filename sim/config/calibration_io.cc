@@ -1,0 +1,230 @@
+#include "sim/config/calibration_io.h"
+
+#include <cstdio>
+
+#include "sim/config_error.h"
+
+namespace servesim {
+namespace {
+
+std::string with_unit(double value, const char* unit) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.6g %s", value, unit);
+  return text;
+}
+
+BatchShape read_segments(const ConfigNode& segs, int64_t* tokens) {
+  BatchShape batch;
+  *tokens = 0;
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    ConfigNode seg = segs.element(i);
+    if (!seg.is_array() || seg.size() != 3) seg.fail("expected [\"prefill\"|\"decode\", B, S|C]");
+    const std::string kind = seg.element(0).as_string();
+    const int64_t b = seg.element(1).as_integer(1, 1 << 30);
+    const int64_t n = seg.element(2).as_integer(1, 1 << 30);
+    if (kind == "prefill") {
+      batch.segments.push_back(Segment{b, n, 0});
+      *tokens += b * n;
+    } else if (kind == "decode") {
+      batch.segments.push_back(Segment{b, 1, n});
+      *tokens += b;
+    } else {
+      seg.element(0).fail("expected \"prefill\" or \"decode\"");
+    }
+  }
+  return batch;
+}
+
+std::string label_of(const BatchShape& batch) {
+  std::string out;
+  for (const Segment& s : batch.segments) {
+    if (!out.empty()) out += " + ";
+    out += s.new_tokens == 1 && s.context_tokens > 0
+               ? "decode " + std::to_string(s.sequences) + "x" + std::to_string(s.context_tokens)
+               : "prefill " + std::to_string(s.sequences) + "x" + std::to_string(s.new_tokens);
+  }
+  return out;
+}
+
+}  // namespace
+
+GpuEfficiency read_calibration(ConfigNode& node) {
+  node.require_object();
+  GpuEfficiency eff;
+  eff.calibrated = true;
+  node.has("gpu");
+  node.has("fit_quality");
+  node.has("inputs");
+  eff.source = node.string("source", "");
+  ConfigNode gemm = node.child("gemm");
+  eff.gemm_latency_s = gemm.quantity("latency", Dimension::kSeconds, 0.0, true);
+  eff.gemm_flops_per_s = gemm.quantity("rate", Dimension::kFlopsPerSecond);
+  eff.gemm_bytes_per_s = gemm.quantity("bandwidth", Dimension::kBytesPerSecond);
+  eff.gemm_tile_m = gemm.integer("tile_m", 1, 4096, 128);
+  eff.gemm_tile_n = gemm.integer("tile_n", 1, 4096, 128);
+  eff.gemm_wave_quantization = gemm.boolean("wave_quantization", true);
+  if (gemm.has("measured_shapes")) {
+    for (ConfigNode& shape : gemm.array("measured_shapes")) {
+      if (!shape.is_array() || shape.size() != 2) shape.fail("expected [N, K]");
+      eff.gemm_measured_shapes.emplace_back(shape.element(0).as_integer(1, int64_t{1} << 40),
+                                            shape.element(1).as_integer(1, int64_t{1} << 40));
+    }
+  }
+  gemm.finish();
+  ConfigNode prefill = node.child("attention_prefill");
+  eff.attention_prefill_latency_s = prefill.quantity("latency", Dimension::kSeconds, 0.0, true);
+  eff.attention_prefill_flops_per_s = prefill.quantity("rate", Dimension::kFlopsPerSecond);
+  prefill.finish();
+  ConfigNode decode = node.child("attention_decode");
+  eff.attention_decode_latency_s = decode.quantity("latency", Dimension::kSeconds, 0.0, true);
+  eff.attention_decode_bytes_per_s = decode.quantity("bandwidth", Dimension::kBytesPerSecond);
+  decode.finish();
+  eff.elementwise_bytes_per_s = node.quantity("elementwise_bandwidth", Dimension::kBytesPerSecond);
+  eff.graph_kernel_s = node.quantity("graph_kernel", Dimension::kSeconds);
+  eff.eager_launch_s = node.quantity("eager_launch", Dimension::kSeconds, 0.0, true);
+  if (node.has("power")) {
+    ConfigNode power = node.child("power");
+    power.has("source");
+    eff.power_active_w = power.quantity("active", Dimension::kWatts, 0.0, true);
+    eff.power_compute_w = power.quantity("compute", Dimension::kWatts, 0.0, true);
+    eff.power_memory_w = power.quantity("memory", Dimension::kWatts, 0.0, true);
+    eff.power_limit_w = power.quantity("limit", Dimension::kWatts, 0.0, true);
+    power.finish();
+  }
+  node.finish();
+  return eff;
+}
+
+nlohmann::json calibration_to_json(const GpuEfficiency& eff, const std::string& gpu,
+                                   const std::vector<FitQuality>& quality, const std::string& inputs) {
+  nlohmann::json out;
+  out["gpu"] = gpu;
+  out["source"] = eff.source;
+  out["inputs"] = inputs;
+  nlohmann::json shapes = nlohmann::json::array();
+  for (const auto& [n, k] : eff.gemm_measured_shapes) shapes.push_back({n, k});
+  out["gemm"] = {{"latency", with_unit(eff.gemm_latency_s * 1e6, "us")},
+                 {"rate", with_unit(eff.gemm_flops_per_s / 1e12, "TFLOP/s")},
+                 {"bandwidth", with_unit(eff.gemm_bytes_per_s / 1e12, "TB/s")},
+                 {"tile_m", eff.gemm_tile_m},
+                 {"tile_n", eff.gemm_tile_n},
+                 {"wave_quantization", eff.gemm_wave_quantization},
+                 {"measured_shapes", shapes}};
+  out["attention_prefill"] = {{"latency", with_unit(eff.attention_prefill_latency_s * 1e6, "us")},
+                              {"rate", with_unit(eff.attention_prefill_flops_per_s / 1e12, "TFLOP/s")}};
+  out["attention_decode"] = {{"latency", with_unit(eff.attention_decode_latency_s * 1e6, "us")},
+                             {"bandwidth", with_unit(eff.attention_decode_bytes_per_s / 1e12, "TB/s")}};
+  out["elementwise_bandwidth"] = with_unit(eff.elementwise_bytes_per_s / 1e12, "TB/s");
+  out["graph_kernel"] = with_unit(eff.graph_kernel_s * 1e6, "us");
+  out["eager_launch"] = with_unit(eff.eager_launch_s * 1e6, "us");
+  out["power"] = {{"active", with_unit(eff.power_active_w, "W")},
+                  {"compute", with_unit(eff.power_compute_w, "W")},
+                  {"memory", with_unit(eff.power_memory_w, "W")},
+                  {"limit", with_unit(eff.power_limit_w, "W")}};
+  nlohmann::json fits = nlohmann::json::array();
+  for (const FitQuality& q : quality) {
+    fits.push_back({{"curve", q.curve},
+                    {"points", q.points},
+                    {"rms_relative_error", q.rms_relative_error},
+                    {"max_relative_error", q.max_relative_error}});
+  }
+  out["fit_quality"] = fits;
+  return out;
+}
+
+Microbench read_microbench(const std::string& path) {
+  ConfigNode root(load_json_file(path), path);
+  Microbench bench;
+  ConfigNode env = root.child("env");
+  bench.gpu = env.string("gpu");
+  bench.sms = env.integer("sms", 1, 100000);
+  for (ConfigNode& g : root.array("gemm")) {
+    GemmSample s;
+    s.name = g.string("name", "");
+    s.m = static_cast<double>(g.integer("M", 1, int64_t{1} << 40));
+    s.n = static_cast<double>(g.integer("N", 1, int64_t{1} << 40));
+    s.k = static_cast<double>(g.integer("K", 1, int64_t{1} << 40));
+    s.seconds = g.number("ms", 1e-9, 1e9) * 1e-3;
+    bench.gemm.push_back(s);
+  }
+  const std::string impl = root.string("decode_attention_impl", "sdpa");
+  for (ConfigNode& a : root.array("attention")) {
+    const std::string kind = a.string("kind");
+    if (kind == "prefill_causal") {
+      PrefillAttentionSample s;
+      s.batch = a.integer("B", 1, 1 << 30);
+      s.seq = a.integer("S", 1, 1 << 30);
+      s.heads = a.integer("heads", 1, 100000, 32);
+      s.head_dim = a.integer("head_dim", 1, 100000, 128);
+      s.seconds = a.number("ms", 1e-9, 1e9) * 1e-3;
+      bench.prefill_attention.push_back(s);
+    } else if (kind == "decode") {
+      DecodeAttentionSample s;
+      s.batch = a.integer("B", 1, 1 << 30);
+      s.context = a.integer("C", 1, 1 << 30);
+      s.kv_bytes = a.number("kv_bytes", 1.0, 1e18);
+      s.seconds = a.number(impl + "_ms", 1e-9, 1e9) * 1e-3;
+      bench.decode_attention.push_back(s);
+    }
+  }
+  bench.hbm_copy_bytes_per_s = root.number("hbm_copy_GBps_rw", 1e-3, 1e9) * 1e9;
+  ConfigNode launch = root.child("launch");
+  bench.eager_launch_s = launch.number("eager_tiny_op_us", 0.0, 1e9) * 1e-6;
+  bench.graph_kernel_s = launch.number("graph_tiny_kernel_us", 0.0, 1e9) * 1e-6;
+  bench.power_limit_w = root.number("power_limit_w", 0.0, 1e6, 0.0);
+  bench.idle_w = root.number("idle_power_w", 0.0, 1e6, 0.0);
+  return bench;
+}
+
+WholeModelTable read_whole_model(const std::string& path) {
+  ConfigNode root(load_json_file(path), path);
+  WholeModelTable table;
+  if (!root.has("llama3_8b_arch")) return table;
+  ConfigNode arch = root.child("llama3_8b_arch");
+  table.model.name = "llama-3-8b (measured)";
+  table.model.hidden = arch.integer("hidden", 1, int64_t{1} << 40);
+  table.model.layers = arch.integer("layers", 1, 100000);
+  table.model.heads = arch.integer("heads", 1, 100000);
+  table.model.kv_heads = arch.integer("kv_heads", 1, 100000);
+  table.model.head_dim = arch.integer("head_dim", 1, 100000);
+  table.model.intermediate = arch.integer("intermediate", 1, int64_t{1} << 40);
+  table.model.vocab = arch.integer("vocab", 0, int64_t{1} << 40);
+  table.model.tied_embeddings = arch.boolean("tied_embeddings", false);
+  table.weights_bytes = root.number("llama3_8b_weights_bytes", 0.0, 1e18, 0.0);
+  for (const char* key : {"llama3_8b_prefill", "llama3_8b_decode"}) {
+    for (ConfigNode& row : root.array(key)) {
+      WholeModelCase c;
+      c.kind = "graph";
+      c.batch = read_segments(row.child("segs"), &c.tokens);
+      c.seconds = row.number("ms", 1e-9, 1e9) * 1e-3;
+      c.label = label_of(c.batch);
+      table.cases.push_back(c);
+    }
+  }
+  for (ConfigNode& row : root.array("llama3_8b_eager_vs_graph")) {
+    WholeModelCase c;
+    c.kind = "eager";
+    c.batch = read_segments(row.child("segs"), &c.tokens);
+    c.seconds = row.number("eager_ms", 1e-9, 1e9) * 1e-3;
+    c.label = label_of(c.batch);
+    table.cases.push_back(c);
+  }
+  for (ConfigNode& row : root.array("llama3_8b_energy")) {
+    ConfigNode segs = row.child("segs");
+    if (segs.is_string()) {
+      table.idle_w = row.number("W", 0.0, 1e6);
+      continue;
+    }
+    WholeModelCase c;
+    c.kind = "energy";
+    c.batch = read_segments(segs, &c.tokens);
+    c.seconds = row.number("ms_per_iter", 1e-9, 1e9) * 1e-3;
+    c.watts = row.number("W", 0.0, 1e6);
+    c.joules_per_token = row.number("J_per_token", 0.0, 1e9);
+    c.label = label_of(c.batch);
+    table.cases.push_back(c);
+  }
+  return table;
+}
+
+}  // namespace servesim

@@ -1,0 +1,278 @@
+#include "sim/config/deployment_reader.h"
+
+#include <string>
+
+#include "sim/config/calibration_io.h"
+#include "sim/config/catalog.h"
+#include "sim/config/spec_readers.h"
+#include "sim/config_error.h"
+
+namespace servesim {
+namespace {
+
+constexpr int64_t kMaxCount = int64_t{1} << 40;
+
+void skip_documentation(ConfigNode& node) {
+  node.has("source");
+  node.has("description");
+  node.has("name");
+}
+
+GpuSpec read_gpu(ConfigNode& node, bool with_calibration) {
+  node.require_object();
+  GpuSpec gpu;
+  skip_documentation(node);
+  gpu.name = node.string("name", "gpu");
+  gpu.bf16_flops_per_s = node.quantity("bf16", Dimension::kFlopsPerSecond);
+  gpu.fp16_flops_per_s = node.quantity("fp16", Dimension::kFlopsPerSecond, gpu.bf16_flops_per_s);
+  gpu.fp8_flops_per_s = node.quantity("fp8", Dimension::kFlopsPerSecond, 0.0, true);
+  gpu.hbm_bytes = node.quantity("hbm", Dimension::kBytes);
+  gpu.hbm_bytes_per_s = node.quantity("hbm_bandwidth", Dimension::kBytesPerSecond);
+  gpu.l2_bytes = node.quantity("l2", Dimension::kBytes);
+  gpu.sms = node.integer("sms", 1, 100000);
+  gpu.clock_hz = node.quantity("clock", Dimension::kHertz);
+  gpu.tdp_w = node.quantity("tdp", Dimension::kWatts);
+  gpu.idle_w = node.quantity("idle", Dimension::kWatts);
+  gpu.calibration = node.string("calibration", "");
+  if (!gpu.calibration.empty() && with_calibration) {
+    ConfigNode calibration = load_entry(kCalibrationCatalog, gpu.calibration, "calibration",
+                                        node.file() + ": " + node.pointer() + "/calibration");
+    gpu.efficiency = read_calibration(calibration);
+  }
+  node.finish();
+  return gpu;
+}
+
+HostCpuSpec read_cpu(ConfigNode& node, const std::string& name) {
+  HostCpuSpec cpu;
+  skip_documentation(node);
+  cpu.name = node.string("name", name);
+  cpu.launch_s = node.quantity("launch", Dimension::kSeconds);
+  cpu.iteration_overhead_s = node.quantity("iteration_overhead", Dimension::kSeconds, 0.0, true);
+  cpu.memory_bytes = node.quantity("memory", Dimension::kBytes);
+  node.finish();
+  return cpu;
+}
+
+HostLinkSpec read_host_link(ConfigNode& node, const std::string& name) {
+  HostLinkSpec link;
+  skip_documentation(node);
+  link.name = node.string("name", name);
+  link.h2d_bytes_per_s = node.quantity("h2d_bandwidth", Dimension::kBytesPerSecond);
+  link.d2h_bytes_per_s = node.quantity("d2h_bandwidth", Dimension::kBytesPerSecond);
+  link.latency_s = node.quantity("latency", Dimension::kSeconds, 0.0, true);
+  node.finish();
+  return link;
+}
+
+FabricSpec read_fabric(ConfigNode& node, const std::string& name) {
+  FabricSpec fabric;
+  skip_documentation(node);
+  node.has("collectives_source");
+  fabric.name = node.string("name", name);
+  fabric.bytes_per_s = node.quantity("bandwidth", Dimension::kBytesPerSecond);
+  fabric.latency_s = node.quantity("latency", Dimension::kSeconds, 0.0, true);
+  fabric.allreduce_latency_s = node.quantity("allreduce_latency", Dimension::kSeconds, 0.0, true);
+  fabric.allreduce_bus_bytes_per_s = node.quantity("allreduce_bus_bandwidth", Dimension::kBytesPerSecond, 0.0, true);
+  fabric.send_recv_latency_s = node.quantity("send_recv_latency", Dimension::kSeconds, 0.0, true);
+  fabric.send_recv_bytes_per_s = node.quantity("send_recv_bandwidth", Dimension::kBytesPerSecond, 0.0, true);
+  node.finish();
+  return fabric;
+}
+
+RowScope read_rows(ConfigNode& node) {
+  return node.choice("rows", {"tokens", "sampled"}, "tokens") == "tokens" ? RowScope::kTokens : RowScope::kSampled;
+}
+
+KernelSpec read_kernel(ConfigNode& node) {
+  node.require_object();
+  KernelSpec kernel;
+  kernel.name = node.string("name");
+  const std::string kind = node.choice("kind", {"elementwise", "gemm", "attention"});
+  kernel.launches = node.integer("launches", 1, 1000, 1);
+  kernel.rows = read_rows(node);
+  if (kind == "elementwise") {
+    kernel.kind = KernelKind::kElementwise;
+    ConfigNode bytes = node.child("bytes_per_row");
+    bytes.require_object();
+    kernel.bytes_per_row.hidden = bytes.number("hidden", 0.0, 1e6, 0.0);
+    kernel.bytes_per_row.q = bytes.number("q", 0.0, 1e6, 0.0);
+    kernel.bytes_per_row.kv = bytes.number("kv", 0.0, 1e6, 0.0);
+    kernel.bytes_per_row.ffn = bytes.number("ffn", 0.0, 1e6, 0.0);
+    kernel.bytes_per_row.vocab = bytes.number("vocab", 0.0, 1e6, 0.0);
+    kernel.bytes_per_row.constant = bytes.number("constant", 0.0, 1e12, 0.0);
+    bytes.finish();
+  } else if (kind == "gemm") {
+    kernel.kind = KernelKind::kGemm;
+    const std::string weight = node.choice("weight", {"qkv", "o", "gate_up", "down", "lm_head"});
+    if (weight == "qkv") kernel.weight = GemmWeight::kQkv;
+    if (weight == "o") kernel.weight = GemmWeight::kO;
+    if (weight == "gate_up") kernel.weight = GemmWeight::kGateUp;
+    if (weight == "down") kernel.weight = GemmWeight::kDown;
+    if (weight == "lm_head") kernel.weight = GemmWeight::kLmHead;
+  } else {
+    kernel.kind = KernelKind::kAttention;
+  }
+  node.finish();
+  return kernel;
+}
+
+std::vector<KernelSpec> read_kernels(ConfigNode& node, const std::string& key) {
+  std::vector<KernelSpec> kernels;
+  if (!node.has(key)) return kernels;
+  for (ConfigNode& item : node.array(key)) kernels.push_back(read_kernel(item));
+  return kernels;
+}
+
+double dtype_bytes(ConfigNode& node, const std::string& key, const std::string& default_value) {
+  const std::string dtype = node.choice(key, {"fp32", "bf16", "fp16", "fp8", "int8", "int4"}, default_value);
+  if (dtype == "fp32") return 4.0;
+  if (dtype == "fp8" || dtype == "int8") return 1.0;
+  if (dtype == "int4") return 0.5;
+  return 2.0;
+}
+
+}  // namespace
+
+NodeSpec read_node(ConfigNode& node, const std::string& name, bool with_calibration) {
+  node.require_object();
+  NodeSpec spec;
+  spec.name = name;
+  skip_documentation(node);
+  spec.gpus_per_node = node.integer("gpus_per_node", 1, 1024, 8);
+  {
+    ConfigNode gpu = node.child("gpu");
+    spec.gpu = read_gpu(gpu, with_calibration);
+  }
+  std::string sub;
+  ConfigNode cpu = resolve_entry(node, "cpu", kCpuCatalog, "host CPU", &sub);
+  spec.cpu = read_cpu(cpu, sub);
+  ConfigNode link = resolve_entry(node, "host_link", kHostLinkCatalog, "host link", &sub);
+  spec.host_link = read_host_link(link, sub);
+  ConfigNode fabric = resolve_entry(node, "fabric", kFabricCatalog, "fabric", &sub);
+  spec.fabric = read_fabric(fabric, sub);
+  node.finish();
+  return spec;
+}
+
+ModelSpec read_model(ConfigNode& node, const std::string& name) {
+  node.require_object();
+  ModelSpec model;
+  model.name = name;
+  skip_documentation(node);
+  model.hidden = node.integer("hidden", 1, kMaxCount);
+  model.layers = node.integer("layers", 1, 100000);
+  model.heads = node.integer("heads", 1, 100000);
+  model.kv_heads = node.integer("kv_heads", 1, model.heads, model.heads);
+  model.head_dim = node.integer("head_dim", 1, 100000, model.hidden / model.heads);
+  model.intermediate = node.integer("intermediate", 1, kMaxCount);
+  model.vocab = node.integer("vocab", 0, kMaxCount);
+  model.max_context = node.integer("max_context", 0, kMaxCount, 0);
+  model.tied_embeddings = node.boolean("tied_embeddings", false);
+  model.weight_bytes_per_param = dtype_bytes(node, "dtype", "bf16");
+  model.kv_bytes_per_element = dtype_bytes(node, "kv_dtype", "bf16");
+  if (node.has("moe")) {
+    ConfigNode moe = node.child("moe");
+    moe.require_object();
+    model.moe.experts = moe.integer("experts", 1, 100000);
+    model.moe.experts_per_token = moe.integer("experts_per_token", 1, model.moe.experts);
+    model.moe.shared_experts = moe.integer("shared_experts", 0, 1000, 0);
+    model.moe.expert_intermediate = moe.integer("expert_intermediate", 1, kMaxCount);
+    model.moe.dense_layers = moe.integer("dense_layers", 0, model.layers, 0);
+    moe.finish();
+  }
+  if (node.has("mla")) {
+    ConfigNode mla = node.child("mla");
+    mla.require_object();
+    model.mla.kv_lora_rank = mla.integer("kv_lora_rank", 1, kMaxCount);
+    model.mla.q_lora_rank = mla.integer("q_lora_rank", 0, kMaxCount, 0);
+    model.mla.rope_head_dim = mla.integer("rope_head_dim", 0, 100000);
+    model.mla.nope_head_dim = mla.integer("nope_head_dim", 1, 100000);
+    model.mla.v_head_dim = mla.integer("v_head_dim", 1, 100000);
+    mla.finish();
+  } else if (model.heads % model.kv_heads != 0) {
+    node.fail("kv_heads", "kv_heads " + std::to_string(model.kv_heads) + " does not divide heads " +
+                              std::to_string(model.heads));
+  }
+  node.finish();
+  return model;
+}
+
+EngineProfile read_engine(ConfigNode& node, const std::string& name) {
+  node.require_object();
+  EngineProfile engine;
+  engine.name = name;
+  node.has("source");
+  node.has("name");
+  engine.description = node.string("description", "");
+  ConfigNode graphs = node.child("cuda_graphs");
+  graphs.require_object();
+  engine.graph_prefill = graphs.boolean("prefill", false);
+  engine.graph_decode = graphs.boolean("decode", false);
+  graphs.finish();
+  engine.prefill_repeat_kv = node.boolean("prefill_repeat_kv", false);
+  engine.attention_launches = node.integer("attention_launches", 1, 100, 1);
+  engine.host_iteration_overhead = node.boolean("host_iteration_overhead", false);
+  engine.prologue = read_kernels(node, "prologue");
+  engine.layer = read_kernels(node, "layer");
+  engine.epilogue = read_kernels(node, "epilogue");
+  if (engine.layer.empty()) node.fail("layer", "an engine needs at least one kernel per layer");
+  node.finish();
+  return engine;
+}
+
+ParallelPlan read_plan(ConfigNode& node, const ModelSpec& model, const NodeSpec& hardware) {
+  node.require_object();
+  ParallelPlan plan;
+  plan.tp = node.integer("tp", 1, 1024, 1);
+  plan.pp = node.integer("pp", 1, 1024, 1);
+  plan.dp = node.integer("dp", 1, 1 << 20, 1);
+  plan.ep = node.integer("ep", 1, 1024, 1);
+  if (model.heads % plan.tp != 0) {
+    node.fail("tp", "tp " + std::to_string(plan.tp) + " does not divide the model's " + std::to_string(model.heads) +
+                        " attention heads");
+  }
+  if (plan.tp > hardware.gpus_per_node) {
+    node.fail("tp", "tp " + std::to_string(plan.tp) + " exceeds the " + std::to_string(hardware.gpus_per_node) +
+                        " GPUs of a " + hardware.name + " node (tensor parallelism across nodes is not modelled)");
+  }
+  if (plan.pp > model.layers) {
+    node.fail("pp", "pp " + std::to_string(plan.pp) + " exceeds the model's " + std::to_string(model.layers) +
+                        " layers");
+  }
+  node.finish();
+  return plan;
+}
+
+NodeSpec load_node(const std::string& name, bool with_calibration) {
+  ConfigNode node = load_entry(kHardwareCatalog, name, "hardware", "hardware");
+  return read_node(node, name, with_calibration);
+}
+
+ModelSpec load_model(const std::string& name) {
+  ConfigNode node = load_entry(kModelCatalog, name, "model", "model");
+  return read_model(node, name);
+}
+
+EngineProfile load_engine(const std::string& name) {
+  ConfigNode node = load_entry(kEngineCatalog, name, "engine", "engine");
+  return read_engine(node, name);
+}
+
+Deployment read_deployment(ConfigNode& root) {
+  Deployment deployment;
+  std::string name;
+  ConfigNode hardware = resolve_entry(root, "hardware", kHardwareCatalog, "hardware", &name);
+  deployment.node = read_node(hardware, name);
+  ConfigNode model = resolve_entry(root, "model", kModelCatalog, "model", &name);
+  deployment.model = read_model(model, name);
+  ConfigNode engine = resolve_entry(root, "engine", kEngineCatalog, "engine", &name);
+  deployment.engine = read_engine(engine, name);
+  if (root.has("plan")) {
+    ConfigNode plan = root.child("plan");
+    deployment.plan = read_plan(plan, deployment.model, deployment.node);
+  }
+  return deployment;
+}
+
+}  // namespace servesim

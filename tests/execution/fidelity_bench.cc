@@ -1,0 +1,101 @@
+// Fidelity benchmark (not a test): predicts every whole-model iteration of
+// ../shared/calibration/h200_microbench_and_llama3_8b.json with the shipped
+// h200-sxm calibration (fitted on microbenchmarks only) and prints measured vs
+// predicted with the error, then median and max |error| for iteration time and
+// energy per token. Then the same cases predicted for h100-sxm (from the H100
+// microbenchmarks only; no measured whole-model numbers exist for it).
+// Usage: fidelity_bench [MEASUREMENT.json] (default: $SERVESIM_HOME/../shared/calibration/...).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "models/execution/op_level_model.h"
+#include "sim/config/calibration_io.h"
+#include "sim/config/catalog.h"
+#include "sim/config/spec_readers.h"
+#include "sim/config_error.h"
+
+namespace servesim {
+namespace {
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+Deployment deployment_for(const std::string& hardware, const ModelSpec& model, const std::string& engine) {
+  Deployment d;
+  d.node = load_node(hardware);
+  d.model = model;
+  d.engine = load_engine(engine);
+  return d;
+}
+
+int run(int argc, char** argv) {
+  const std::string path = argc > 1 ? argv[1] : servesim_home() + "/../shared/calibration/h200_microbench_and_llama3_8b.json";
+  if (!std::filesystem::exists(path)) {
+    std::printf("fidelity_bench: %s not found; nothing to compare (pass the measurement file as argument)\n",
+                path.c_str());
+    return 0;
+  }
+  const WholeModelTable table = read_whole_model(path);
+  OpLevelExecutionModel h200_graph(deployment_for("h200-sxm", table.model, "reference-graph"));
+  OpLevelExecutionModel h200_eager(deployment_for("h200-sxm", table.model, "reference-eager"));
+  OpLevelExecutionModel h100_graph(deployment_for("h100-sxm", table.model, "reference-graph"));
+  OpLevelExecutionModel h100_eager(deployment_for("h100-sxm", table.model, "reference-eager"));
+
+  std::printf("H200 SXM, Llama-3-8B, reference engine: measured vs predicted (calibration fitted on microbenchmarks only)\n");
+  std::printf("%-8s %-28s %12s %12s %8s   %-10s\n", "kind", "case", "measured", "predicted", "error", "unit");
+  std::vector<double> time_errors, energy_errors;
+  for (const WholeModelCase& c : table.cases) {
+    OpLevelExecutionModel& model = c.kind == "eager" ? h200_eager : h200_graph;
+    const IterationTiming t = model.timing(c.batch);
+    const double e_time = (t.iteration_s / c.seconds - 1.0) * 100.0;
+    if (c.kind != "energy") {
+      time_errors.push_back(std::fabs(e_time));
+      std::printf("%-8s %-28s %12.3f %12.3f %+7.1f%%   ms\n", c.kind.c_str(), c.label.c_str(), c.seconds * 1e3,
+                  t.iteration_s * 1e3, e_time);
+    } else {
+      const double jpt = t.energy_j / static_cast<double>(c.tokens);
+      const double e_energy = (jpt / c.joules_per_token - 1.0) * 100.0;
+      energy_errors.push_back(std::fabs(e_energy));
+      const double watts = t.energy_j / t.iteration_s;
+      std::printf("%-8s %-28s %12.4f %12.4f %+7.1f%%   J/token (power %.0f W measured, %.0f W predicted; "
+                  "time %.2f vs %.2f ms)\n",
+                  c.kind.c_str(), c.label.c_str(), c.joules_per_token, jpt, e_energy, c.watts, watts,
+                  c.seconds * 1e3, t.iteration_s * 1e3);
+    }
+  }
+  std::printf("\niteration time: %zu cases, median |error| %.1f%%, max |error| %.1f%%\n", time_errors.size(),
+              median(time_errors), time_errors.empty() ? 0.0 : *std::max_element(time_errors.begin(), time_errors.end()));
+  std::printf("energy per token: %zu cases, median |error| %.1f%%, max |error| %.1f%%\n", energy_errors.size(),
+              median(energy_errors),
+              energy_errors.empty() ? 0.0 : *std::max_element(energy_errors.begin(), energy_errors.end()));
+
+  std::printf("\nH100 SXM predictions for the same cases (from the H100 microbenchmarks; no measurements to compare)\n");
+  std::printf("%-8s %-28s %12s %14s\n", "kind", "case", "predicted ms", "J/token");
+  for (const WholeModelCase& c : table.cases) {
+    OpLevelExecutionModel& model = c.kind == "eager" ? h100_eager : h100_graph;
+    const IterationTiming t = model.timing(c.batch);
+    std::printf("%-8s %-28s %12.3f %14.4f\n", c.kind.c_str(), c.label.c_str(), t.iteration_s * 1e3,
+                t.energy_j / static_cast<double>(c.tokens));
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace servesim
+
+int main(int argc, char** argv) {
+  try {
+    return servesim::run(argc, argv);
+  } catch (const servesim::ConfigError& error) {
+    std::fprintf(stderr, "fidelity_bench: error: %s\n", error.what());
+    return 2;
+  }
+}

@@ -1,0 +1,198 @@
+// `servesim calibrate`: fits a GPU's efficiency curves and power coefficients
+// from a microbenchmark file (../shared/calibration format, or what
+// tools/profile_gpu.py writes), or the alpha-beta collective model from NCCL
+// timings (Vidur's network CSV layout).
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/comm/collective_model.h"
+#include "models/energy/power_model.h"
+#include "models/execution/calibration_fit.h"
+#include "models/execution/op_level_model.h"
+#include "sim/config/calibration_io.h"
+#include "sim/config/spec_readers.h"
+#include "sim/config_error.h"
+#include "tools/command.h"
+#include "tools/command_line.h"
+
+namespace servesim {
+namespace {
+
+std::string guess_hardware(const std::string& gpu) {
+  if (gpu.find("H200") != std::string::npos) return "h200-sxm";
+  if (gpu.find("GH200") != std::string::npos) return "gh200";
+  if (gpu.find("H100") != std::string::npos && gpu.find("PCIe") != std::string::npos) return "h100-pcie";
+  if (gpu.find("H100") != std::string::npos) return "h100-sxm";
+  if (gpu.find("A100") != std::string::npos) return "a100-sxm-80gb";
+  if (gpu.find("B200") != std::string::npos) return "b200";
+  return "";
+}
+
+// Power coefficients from whole-iteration energy rows: the activity of each row
+// comes from the just-fitted time model run on the measured model's shapes
+// (reference-graph engine), over the measured iteration time.
+void fit_power(const std::string& path, const NodeSpec& node, GpuEfficiency* eff, std::vector<FitQuality>* quality) {
+  const WholeModelTable table = read_whole_model(path);
+  std::vector<PowerSample> samples;
+  std::vector<std::pair<BatchShape, double>> rows;
+  Deployment deployment;
+  deployment.node = node;
+  deployment.node.gpu.efficiency = *eff;
+  deployment.model = table.model;
+  deployment.engine = load_engine("reference-graph");
+  OpLevelExecutionModel model(deployment);
+  for (const WholeModelCase& c : table.cases) {
+    if (c.kind != "energy") continue;
+    const GpuActivity a = model.activity(c.batch);
+    PowerSample s;
+    s.busy_fraction = std::min(1.0, a.busy_s / c.seconds);
+    s.compute_fraction = a.flops / c.seconds / node.gpu.bf16_flops_per_s;
+    s.memory_fraction = a.hbm_bytes / c.seconds / node.gpu.hbm_bytes_per_s;
+    s.watts = c.watts;
+    samples.push_back(s);
+  }
+  if (samples.empty() || table.idle_w <= 0.0) return;
+  const std::vector<double> coef = fit_activity_power(samples, table.idle_w);
+  eff->power_active_w = coef[0];
+  eff->power_compute_w = coef[1];
+  eff->power_memory_w = coef[2];
+  FitQuality q;
+  q.curve = "power (idle " + std::to_string(table.idle_w) + " W measured)";
+  q.points = static_cast<int>(samples.size());
+  double sum = 0.0;
+  for (const PowerSample& s : samples) {
+    const double w = std::min(eff->power_limit_w > 0.0 ? eff->power_limit_w : 1e9,
+                              table.idle_w + coef[0] * s.busy_fraction + coef[1] * s.compute_fraction +
+                                  coef[2] * s.memory_fraction);
+    const double e = w / s.watts - 1.0;
+    sum += e * e;
+    q.max_relative_error = std::max(q.max_relative_error, std::fabs(e));
+  }
+  q.rms_relative_error = std::sqrt(sum / static_cast<double>(samples.size()));
+  quality->push_back(q);
+}
+
+std::vector<CollectiveSample> read_nccl_csv(const std::string& path, bool intra_node_only) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError::at(path, "cannot open file (does it exist and is it readable?)");
+  std::vector<CollectiveSample> samples;
+  std::string line;
+  std::getline(in, line);  // header
+  long number = 1;
+  while (std::getline(in, line)) {
+    ++number;
+    std::vector<std::string> f;
+    std::stringstream fields(line);
+    std::string field;
+    while (std::getline(fields, field, ',')) f.push_back(field);
+    if (f.size() < 11) throw ConfigError::at_line(path, number, "expected 12 comma-separated fields");
+    try {
+      CollectiveSample s;
+      s.seconds = std::stod(f[4]) * 1e-3;  // median, ms
+      s.ranks = std::stoll(f[7]);
+      s.bytes = std::stod(f[8]);
+      const int64_t per_node = std::stoll(f[10]);
+      if (intra_node_only && per_node < s.ranks) continue;
+      samples.push_back(s);
+    } catch (const std::exception&) {
+      throw ConfigError::at_line(path, number, "expected numbers in the median, num_workers, size columns");
+    }
+  }
+  return samples;
+}
+
+int calibrate_nccl(const std::string& dir, const std::string& out) {
+  nlohmann::json result;
+  const auto all_reduce = read_nccl_csv(dir + "/all_reduce.csv", true);
+  const auto [ar_alpha, ar_bw] = fit_alpha_beta(all_reduce, Collective::kAllReduce);
+  char text[64];
+  std::snprintf(text, sizeof text, "%.3g us", ar_alpha * 1e6);
+  result["allreduce_latency"] = text;
+  std::snprintf(text, sizeof text, "%.4g GB/s", ar_bw / 1e9);
+  result["allreduce_bus_bandwidth"] = text;
+  std::vector<CollectiveSample> send_recv;
+  for (const CollectiveSample& s : read_nccl_csv(dir + "/send_recv.csv", true)) {
+    if (s.ranks == 2) send_recv.push_back(s);
+  }
+  if (!send_recv.empty()) {
+    const auto [sr_alpha, sr_bw] = fit_alpha_beta(send_recv, Collective::kSendRecv);
+    std::snprintf(text, sizeof text, "%.3g us", sr_alpha * 1e6);
+    result["send_recv_latency"] = text;
+    std::snprintf(text, sizeof text, "%.4g GB/s", sr_bw / 1e9);
+    result["send_recv_bandwidth"] = text;
+  }
+  result["collectives_source"] = "servesim calibrate --nccl " + dir + ": intra-node rows (" +
+                                 std::to_string(all_reduce.size()) + " all-reduce, " +
+                                 std::to_string(send_recv.size()) + " send/recv), median times";
+  const std::string text_out = result.dump(1) + "\n";
+  if (out.empty()) {
+    std::fputs(text_out.c_str(), stdout);
+  } else {
+    std::ofstream(out) << text_out;
+  }
+  return 0;
+}
+
+int run_calibrate(const std::vector<std::string>& args) {
+  namespace po = boost::program_options;
+  po::options_description options("options");
+  std::string file, out, hardware, nccl;
+  options.add_options()("file", po::value<std::string>(&file), "microbenchmark JSON")(
+      "out", po::value<std::string>(&out), "write the calibration here (default: stdout)")(
+      "hardware", po::value<std::string>(&hardware),
+      "hardware catalog entry whose datasheet the power coefficients refer to (default: from the file's GPU name)")(
+      "nccl", po::value<std::string>(&nccl),
+      "instead: fit the alpha-beta collective model to DIR/all_reduce.csv and DIR/send_recv.csv (Vidur layout)");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vars;
+  if (!parse_command_line("calibrate", "MICROBENCH.json [--out FILE] | --nccl DIR",
+                          "Fits a GPU's efficiency curves (GEMM, prefill and decode attention, elementwise\n"
+                          "bandwidth, launch costs) to microbenchmarks by least squares, and its power\n"
+                          "coefficients to the file's energy table when it has one. Whole-model iteration\n"
+                          "times are never used. Writes a calibration that a GPU entry of\n"
+                          "hardware/catalog names with \"calibration\" (models/execution/calibrations/NAME.json).",
+                          options, positional, args, &vars)) {
+    return 0;
+  }
+  if (!nccl.empty()) return calibrate_nccl(nccl, out);
+  if (file.empty()) throw ConfigError::at("calibrate", "missing MICROBENCH.json (or --nccl DIR)");
+  const Microbench bench = read_microbench(file);
+  if (hardware.empty()) hardware = guess_hardware(bench.gpu);
+  if (hardware.empty()) {
+    throw ConfigError::at(file, "cannot tell which hardware catalog entry '" + bench.gpu + "' is; pass --hardware");
+  }
+  const NodeSpec node = load_node(hardware, false);
+  std::vector<FitQuality> quality;
+  GpuEfficiency eff = fit_efficiency(bench, node.gpu, &quality);
+  if (eff.power_limit_w <= 0.0) eff.power_limit_w = node.gpu.tdp_w;
+  fit_power(file, node, &eff, &quality);
+  for (const FitQuality& q : quality) {
+    std::fprintf(stderr, "calibrate: %-36s %2d points, rms %.1f%%, max %.1f%%\n", q.curve.c_str(), q.points,
+                 q.rms_relative_error * 100.0, q.max_relative_error * 100.0);
+  }
+  std::string name = file;
+  const auto slash = name.find_last_of('/');
+  if (slash != std::string::npos) name = name.substr(slash + 1);
+  const nlohmann::json json = calibration_to_json(eff, bench.gpu, quality, name);
+  const std::string text = json.dump(1) + "\n";
+  if (out.empty()) {
+    std::fputs(text.c_str(), stdout);
+  } else {
+    std::ofstream stream(out);
+    if (!stream) throw ConfigError::at(out, "cannot write file");
+    stream << text;
+  }
+  return 0;
+}
+
+}  // namespace
+
+SERVESIM_COMMAND("calibrate", "fit efficiency curves and power coefficients from GPU microbenchmarks", run_calibrate);
+
+}  // namespace servesim

@@ -1,0 +1,122 @@
+// `servesim step FILE.json`: predicts one engine iteration and prints it as one JSON object.
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "models/execution/deployment.h"
+#include "sim/config/deployment_reader.h"
+#include "sim/config_error.h"
+#include "sim/config_node.h"
+#include "tools/command.h"
+#include "tools/command_line.h"
+
+namespace servesim {
+namespace {
+
+constexpr int64_t kMaxBatch = int64_t{1} << 30;
+
+int64_t positive_count(const ConfigNode& node, const char* what) {
+  if (!node.value().is_number_integer()) {
+    node.fail("expected an integer " + std::string(what) + ", got " + describe_json_value(node.value()));
+  }
+  const int64_t value = node.value().get<int64_t>();
+  if (value <= 0) node.fail("bad value " + describe_json_value(node.value()) + ": " + what + " must be positive");
+  if (value > kMaxBatch) node.fail("bad value " + describe_json_value(node.value()) + ": " + what + " too large");
+  return value;
+}
+
+BatchShape read_batch(ConfigNode& root) {
+  BatchShape batch;
+  ConfigNode list = root.child("batch");
+  if (!list.is_array() || list.size() == 0) {
+    list.fail("expected a non-empty array of [\"prefill\", B, S] or [\"decode\", B, C] entries");
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    ConfigNode entry = list.element(i);
+    if (!entry.is_array() || entry.size() != 3 || !entry.element(0).is_string()) {
+      entry.fail("malformed batch entry " + describe_json_value(entry.value()) +
+                 ": expected [\"prefill\", B, S] or [\"decode\", B, C]");
+    }
+    const std::string kind = entry.element(0).as_string();
+    if (kind != "prefill" && kind != "decode") {
+      entry.element(0).fail("unknown segment kind '" + kind + "'; allowed: prefill, decode");
+    }
+    const int64_t sequences = positive_count(entry.element(1), "batch size");
+    const int64_t tokens = positive_count(entry.element(2), kind == "prefill" ? "prompt length" : "context length");
+    batch.segments.push_back(kind == "prefill" ? Segment{sequences, tokens, 0} : Segment{sequences, 1, tokens});
+  }
+  return batch;
+}
+
+nlohmann::json to_json(const IterationPrediction& p) {
+  nlohmann::json out;
+  out["iteration_s"] = p.iteration_s;
+  out["compute_s"] = p.compute_s;
+  out["communication_s"] = p.communication_s;
+  out["host_s"] = p.host_s;
+  out["energy_j"] = p.energy_j;
+  nlohmann::json ops = nlohmann::json::array();
+  for (const OpCost& op : p.ops) {
+    ops.push_back({{"name", op.name},
+                   {"count", op.count},
+                   {"seconds", op.seconds},
+                   {"bound", bound_name(op.bound)},
+                   {"provenance", provenance_name(op.provenance)}});
+  }
+  out["ops"] = ops;
+  out["provenance"] = provenance_name(p.provenance);
+  return out;
+}
+
+int run_step(const std::vector<std::string>& args) {
+  namespace po = boost::program_options;
+  po::options_description options("options");
+  std::string file;
+  bool timing = false;
+  options.add_options()("file", po::value<std::string>(&file)->required(), "the step description (JSON)")(
+      "time", po::bool_switch(&timing), "also print how long the prediction took (to stderr)");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vars;
+  if (!parse_command_line(
+          "step", "FILE.json",
+          "Predicts one engine iteration. FILE.json:\n"
+          "  {\"hardware\": \"h100-sxm\", \"model\": \"llama-3.1-8b\", \"engine\": \"reference-graph\",\n"
+          "   \"plan\": {\"tp\": 1, \"pp\": 1}, \"batch\": [[\"prefill\", 1, 2048], [\"decode\", 64, 1024]],\n"
+          "   \"gpu_memory_utilization\": 0.9}\n"
+          "hardware / model / engine are catalog names or inline objects. [\"prefill\", B, S] = B sequences\n"
+          "of S new tokens; [\"decode\", B, C] = B sequences adding one token to C cached tokens.\n"
+          "Prints iteration_s (per GPU of the plan; one pipeline stage), compute_s, communication_s,\n"
+          "host_s, energy_j (all GPUs of the plan), ops and provenance.",
+          options, positional, args, &vars)) {
+    return 0;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  ConfigNode root(load_json_file(file), file);
+  root.require_object();
+  Deployment deployment = read_deployment(root);
+  BatchShape batch = read_batch(root);
+  const double utilization = root.number("gpu_memory_utilization", 0.05, 1.0, 0.9);
+  root.finish();
+  int64_t tokens = 0;
+  for (const Segment& s : batch.segments) tokens += s.sequences * s.new_tokens;
+  try {
+    kv_budget(deployment, utilization, tokens);
+  } catch (const std::invalid_argument& error) {
+    throw ConfigError::at_pointer(file, "/plan", std::string("the plan does not fit in GPU memory: ") + error.what());
+  }
+  const IterationPrediction prediction = make_execution_model(deployment)->predict(batch);
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%s\n", to_json(prediction).dump().c_str());
+  if (timing) std::fprintf(stderr, "step took %.3f ms\n", elapsed * 1e3);
+  return 0;
+}
+
+}  // namespace
+
+SERVESIM_COMMAND("step", "predict one engine iteration (time, energy, per-op breakdown) for a batch", run_step);
+
+}  // namespace servesim
