@@ -100,7 +100,7 @@ ParamSpecs generator_param_specs(bool with_cv) {
       ParamSpec::integer("num_requests", 1000, 0, int64_t{1} << 40, "requests to generate (0 = until duration)"),
       ParamSpec::quantity("duration", Dimension::kSeconds, "0 s", "stop arrivals at this simulated time (0 = no limit)",
                           true),
-      ParamSpec::integer("seed", 42, 0, std::numeric_limits<int64_t>::max(), "random seed (mt19937_64)"),
+      ParamSpec::integer("seed", 42, 0, int64_t{1} << 53, "random seed (mt19937_64)"),
   };
   if (with_cv) {
     specs.push_back(ParamSpec::number("cv", 1.0, 1e-3, 100.0,

@@ -51,8 +51,12 @@ class KvCache {
   /// first miss, at most `max_blocks`) and references them. Returns the number of blocks hit.
   virtual int64_t acquire_prefix(const uint64_t* hashes, int64_t count, int64_t max_blocks,
                                  std::vector<int32_t>& table) = 0;
-  /// Number of leading `hashes` cached now, without referencing them.
-  virtual int64_t cached_prefix(const uint64_t* hashes, int64_t count) const = 0;
+  /// Number of leading `hashes` cached now (at most `max_blocks`), without referencing them;
+  /// `*unreferenced` = how many of those sit in the free pool (acquiring them uses free blocks).
+  virtual int64_t cached_prefix(const uint64_t* hashes, int64_t count, int64_t max_blocks,
+                                int64_t* unreferenced) const = 0;
+  /// Changes whenever the set of cached hashes changes (publish or eviction).
+  virtual uint64_t generation() const = 0;
   /// Grows `table` to cover `tokens` tokens; false (and no change) if not enough free blocks.
   virtual bool grow(std::vector<int32_t>& table, int64_t tokens) = 0;
   /// Publishes a full block under `hash` so later sequences can find it.

@@ -41,6 +41,7 @@ Request* Replica::new_request() {
 }
 
 void Replica::recycle(Request* request) {
+  if (blocked_ == request) blocked_ = nullptr;
   request->blocks.clear();
   request->block_hashes.clear();
   request->prefix_hashes.clear();
@@ -142,16 +143,39 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
     prompt_block_hashes(r.prefix_hashes, r.hash_block_tokens, r.input_tokens, bt, r.block_hashes);
   }
   const int64_t total = r.input_tokens + r.generated;
-  const int64_t hit_blocks = cache_.acquire_prefix(r.block_hashes.data(), static_cast<int64_t>(r.block_hashes.size()),
-                                                   (total - 1) / bt, r.blocks);
-  r.computed = hit_blocks * bt;
-  const int64_t pending = total - r.computed;
-  int64_t tokens = chunking ? std::min(pending, max_new_tokens) : pending;
-  if ((!chunking && pending > max_new_tokens && !alone) || !cache_.grow(r.blocks, r.computed + tokens)) {
-    cache_.release(r.blocks);
-    r.computed = 0;
+  const int64_t hash_count = static_cast<int64_t>(r.block_hashes.size());
+  // A request that did not fit is retried every iteration; while nothing it depends on changed
+  // (no block freed, no hash published or evicted, budget not larger) the answer is still no.
+  if (&r == blocked_ && cache_.free_blocks() <= blocked_free_ && cache_.generation() == blocked_generation_ &&
+      max_new_tokens <= blocked_max_new_) {
     return -1;
   }
+  // Cheap bound first: even if every hashed block hit, would the rest fit in the free blocks?
+  {
+    const int64_t best_hits = std::min(hash_count, (total - 1) / bt);
+    const int64_t best_pending = total - best_hits * bt;
+    const int64_t best_tokens = chunking ? std::min(best_pending, max_new_tokens) : best_pending;
+    if ((best_hits * bt + best_tokens + bt - 1) / bt - best_hits > cache_.free_blocks()) return -1;
+  }
+  // Dry run next: failing admissions must not churn the cache.
+  int64_t unreferenced = 0;
+  const int64_t hits = cache_.cached_prefix(r.block_hashes.data(), hash_count, (total - 1) / bt, &unreferenced);
+  const int64_t pending = total - hits * bt;
+  const int64_t tokens = chunking ? std::min(pending, max_new_tokens) : pending;
+  const int64_t new_blocks = (hits * bt + tokens + bt - 1) / bt - hits;
+  if ((!chunking && pending > max_new_tokens && !alone) || new_blocks + unreferenced > cache_.free_blocks()) {
+    blocked_ = &r;
+    blocked_free_ = cache_.free_blocks();
+    blocked_generation_ = cache_.generation();
+    blocked_max_new_ = max_new_tokens;
+    return -1;
+  }
+  blocked_ = nullptr;
+  const int64_t hit_blocks = cache_.acquire_prefix(r.block_hashes.data(), hash_count, hits, r.blocks);
+  r.computed = hit_blocks * bt;
+  const bool grown = cache_.grow(r.blocks, r.computed + tokens);
+  assert(hit_blocks == hits && grown);
+  (void)grown;
   if (cache_.prefix_caching()) cache_.record_lookup(total, r.computed);
   if (first_time) {
     r.first_scheduled_s = engine_.now();

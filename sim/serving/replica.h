@@ -108,6 +108,10 @@ class Replica final : public SchedulerContext {
   double iteration_start_s_ = 0.0;
   double host_used_bytes_ = 0.0;
   int64_t next_id_ = 0;
+  const Request* blocked_ = nullptr;  // last request whose admission failed, and the state then
+  int64_t blocked_free_ = 0;
+  uint64_t blocked_generation_ = 0;
+  int64_t blocked_max_new_ = 0;
   int64_t in_flight_ = 0;
   int64_t max_kv_tokens_ = 0;
   double kv_last_t_ = 0.0;

@@ -2,7 +2,6 @@
 // chained-hash prefix cache, LRU reuse of unreferenced blocks.
 #include <cassert>
 #include <string>
-#include <unordered_map>
 
 #include "models/cache/kv_cache.h"
 #include "sim/registry.h"
@@ -10,12 +9,64 @@
 namespace servesim {
 namespace {
 
+// Hash -> block with open addressing (linear probing, backward-shift deletion). At most one
+// entry per block, so the table is sized once; keys are already mixed hashes and never 0.
+class BlockHashTable {
+ public:
+  explicit BlockHashTable(int64_t blocks) {
+    std::size_t capacity = 16;
+    while (capacity < static_cast<std::size_t>(blocks) * 2) capacity <<= 1;
+    keys_.assign(capacity, 0);
+    values_.assign(capacity, -1);
+    mask_ = capacity - 1;
+  }
+  int32_t find(uint64_t key) const {
+    for (std::size_t i = key & mask_;; i = (i + 1) & mask_) {
+      if (keys_[i] == key) return values_[i];
+      if (keys_[i] == 0) return -1;
+    }
+  }
+  bool insert(uint64_t key, int32_t value) {
+    std::size_t i = key & mask_;
+    for (; keys_[i] != 0; i = (i + 1) & mask_) {
+      if (keys_[i] == key) return false;
+    }
+    keys_[i] = key;
+    values_[i] = value;
+    return true;
+  }
+  void erase(uint64_t key) {
+    std::size_t i = key & mask_;
+    while (keys_[i] != key) {
+      if (keys_[i] == 0) return;
+      i = (i + 1) & mask_;
+    }
+    // Backward shift: move later entries of the probe run into the hole.
+    for (std::size_t j = (i + 1) & mask_; keys_[j] != 0; j = (j + 1) & mask_) {
+      const std::size_t home = keys_[j] & mask_;
+      if (((j - home) & mask_) >= ((j - i) & mask_)) {
+        keys_[i] = keys_[j];
+        values_[i] = values_[j];
+        i = j;
+      }
+    }
+    keys_[i] = 0;
+    values_[i] = -1;
+  }
+
+ private:
+  std::vector<uint64_t> keys_;
+  std::vector<int32_t> values_;
+  std::size_t mask_ = 0;
+};
+
 class PagedKvCache : public KvCache {
  public:
   PagedKvCache(int64_t block_tokens, int64_t blocks, bool prefix_caching, PreemptionMode preemption)
       : block_tokens_(block_tokens), blocks_(blocks), prefix_caching_(prefix_caching), preemption_(preemption),
         ref_(static_cast<std::size_t>(blocks), 0), hash_(static_cast<std::size_t>(blocks), 0),
-        prev_(static_cast<std::size_t>(blocks + 1)), next_(static_cast<std::size_t>(blocks + 1)) {
+        prev_(static_cast<std::size_t>(blocks + 1)), next_(static_cast<std::size_t>(blocks + 1)),
+        cached_(prefix_caching ? blocks : 0) {
     // Free list: a ring through the sentinel `blocks_`, head = next_[sentinel].
     const int32_t sentinel = static_cast<int32_t>(blocks_);
     prev_[sentinel] = next_[sentinel] = sentinel;
@@ -34,21 +85,27 @@ class PagedKvCache : public KvCache {
     if (!prefix_caching_) return 0;
     int64_t hit = 0;
     for (; hit < count && hit < max_blocks; ++hit) {
-      auto it = cached_.find(hashes[hit]);
-      if (it == cached_.end()) break;
-      const int32_t block = it->second;
+      const int32_t block = cached_.find(hashes[hit]);
+      if (block < 0) break;
       if (ref_[block]++ == 0) unlink_free(block);
       table.push_back(block);
     }
     return hit;
   }
 
-  int64_t cached_prefix(const uint64_t* hashes, int64_t count) const override {
+  int64_t cached_prefix(const uint64_t* hashes, int64_t count, int64_t max_blocks,
+                        int64_t* unreferenced) const override {
+    *unreferenced = 0;
     if (!prefix_caching_) return 0;
     int64_t hit = 0;
-    while (hit < count && cached_.count(hashes[hit]) != 0) ++hit;
+    for (; hit < count && hit < max_blocks; ++hit) {
+      const int32_t block = cached_.find(hashes[hit]);
+      if (block < 0) break;
+      *unreferenced += ref_[block] == 0;
+    }
     return hit;
   }
+  uint64_t generation() const override { return generation_; }
 
   bool grow(std::vector<int32_t>& table, int64_t tokens) override {
     const int64_t needed = (tokens + block_tokens_ - 1) / block_tokens_ - static_cast<int64_t>(table.size());
@@ -60,6 +117,7 @@ class PagedKvCache : public KvCache {
       if (hash_[block] != 0) {
         cached_.erase(hash_[block]);
         hash_[block] = 0;
+        ++generation_;
         ++stats_.evictions;
       }
       ref_[block] = 1;
@@ -71,7 +129,10 @@ class PagedKvCache : public KvCache {
   void publish(int32_t block, uint64_t hash) override {
     if (!prefix_caching_ || hash_[block] != 0) return;
     // A block computed twice concurrently stays private; the first copy is the cached one.
-    if (cached_.emplace(hash, block).second) hash_[block] = hash;
+    if (cached_.insert(hash, block)) {
+      hash_[block] = hash;
+      ++generation_;
+    }
   }
 
   void release(std::vector<int32_t>& table) override {
@@ -112,8 +173,9 @@ class PagedKvCache : public KvCache {
   std::vector<uint64_t> hash_;
   std::vector<int32_t> prev_, next_;
   int64_t free_count_ = 0;
-  std::unordered_map<uint64_t, int32_t> cached_;
+  BlockHashTable cached_;
   KvCacheStats stats_;
+  uint64_t generation_ = 0;
 };
 
 SERVESIM_REGISTER(KvCache, "paged", "paged KV blocks with prefix caching (chained block hashes, LRU eviction)",

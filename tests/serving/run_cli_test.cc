@@ -1,0 +1,161 @@
+// Claims about `servesim run` as a user sees it: byte-identical reruns, and bad input
+// giving one exact line with file:line or JSON pointer, exit status 2 and no file in DIR.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace servesim {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status = -1;
+  std::string err;
+};
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("servesim_run_cli_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string read(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+Result run(const std::string& args, const fs::path& dir) {
+  const fs::path err = dir / "stderr.txt";
+  const std::string command = std::string(SERVESIM_BINARY) + " run " + args + " > " + (dir / "stdout.txt").string() +
+                              " 2> " + err.string();
+  Result result;
+  result.status = WEXITSTATUS(std::system(command.c_str()));
+  result.err = read(err);
+  return result;
+}
+
+std::string config(const std::string& workload, const std::string& extra = "") {
+  return R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "plan": {"tp": 1},
+    "scheduler": {"impl": "vllm"}, "cache": {"preemption": "recompute"}, "workload": )" +
+         workload + extra + "}";
+}
+
+fs::path write(const fs::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
+bool empty_dir(const fs::path& dir) { return !fs::exists(dir) || fs::is_empty(dir); }
+
+std::string without_wall(const std::string& summary) {
+  std::string out;
+  std::istringstream in(summary);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"wall_s\"") == std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
+// The same config run twice: every output byte-identical except summary.json's wall_s line.
+TEST(RunCommand, RerunsAreByteIdentical) {
+  const fs::path dir = scratch("determinism");
+  const fs::path cfg = write(dir / "c.json", config(R"({"generator": {"impl": "gamma", "rate": 20, "cv": 2,
+      "num_requests": 400, "input_dist": "lognormal", "input_mu": 6.6, "input_sigma": 1, "input_max": 8000,
+      "output_dist": "lognormal", "output_mu": 5, "output_sigma": 0.9, "output_max": 1000}})",
+                                                   R"(, "slo": {"ttft": "500 ms", "tpot": "50 ms"})"));
+  ASSERT_EQ(run(cfg.string() + " --out " + (dir / "a").string() + " --timeline", dir).status, 0);
+  ASSERT_EQ(run(cfg.string() + " --out " + (dir / "b").string() + " --timeline", dir).status, 0);
+  for (const char* file : {"requests.csv", "config.resolved.json", "kv_utilization.csv", "timeline.json"}) {
+    EXPECT_EQ(read(dir / "a" / file), read(dir / "b" / file)) << file;
+  }
+  EXPECT_EQ(without_wall(read(dir / "a" / "summary.json")), without_wall(read(dir / "b" / "summary.json")));
+  EXPECT_NE(read(dir / "a" / "summary.json").find("\"wall_s\""), std::string::npos);
+}
+
+TEST(RunCommand, UnorderedTimestampsFailWithFileLineAndWriteNothing) {
+  const fs::path dir = scratch("unordered");
+  const fs::path trace = write(dir / "t.csv",
+                               "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.0,10,5\n"
+                               "2023-11-16 18:15:45.0,10,5\n");
+  const fs::path cfg = write(dir / "c.json", config(R"({"trace": {"format": "azure", "path": "t.csv"}})"));
+  const Result result = run(cfg.string() + " --out " + (dir / "out").string(), dir);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "servesim: error: " + trace.string() +
+                            ":3: timestamps out of order: -1 s after the start is earlier than the previous "
+                            "request's 0 s\n");
+  EXPECT_TRUE(empty_dir(dir / "out"));
+}
+
+TEST(RunCommand, MissingColumnFailsBeforeSimulating) {
+  const fs::path dir = scratch("columns");
+  const fs::path trace = write(dir / "t.csv", "TIMESTAMP,ContextTokens\n2023-11-16 18:15:46.0,10\n");
+  const fs::path cfg = write(dir / "c.json", config(R"({"trace": {"format": "azure", "path": "t.csv"}})"));
+  const Result result = run(cfg.string() + " --out " + (dir / "out").string(), dir);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "servesim: error: " + trace.string() +
+                            ":1: missing column 'GeneratedTokens' (header has: TIMESTAMP, ContextTokens)\n");
+  EXPECT_TRUE(empty_dir(dir / "out"));
+}
+
+TEST(RunCommand, EmptyTraceFails) {
+  const fs::path dir = scratch("empty");
+  const fs::path trace = write(dir / "t.jsonl", "");
+  const fs::path cfg = write(dir / "c.json", config(R"({"trace": {"format": "mooncake", "path": "t.jsonl"}})"));
+  const Result result = run(cfg.string() + " --out " + (dir / "out").string(), dir);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "servesim: error: " + trace.string() + ": trace has no requests\n");
+  EXPECT_TRUE(empty_dir(dir / "out"));
+}
+
+TEST(RunCommand, NegativeLengthFailsWithFileLine) {
+  const fs::path dir = scratch("negative");
+  const fs::path trace = write(dir / "t.jsonl",
+                               "{\"timestamp\": 0, \"input_length\": 10, \"output_length\": 2}\n"
+                               "{\"timestamp\": 5, \"input_length\": -10, \"output_length\": 2}\n");
+  const fs::path cfg = write(dir / "c.json", config(R"({"trace": {"format": "mooncake", "path": "t.jsonl"}})"));
+  const Result result = run(cfg.string() + " --out " + (dir / "out").string(), dir);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "servesim: error: " + trace.string() +
+                            ":2: input_length: expected a non-negative integer token count, got -10\n");
+  EXPECT_TRUE(empty_dir(dir / "out"));
+}
+
+// llama-3.1-8b has a 131072-token context.
+TEST(RunCommand, RequestLongerThanTheContextFailsWithFileLine) {
+  const fs::path dir = scratch("context");
+  const fs::path trace = write(dir / "t.csv",
+                               "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,2\n1,200000,10\n");
+  const fs::path cfg = write(dir / "c.json", config(R"({"trace": {"format": "vidur", "path": "t.csv"}})"));
+  const Result result = run(cfg.string() + " --out " + (dir / "out").string(), dir);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "servesim: error: " + trace.string() +
+                            ":3: request 200000 input + 10 output tokens exceed the model's context of 131072 "
+                            "tokens\n");
+  EXPECT_TRUE(empty_dir(dir / "out"));
+}
+
+TEST(RunCommand, SloWithWrongUnitsFailsWithJsonPointer) {
+  const fs::path dir = scratch("slo");
+  write(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,2\n");
+  const fs::path cfg = write(dir / "c.json", config(R"({"trace": {"format": "vidur", "path": "t.csv"}})",
+                                                   R"(, "slo": {"ttft": "500 MB"})"));
+  const Result result = run(cfg.string() + " --out " + (dir / "out").string(), dir);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err.rfind("servesim: error: " + cfg.string() + ": /slo/ttft: ", 0), 0u) << result.err;
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1);
+  EXPECT_TRUE(empty_dir(dir / "out"));
+}
+
+}  // namespace
+}  // namespace servesim
