@@ -19,14 +19,17 @@ namespace servesim {
 struct GpuEfficiency {
   bool calibrated = false;  // false = datasheet peaks x default fractions
   std::string source;
-  // GEMM y = x W^T: t = gemm_latency_s + max(FLOPs of whole tiles / gemm_flops_per_s,
-  //                                          bytes moved / gemm_bytes_per_s)
-  double gemm_latency_s = 0.0;
+  // GEMM y = x W^T: t = max(gemm_latency_s + FLOPs / (gemm_flops_per_s x occupancy),
+  //                         gemm_memory_latency_s + bytes moved / gemm_bytes_per_s),
+  // occupancy = tiles / (tiles + gemm_half_tiles) with tiles = ceil(M/tile_m) x ceil(N/tile_n):
+  // few output tiles leave SMs idle and pay per-tile prologue/epilogue (small-M GEMMs).
+  double gemm_latency_s = 0.0;         // compute-bound regime
+  double gemm_memory_latency_s = 0.0;  // memory-bound regime
   double gemm_flops_per_s = 0.0;
   double gemm_bytes_per_s = 0.0;
   int64_t gemm_tile_m = 128;
   int64_t gemm_tile_n = 128;
-  bool gemm_wave_quantization = true;  // compute time counts whole waves of tiles over the SMs
+  double gemm_half_tiles = 0.0;  // tiles at which the compute rate reaches half its peak
   std::vector<std::pair<int64_t, int64_t>> gemm_measured_shapes;  // (N, K) measured by the microbenchmarks
   // Causal prefill attention: t = latency + FLOPs of whole 128x128 tiles / rate.
   double attention_prefill_latency_s = 0.0;

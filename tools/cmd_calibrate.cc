@@ -142,10 +142,12 @@ int run_calibrate(const std::vector<std::string>& args) {
   namespace po = boost::program_options;
   po::options_description options("options");
   std::string file, out, hardware, nccl;
+  bool verbose = false;
   options.add_options()("file", po::value<std::string>(&file), "microbenchmark JSON")(
       "out", po::value<std::string>(&out), "write the calibration here (default: stdout)")(
       "hardware", po::value<std::string>(&hardware),
       "hardware catalog entry whose datasheet the power coefficients refer to (default: from the file's GPU name)")(
+      "verbose", po::bool_switch(&verbose), "print every fitted point (measured vs fitted)")(
       "nccl", po::value<std::string>(&nccl),
       "instead: fit the alpha-beta collective model to DIR/all_reduce.csv and DIR/send_recv.csv (Vidur layout)");
   po::positional_options_description positional;
@@ -175,6 +177,9 @@ int run_calibrate(const std::vector<std::string>& args) {
   for (const FitQuality& q : quality) {
     std::fprintf(stderr, "calibrate: %-36s %2d points, rms %.1f%%, max %.1f%%\n", q.curve.c_str(), q.points,
                  q.rms_relative_error * 100.0, q.max_relative_error * 100.0);
+    if (verbose) {
+      for (const std::string& row : q.rows) std::fprintf(stderr, "    %s\n", row.c_str());
+    }
   }
   std::string name = file;
   const auto slash = name.find_last_of('/');

@@ -11,9 +11,9 @@ namespace {
 // Defaults for GPUs without an energy calibration: the coefficients of our
 // h200-sxm calibration (fitted on its llama3_8b_energy table), scaled by TDP / 700 W.
 constexpr double kReferenceTdpW = 700.0;
-constexpr double kDefaultActiveW = 229.0;
-constexpr double kDefaultComputeW = 370.0;
-constexpr double kDefaultMemoryW = 140.0;
+constexpr double kDefaultActiveW = 0.0;
+constexpr double kDefaultComputeW = 984.7;
+constexpr double kDefaultMemoryW = 527.6;
 
 }  // namespace
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <set>
+#include <cstdio>
 
 #include <Eigen/Dense>
 
@@ -22,8 +25,15 @@ Eigen::VectorXd solve_relative(const Eigen::MatrixXd& a, const Eigen::VectorXd& 
   return weighted.colPivHouseholderQr().solve(rhs);
 }
 
-FitQuality quality_of(const std::string& curve, const std::vector<double>& predicted, const std::vector<double>& measured) {
+FitQuality quality_of(const std::string& curve, const std::vector<double>& predicted, const std::vector<double>& measured,
+                      const std::vector<std::string>& labels = {}) {
   FitQuality q;
+  for (std::size_t i = 0; i < labels.size() && i < measured.size(); ++i) {
+    char text[160];
+    std::snprintf(text, sizeof text, "%-28s %10.2f us %10.2f us %+6.1f%%", labels[i].c_str(), measured[i] * 1e6,
+                  predicted[i] * 1e6, (predicted[i] / measured[i] - 1.0) * 100.0);
+    q.rows.push_back(text);
+  }
   q.curve = curve;
   q.points = static_cast<int>(measured.size());
   double sum = 0.0;
@@ -39,15 +49,14 @@ FitQuality quality_of(const std::string& curve, const std::vector<double>& predi
 // GEMM: t = latency + max(tile FLOPs / rate, bytes / bandwidth). The max is
 // handled by classifying each point by its currently larger term and refitting
 // until the classification is stable.
-void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, bool quantize, GpuEfficiency* eff, FitQuality* quality) {
-  std::vector<double> times;
-  for (const GemmSample& s : bench.gemm) times.push_back(s.seconds);
-  const double floor_s = min_seconds(times);
+void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_tiles,
+              const std::function<bool(const GemmSample&)>& excluded, GpuEfficiency* eff, FitQuality* quality) {
+  const double floor_s = dispatch_floor(bench);
   std::vector<const GemmSample*> points;
   for (const GemmSample& s : bench.gemm) {
-    if (s.seconds >= kFloorMultiple * floor_s) points.push_back(&s);
+    if (s.seconds >= kFloorMultiple * floor_s && !excluded(s)) points.push_back(&s);
   }
-  eff->gemm_wave_quantization = quantize;
+  eff->gemm_half_tiles = half_tiles;
   eff->gemm_latency_s = 0.0;
   eff->gemm_flops_per_s = 0.8 * datasheet.bf16_flops_per_s;
   eff->gemm_bytes_per_s = 0.9 * datasheet.hbm_bytes_per_s;
@@ -62,7 +71,7 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, bool quantize, 
       compute_bound[i] = compute;
     }
     if (!changed) break;
-    Eigen::MatrixXd a = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(points.size()), 3);
+    Eigen::MatrixXd a = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(points.size()), 4);
     Eigen::VectorXd t(static_cast<Eigen::Index>(points.size()));
     for (std::size_t i = 0; i < points.size(); ++i) {
       const auto row = static_cast<Eigen::Index>(i);
@@ -70,43 +79,93 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, bool quantize, 
       unit.gemm_flops_per_s = 1.0;
       unit.gemm_bytes_per_s = 1.0;
       unit.gemm_latency_s = 0.0;
+      unit.gemm_memory_latency_s = 0.0;
       const GemmCost c = gemm_cost(unit, bench.sms, points[i]->m, points[i]->n, points[i]->k, 2.0);
-      a(row, 0) = 1.0;
-      a(row, compute_bound[i] ? 1 : 2) = compute_bound[i] ? c.compute_s : c.memory_s;
+      // columns: compute latency, 1 / compute rate, memory latency, 1 / bandwidth
+      if (compute_bound[i]) {
+        a(row, 0) = 1.0;
+        a(row, 1) = c.compute_s;
+      } else {
+        a(row, 2) = 1.0;
+        a(row, 3) = c.memory_s;
+      }
       t(row) = points[i]->seconds;
     }
+    // Each regime needs at least two points to pin its latency and rate.
+    int compute_points = 0;
+    for (bool c : compute_bound) compute_points += c ? 1 : 0;
+    const int memory_points = static_cast<int>(points.size()) - compute_points;
+    if (compute_points < 2 || memory_points < 2) break;
     Eigen::VectorXd x = solve_relative(a, t);
-    if (x(0) < 0.0) {  // no negative latency: refit through the origin
-      const Eigen::VectorXd y = solve_relative(a.rightCols(2), t);
-      x << 0.0, y(0), y(1);
+    for (int latency : {0, 2}) {
+      if (x(latency) < 0.0) {  // no negative latency: refit that regime through the origin
+        a.col(latency).setZero();
+        Eigen::MatrixXd reduced(a.rows(), 3);
+        int column = 0;
+        for (int j = 0; j < 4; ++j) {
+          if (j != latency) reduced.col(column++) = a.col(j);
+        }
+        const Eigen::VectorXd y = solve_relative(reduced, t);
+        column = 0;
+        for (int j = 0; j < 4; ++j) x(j) = j == latency ? 0.0 : y(column++);
+      }
     }
-    eff->gemm_latency_s = x(0);
+    eff->gemm_latency_s = std::max(0.0, x(0));
     if (x(1) > 0.0) eff->gemm_flops_per_s = 1.0 / x(1);
-    if (x(2) > 0.0) eff->gemm_bytes_per_s = 1.0 / x(2);
+    eff->gemm_memory_latency_s = std::max(0.0, x(2));
+    if (x(3) > 0.0) eff->gemm_bytes_per_s = 1.0 / x(3);
   }
   std::vector<double> predicted, measured;
+  std::vector<std::string> labels;
   for (const GemmSample* s : points) {
     predicted.push_back(gemm_cost(*eff, bench.sms, s->m, s->n, s->k, 2.0).seconds);
     measured.push_back(s->seconds);
+    labels.push_back(s->name + " M=" + std::to_string(static_cast<int64_t>(s->m)));
   }
-  *quality = quality_of(quantize ? "gemm (wave-quantized tiles)" : "gemm (plain roofline)", predicted, measured);
+  *quality = quality_of("gemm (half occupancy at " + std::to_string(static_cast<int>(half_tiles)) + " tiles)",
+                        predicted, measured, labels);
 }
 
 }  // namespace
 
+double dispatch_floor(const Microbench& bench) {
+  std::vector<double> times;
+  for (const GemmSample& s : bench.gemm) times.push_back(s.seconds);
+  return min_seconds(times);
+}
+
 GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, std::vector<FitQuality>* quality) {
   GpuEfficiency best;
   FitQuality best_quality;
-  for (bool quantize : {true, false}) {
-    GpuEfficiency eff;
-    FitQuality q;
-    fit_gemm(bench, datasheet, quantize, &eff, &q);
-    if (quality != nullptr) quality->push_back(q);
-    if (best_quality.points == 0 || q.rms_relative_error < best_quality.rms_relative_error) {
-      best = eff;
-      best_quality = q;
+  // The occupancy curve is not linear in its parameter: search it on a grid,
+  // least squares for the rest, keep the best.
+  // Robust to single bad measurements (a few H100 points are 2-8x slower than
+  // their neighbours at larger M): after a first fit, points off by more than
+  // kOutlierRelativeError are dropped and the fit is repeated once.
+  std::set<const GemmSample*> outliers;
+  const auto excluded = [&](const GemmSample& s) { return outliers.count(&s) > 0; };
+  for (int pass = 0; pass < 2; ++pass) {
+    best_quality = FitQuality{};
+    for (double half_tiles : {0.0, 8.0, 16.0, 24.0, 32.0, 48.0, 64.0, 80.0, 96.0, 112.0, 128.0, 160.0, 192.0, 256.0,
+                              384.0, 512.0}) {
+      GpuEfficiency eff;
+      FitQuality q;
+      fit_gemm(bench, datasheet, half_tiles, excluded, &eff, &q);
+      if (best_quality.points == 0 || q.rms_relative_error < best_quality.rms_relative_error) {
+        best = eff;
+        best_quality = q;
+      }
     }
+    if (pass == 1) break;
+    for (const GemmSample& s : bench.gemm) {
+      if (s.seconds < kFloorMultiple * dispatch_floor(bench)) continue;
+      const double predicted = gemm_cost(best, bench.sms, s.m, s.n, s.k, 2.0).seconds;
+      if (std::fabs(predicted / s.seconds - 1.0) > kOutlierRelativeError) outliers.insert(&s);
+    }
+    if (outliers.empty()) break;
   }
+  best_quality.curve += ", " + std::to_string(outliers.size()) + " outliers dropped";
+  if (quality != nullptr) quality->push_back(best_quality);
   GpuEfficiency eff = best;
   eff.calibrated = true;
   for (const GemmSample& s : bench.gemm) {
@@ -119,9 +178,7 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
 
   // Causal prefill attention: t = latency + tile FLOPs / rate.
   {
-    std::vector<double> times;
-    for (const auto& s : bench.prefill_attention) times.push_back(s.seconds);
-    const double floor_s = min_seconds(times);
+    const double floor_s = dispatch_floor(bench);
     std::vector<const PrefillAttentionSample*> points;
     for (const auto& s : bench.prefill_attention) {
       if (s.seconds >= kFloorMultiple * floor_s) points.push_back(&s);
@@ -151,6 +208,8 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
 
   // Decode attention: t = latency + KV bytes / rate.
   {
+    // SDPA with grouped KV heads dispatches several host ops per call: its floor
+    // is its own smallest time rather than the one-kernel GEMM floor.
     std::vector<double> times;
     for (const auto& s : bench.decode_attention) times.push_back(s.seconds);
     const double floor_s = min_seconds(times);

@@ -48,8 +48,12 @@ struct Microbench {
   double idle_w = 0.0;  // 0 = not measured
 };
 
-/// Points within this multiple of the smallest time of their kind are host-floor bound.
+/// Points within this multiple of the smallest GEMM time (the host dispatch floor
+/// of one timed call) are floor bound and left out of the GPU-time fits.
 constexpr double kFloorMultiple = 2.5;
+
+/// GEMM points further than this from the first fit are treated as bad measurements.
+constexpr double kOutlierRelativeError = 0.3;
 
 /// One fitted curve's quality on the points it was fitted to.
 struct FitQuality {
@@ -57,7 +61,11 @@ struct FitQuality {
   int points = 0;
   double rms_relative_error = 0.0;
   double max_relative_error = 0.0;
+  std::vector<std::string> rows;  // "label measured predicted" per point, for --verbose
 };
+
+/// The smallest GEMM time: what one timed call costs when the GPU has almost nothing to do.
+double dispatch_floor(const Microbench& bench);
 
 /// Fits every curve; the power fields are left at zero.
 GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, std::vector<FitQuality>* quality);

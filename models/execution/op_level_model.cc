@@ -14,14 +14,15 @@ namespace {
 // latencies taken from our h100-sxm calibration (models/execution/calibrations/
 // h100-sxm.json, fitted by `servesim calibrate` on the H100 microbenchmarks):
 // fitted rate / H100 datasheet peak (989.4 TFLOP/s, 3.35 TB/s).
-constexpr double kDefaultGemmFlopsFraction = 0.80;
-constexpr double kDefaultGemmBytesFraction = 0.85;
-constexpr double kDefaultGemmLatencyS = 4e-6;
-constexpr double kDefaultAttentionPrefillFraction = 0.66;
-constexpr double kDefaultAttentionPrefillLatencyS = 30e-6;
-constexpr double kDefaultAttentionDecodeFraction = 0.85;
-constexpr double kDefaultAttentionDecodeLatencyS = 20e-6;
-constexpr double kDefaultElementwiseFraction = 0.89;
+constexpr double kDefaultGemmFlopsFraction = 0.751;      // 742.8 TFLOP/s
+constexpr double kDefaultGemmBytesFraction = 0.823;      // 2.758 TB/s
+constexpr double kDefaultGemmLatencyS = 20.8e-6;
+constexpr double kDefaultGemmMemoryLatencyS = 16.4e-6;
+constexpr double kDefaultAttentionPrefillFraction = 0.653;  // 646.2 TFLOP/s
+constexpr double kDefaultAttentionPrefillLatencyS = 60.4e-6;
+constexpr double kDefaultAttentionDecodeFraction = 0.910;   // 3.047 TB/s
+constexpr double kDefaultAttentionDecodeLatencyS = 22.8e-6;
+constexpr double kDefaultElementwiseFraction = 0.893;       // 2.991 TB/s (copy, read + write)
 constexpr double kDefaultGraphKernelS = 1.17e-6;
 
 constexpr double kTile = 128.0;
@@ -40,6 +41,7 @@ GpuEfficiency effective_efficiency(const GpuSpec& gpu) {
   eff.gemm_flops_per_s = kDefaultGemmFlopsFraction * gpu.bf16_flops_per_s;
   eff.gemm_bytes_per_s = kDefaultGemmBytesFraction * gpu.hbm_bytes_per_s;
   eff.gemm_latency_s = kDefaultGemmLatencyS;
+  eff.gemm_memory_latency_s = kDefaultGemmMemoryLatencyS;
   eff.attention_prefill_flops_per_s = kDefaultAttentionPrefillFraction * gpu.bf16_flops_per_s;
   eff.attention_prefill_latency_s = kDefaultAttentionPrefillLatencyS;
   eff.attention_decode_bytes_per_s = kDefaultAttentionDecodeFraction * gpu.hbm_bytes_per_s;
@@ -53,16 +55,13 @@ GemmCost gemm_cost(const GpuEfficiency& eff, int64_t sms, double m, double n, do
   GemmCost cost;
   if (m <= 0.0 || n <= 0.0 || k <= 0.0) return cost;
   cost.flops = 2.0 * m * n * k;
-  const double tile_m = m <= 64.0 ? 64.0 : static_cast<double>(eff.gemm_tile_m);
-  const double tile_n = static_cast<double>(eff.gemm_tile_n);
-  const double tiles = ceil_div(m, tile_m) * ceil_div(n, tile_n);
-  const double slots = static_cast<double>(std::max<int64_t>(sms, 1));
-  cost.tile_flops = eff.gemm_wave_quantization ? 2.0 * ceil_div(tiles, slots) * slots * tile_m * tile_n * k : cost.flops;
+  (void)sms;
+  const double tiles = ceil_div(m, static_cast<double>(eff.gemm_tile_m)) * ceil_div(n, static_cast<double>(eff.gemm_tile_n));
+  cost.tile_flops = cost.flops * (tiles + eff.gemm_half_tiles) / tiles;  // FLOPs at full-occupancy cost
   cost.bytes = kActivationBytes * (m * k + m * n) + weight_bytes_per_param * n * k;
-  cost.compute_s = cost.tile_flops / eff.gemm_flops_per_s;
-  cost.memory_s = cost.bytes / eff.gemm_bytes_per_s;
-  const double work = std::max(cost.compute_s, cost.memory_s);
-  cost.seconds = eff.gemm_latency_s + work;
+  cost.compute_s = eff.gemm_latency_s + cost.tile_flops / eff.gemm_flops_per_s;
+  cost.memory_s = eff.gemm_memory_latency_s + cost.bytes / eff.gemm_bytes_per_s;
+  cost.seconds = std::max(cost.compute_s, cost.memory_s);
   cost.bound = cost.compute_s >= cost.memory_s ? Bound::kCompute : Bound::kMemory;
   if (cost.seconds <= eff.graph_kernel_s) {
     cost.seconds = eff.graph_kernel_s;
@@ -233,22 +232,22 @@ double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double* flo
   const double active = moe_experts_ * (1.0 - std::pow(1.0 - moe_topk_ / moe_experts_, rows));
   const double f = 2.0 * expert_rows * op.gemm_n * op.gemm_k;
   const double b = weight_bpp_ * active * op.gemm_n * op.gemm_k + kActivationBytes * expert_rows * (op.gemm_n + op.gemm_k);
-  double compute = f / eff_.gemm_flops_per_s;
-  double memory = b / eff_.gemm_bytes_per_s;
+  double compute = eff_.gemm_latency_s + f / eff_.gemm_flops_per_s;
+  double memory = eff_.gemm_memory_latency_s + b / eff_.gemm_bytes_per_s;
   double total_flops = f, total_bytes = b;
   if (moe_dense_flops_per_row_ > 0.0) {
     const double width = moe_dense_flops_per_row_;
     const bool up = op.gemm_k == hidden_;
     const GemmCost shared = gemm_cost(eff_, sms_, rows, up ? 2.0 * width : hidden_, up ? hidden_ : width, weight_bpp_);
-    compute += shared.compute_s;
-    memory += shared.memory_s;
+    compute += shared.compute_s - eff_.gemm_latency_s;
+    memory += shared.memory_s - eff_.gemm_memory_latency_s;
     total_flops += shared.flops;
     total_bytes += shared.bytes;
   }
   *flops = total_flops;
   *bytes = total_bytes;
   *bound = compute >= memory ? Bound::kCompute : Bound::kMemory;
-  return std::max(eff_.graph_kernel_s, eff_.gemm_latency_s + std::max(compute, memory));
+  return std::max(eff_.graph_kernel_s, std::max(compute, memory));
 }
 
 double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sampled, double* flops, double* bytes,

@@ -32,7 +32,7 @@ GpuEfficiency effective_efficiency(const GpuSpec& gpu);
 /// Closed-form GEMM cost on one GPU: y[M,N] = x[M,K] W[N,K]^T.
 struct GemmCost {
   double flops = 0.0;        // 2 M N K
-  double tile_flops = 0.0;   // FLOPs of the whole tiles and waves the GPU runs
+  double tile_flops = 0.0;   // FLOPs scaled by 1 / occupancy (what they cost at the peak rate)
   double bytes = 0.0;        // x, W, y once each
   double compute_s = 0.0;
   double memory_s = 0.0;

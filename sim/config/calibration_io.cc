@@ -58,11 +58,12 @@ GpuEfficiency read_calibration(ConfigNode& node) {
   eff.source = node.string("source", "");
   ConfigNode gemm = node.child("gemm");
   eff.gemm_latency_s = gemm.quantity("latency", Dimension::kSeconds, 0.0, true);
+  eff.gemm_memory_latency_s = gemm.quantity("memory_latency", Dimension::kSeconds, 0.0, true);
   eff.gemm_flops_per_s = gemm.quantity("rate", Dimension::kFlopsPerSecond);
   eff.gemm_bytes_per_s = gemm.quantity("bandwidth", Dimension::kBytesPerSecond);
   eff.gemm_tile_m = gemm.integer("tile_m", 1, 4096, 128);
   eff.gemm_tile_n = gemm.integer("tile_n", 1, 4096, 128);
-  eff.gemm_wave_quantization = gemm.boolean("wave_quantization", true);
+  eff.gemm_half_tiles = gemm.number("half_tiles", 0.0, 1e9, 0.0);
   if (gemm.has("measured_shapes")) {
     for (ConfigNode& shape : gemm.array("measured_shapes")) {
       if (!shape.is_array() || shape.size() != 2) shape.fail("expected [N, K]");
@@ -104,11 +105,12 @@ nlohmann::json calibration_to_json(const GpuEfficiency& eff, const std::string& 
   nlohmann::json shapes = nlohmann::json::array();
   for (const auto& [n, k] : eff.gemm_measured_shapes) shapes.push_back({n, k});
   out["gemm"] = {{"latency", with_unit(eff.gemm_latency_s * 1e6, "us")},
+                 {"memory_latency", with_unit(eff.gemm_memory_latency_s * 1e6, "us")},
                  {"rate", with_unit(eff.gemm_flops_per_s / 1e12, "TFLOP/s")},
                  {"bandwidth", with_unit(eff.gemm_bytes_per_s / 1e12, "TB/s")},
                  {"tile_m", eff.gemm_tile_m},
                  {"tile_n", eff.gemm_tile_n},
-                 {"wave_quantization", eff.gemm_wave_quantization},
+                 {"half_tiles", eff.gemm_half_tiles},
                  {"measured_shapes", shapes}};
   out["attention_prefill"] = {{"latency", with_unit(eff.attention_prefill_latency_s * 1e6, "us")},
                               {"rate", with_unit(eff.attention_prefill_flops_per_s / 1e12, "TFLOP/s")}};
