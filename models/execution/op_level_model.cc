@@ -330,19 +330,19 @@ void OpLevelExecutionModel::evaluate(const BatchShape& batch, Totals* totals, st
       bound = compute_like >= memory_like ? Bound::kCompute : Bound::kMemory;
     } else {
       seconds = op_seconds(op, tokens, sampled, &flops, &bytes, &bound);
-      if (seconds > 0.0 && op.op_class != OpClass::kAllReduce && op.op_class != OpClass::kSendRecv) {
-        launches = op.launches;
-      }
+      if (seconds > 0.0) launches = op.launches;
     }
     seconds *= op.instances;
     flops *= op.instances;
     bytes = (bytes + repeat_bytes) * op.instances;
     repeat_s *= op.instances;
+    const bool collective = op.op_class == OpClass::kAllReduce || op.op_class == OpClass::kSendRecv;
+    // NCCL kernels are captured in the graph too, but their host cost is counted like any launch.
     const int64_t total_launches = static_cast<int64_t>(op.instances) * (launches + repeat_launches);
     totals->flops += flops;
     totals->bytes += bytes;
     totals->launches += total_launches;
-    if (op.op_class == OpClass::kAllReduce || op.op_class == OpClass::kSendRecv) {
+    if (collective) {
       totals->comm_s += seconds;
     } else {
       totals->compute_s += seconds + repeat_s;

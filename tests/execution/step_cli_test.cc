@@ -1,0 +1,134 @@
+// `servesim step` end to end: the JSON it prints, and every kind of bad input
+// giving exit status 2 and exactly one line naming the place and what is allowed.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace servesim {
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Runs `servesim step` on `json` written to a file named after the test.
+Result run_step(const std::string& json, std::string* path_out = nullptr) {
+  const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  const std::string path = dir + "/servesim_step_" + name + ".json";
+  std::ofstream(path) << json;
+  const std::string out = path + ".out", err = path + ".err";
+  const std::string command = std::string(SERVESIM_BINARY) + " step " + path + " >" + out + " 2>" + err;
+  const int raw = std::system(command.c_str());
+  Result result;
+  result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  result.out = read_all(out);
+  result.err = read_all(err);
+  if (path_out != nullptr) *path_out = path;
+  return result;
+}
+
+void expect_error(const std::string& json, const std::string& message) {
+  std::string path;
+  const Result r = run_step(json, &path);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "servesim: error: " + path + ": " + message + "\n");
+  EXPECT_EQ(r.out, "");
+}
+
+const char* kGood = R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "reference-graph",
+  "plan": {"tp": 1, "pp": 1}, "batch": [["prefill", 1, 2048], ["decode", 64, 1024]]})";
+
+TEST(StepCommand, PrintsOneJsonObjectWithTheBreakdown) {
+  const Result r = run_step(kGood);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"iteration_s", "compute_s", "communication_s", "host_s", "energy_j"}) {
+    EXPECT_TRUE(j.at(key).is_number()) << key;
+  }
+  EXPECT_GT(j.at("iteration_s").get<double>(), 0.0);
+  EXPECT_EQ(j.at("communication_s").get<double>(), 0.0);  // one GPU
+  double sum = 0.0;
+  for (const auto& op : j.at("ops")) {
+    EXPECT_TRUE(op.contains("name") && op.contains("count") && op.contains("bound"));
+    sum += op.at("seconds").get<double>();
+  }
+  EXPECT_NEAR(sum, j.at("compute_s").get<double>(), 1e-9);  // graph replay: no host ops
+  EXPECT_EQ(j.at("provenance"), "interpolated");
+}
+
+TEST(StepCommand, UnknownHardwareListsTheAvailableNodes) {
+  expect_error(R"({"hardware": "h999", "model": "llama-3.1-8b", "engine": "vllm", "batch": [["decode", 1, 10]]})",
+               "/hardware: unknown hardware 'h999'; available: a100-sxm-80gb, b200, gh200, h100-pcie, h100-sxm, "
+               "h200-sxm");
+}
+
+TEST(StepCommand, UnknownModelListsTheAvailableModels) {
+  expect_error(R"({"hardware": "h100-sxm", "model": "llama-9", "engine": "vllm", "batch": [["decode", 1, 10]]})",
+               "/model: unknown model 'llama-9'; available: codellama-34b, deepseek-v3, llama-2-70b, llama-2-7b, "
+               "llama-3.1-405b, llama-3.1-70b, llama-3.1-8b, mixtral-8x7b, qwen2.5-72b");
+}
+
+TEST(StepCommand, UnknownEngineListsTheAvailableEngines) {
+  expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "trt", "batch": [["decode", 1, 10]]})",
+               "/engine: unknown engine 'trt'; available: reference-eager, reference-graph, vllm");
+}
+
+TEST(StepCommand, PlanThatDoesNotFitSaysByHowMuch) {
+  // Llama-3.1-405B bf16 on 8 x H100 80GB: 94.5 GiB of weights per GPU against 90% of 74.5 GiB.
+  expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-405b", "engine": "vllm", "plan": {"tp": 8},
+                   "batch": [["decode", 1, 10]]})",
+               "/plan: the plan does not fit in GPU memory: needs 94.5 GiB per GPU (weights 94.5 GiB + activations "
+               "0.0 GiB), has 67.1 GiB (90% of 74.5 GiB): short by 27.4 GiB");
+}
+
+TEST(StepCommand, TensorParallelDegreeMustDivideTheHeads) {
+  expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "plan": {"tp": 3},
+                   "batch": [["decode", 1, 10]]})",
+               "/plan/tp: tp 3 does not divide the model's 32 attention heads");
+}
+
+TEST(StepCommand, ZeroBatchSizeIsRejected) {
+  expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "batch": [["decode", 0, 10]]})",
+               "/batch/0/1: bad value 0: batch size must be positive");
+}
+
+TEST(StepCommand, NegativePromptLengthIsRejected) {
+  expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "batch": [["prefill", 1, -5]]})",
+               "/batch/0/2: bad value -5: prompt length must be positive");
+}
+
+TEST(StepCommand, BatchEntryWithTwoFieldsIsMalformed) {
+  expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "batch": [["decode", 1]]})",
+               "/batch/0: malformed batch entry [\"decode\",1]: expected [\"prefill\", B, S] or [\"decode\", B, C]");
+}
+
+TEST(StepCommand, UnknownSegmentKindListsTheAllowedOnes) {
+  expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "batch": [["verify", 1, 3]]})",
+               "/batch/0/0: unknown segment kind 'verify'; allowed: prefill, decode");
+}
+
+TEST(StepCommand, EmptyBatchIsRejected) {
+  expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "batch": []})",
+               "/batch: expected a non-empty array of [\"prefill\", B, S] or [\"decode\", B, C] entries");
+}
+
+TEST(StepCommand, UnknownTopLevelKeyListsTheAllowedKeys) {
+  expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "batch": [["decode", 1, 10]],
+                   "extra": 1})",
+               "/extra: unknown key 'extra'; allowed: batch, engine, gpu_memory_utilization, hardware, model, plan");
+}
+
+}  // namespace
+}  // namespace servesim
