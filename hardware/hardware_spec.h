@@ -29,7 +29,11 @@ struct GpuEfficiency {
   double gemm_bytes_per_s = 0.0;
   int64_t gemm_tile_m = 128;
   int64_t gemm_tile_n = 128;
+  double gemm_sustained_flops_per_s = 0.0;  // 8192^3 product (0 = not measured)
   double gemm_half_tiles = 0.0;  // tiles at which the compute rate reaches half its peak
+  // Memory regime: few output tiles (thread blocks) cannot keep enough loads in
+  // flight to saturate HBM: bandwidth x tiles / (tiles + gemm_memory_half_tiles).
+  double gemm_memory_half_tiles = 0.0;
   std::vector<std::pair<int64_t, int64_t>> gemm_measured_shapes;  // (N, K) measured by the microbenchmarks
   // Causal prefill attention: t = latency + FLOPs of whole 128x128 tiles / rate.
   double attention_prefill_latency_s = 0.0;

@@ -49,7 +49,7 @@ FitQuality quality_of(const std::string& curve, const std::vector<double>& predi
 // GEMM: t = latency + max(tile FLOPs / rate, bytes / bandwidth). The max is
 // handled by classifying each point by its currently larger term and refitting
 // until the classification is stable.
-void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_tiles,
+void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_tiles, double memory_half_tiles,
               const std::function<bool(const GemmSample&)>& excluded, GpuEfficiency* eff, FitQuality* quality) {
   const double floor_s = dispatch_floor(bench);
   std::vector<const GemmSample*> points;
@@ -57,6 +57,7 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
     if (s.seconds >= kFloorMultiple * floor_s && !excluded(s)) points.push_back(&s);
   }
   eff->gemm_half_tiles = half_tiles;
+  eff->gemm_memory_half_tiles = memory_half_tiles;
   eff->gemm_latency_s = 0.0;
   eff->gemm_flops_per_s = 0.8 * datasheet.bf16_flops_per_s;
   eff->gemm_bytes_per_s = 0.9 * datasheet.hbm_bytes_per_s;
@@ -122,7 +123,8 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
     measured.push_back(s->seconds);
     labels.push_back(s->name + " M=" + std::to_string(static_cast<int64_t>(s->m)));
   }
-  *quality = quality_of("gemm (half occupancy at " + std::to_string(static_cast<int>(half_tiles)) + " tiles)",
+  *quality = quality_of("gemm (half rate at " + std::to_string(static_cast<int>(half_tiles)) + "/" +
+                            std::to_string(static_cast<int>(memory_half_tiles)) + " tiles)",
                         predicted, measured, labels);
 }
 
@@ -148,12 +150,14 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
     best_quality = FitQuality{};
     for (double half_tiles : {0.0, 8.0, 16.0, 24.0, 32.0, 48.0, 64.0, 80.0, 96.0, 112.0, 128.0, 160.0, 192.0, 256.0,
                               384.0, 512.0}) {
-      GpuEfficiency eff;
-      FitQuality q;
-      fit_gemm(bench, datasheet, half_tiles, excluded, &eff, &q);
-      if (best_quality.points == 0 || q.rms_relative_error < best_quality.rms_relative_error) {
-        best = eff;
-        best_quality = q;
+      for (double memory_half_tiles : {0.0, 4.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0, 96.0}) {
+        GpuEfficiency eff;
+        FitQuality q;
+        fit_gemm(bench, datasheet, half_tiles, memory_half_tiles, excluded, &eff, &q);
+        if (best_quality.points == 0 || q.rms_relative_error < best_quality.rms_relative_error) {
+          best = eff;
+          best_quality = q;
+        }
       }
     }
     if (pass == 1) break;
@@ -237,6 +241,7 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
   }
 
   eff.elementwise_bytes_per_s = bench.hbm_copy_bytes_per_s;
+  eff.gemm_sustained_flops_per_s = bench.square_gemm_flops_per_s;
   eff.graph_kernel_s = bench.graph_kernel_s;
   eff.eager_launch_s = bench.eager_launch_s;
   eff.power_limit_w = bench.power_limit_w;

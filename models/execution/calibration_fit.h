@@ -42,6 +42,7 @@ struct Microbench {
   std::vector<PrefillAttentionSample> prefill_attention;
   std::vector<DecodeAttentionSample> decode_attention;  // the implementation the engine uses
   double hbm_copy_bytes_per_s = 0.0;                    // bytes read + written per second
+  double square_gemm_flops_per_s = 0.0;                 // the 8192^3 product (0 = not measured)
   double eager_launch_s = 0.0;
   double graph_kernel_s = 0.0;
   double power_limit_w = 0.0;

@@ -28,6 +28,8 @@ namespace servesim {
 /// Per-GPU achieved rates used by the cost formulas (from GpuEfficiency, or
 /// datasheet x default fractions).
 GpuEfficiency effective_efficiency(const GpuSpec& gpu);
+/// The efficiency used inside iterations (see the contract above).
+GpuEfficiency iteration_efficiency(GpuEfficiency eff);
 
 /// Closed-form GEMM cost on one GPU: y[M,N] = x[M,K] W[N,K]^T.
 struct GemmCost {

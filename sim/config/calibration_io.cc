@@ -64,6 +64,8 @@ GpuEfficiency read_calibration(ConfigNode& node) {
   eff.gemm_tile_m = gemm.integer("tile_m", 1, 4096, 128);
   eff.gemm_tile_n = gemm.integer("tile_n", 1, 4096, 128);
   eff.gemm_half_tiles = gemm.number("half_tiles", 0.0, 1e9, 0.0);
+  eff.gemm_memory_half_tiles = gemm.number("memory_half_tiles", 0.0, 1e9, 0.0);
+  eff.gemm_sustained_flops_per_s = gemm.quantity("sustained_rate", Dimension::kFlopsPerSecond, 0.0, true);
   if (gemm.has("measured_shapes")) {
     for (ConfigNode& shape : gemm.array("measured_shapes")) {
       if (!shape.is_array() || shape.size() != 2) shape.fail("expected [N, K]");
@@ -111,6 +113,8 @@ nlohmann::json calibration_to_json(const GpuEfficiency& eff, const std::string& 
                  {"tile_m", eff.gemm_tile_m},
                  {"tile_n", eff.gemm_tile_n},
                  {"half_tiles", eff.gemm_half_tiles},
+                 {"memory_half_tiles", eff.gemm_memory_half_tiles},
+                 {"sustained_rate", with_unit(eff.gemm_sustained_flops_per_s / 1e12, "TFLOP/s")},
                  {"measured_shapes", shapes}};
   out["attention_prefill"] = {{"latency", with_unit(eff.attention_prefill_latency_s * 1e6, "us")},
                               {"rate", with_unit(eff.attention_prefill_flops_per_s / 1e12, "TFLOP/s")}};
@@ -170,6 +174,7 @@ Microbench read_microbench(const std::string& path) {
     }
   }
   bench.hbm_copy_bytes_per_s = root.number("hbm_copy_GBps_rw", 1e-3, 1e9) * 1e9;
+  bench.square_gemm_flops_per_s = root.number("gemm_8192_tflops", 0.0, 1e9, 0.0) * 1e12;
   ConfigNode launch = root.child("launch");
   bench.eager_launch_s = launch.number("eager_tiny_op_us", 0.0, 1e9) * 1e-6;
   bench.graph_kernel_s = launch.number("graph_tiny_kernel_us", 0.0, 1e9) * 1e-6;

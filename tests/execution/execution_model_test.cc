@@ -133,6 +133,17 @@ TEST(GemmCost, FewOutputTilesLowerTheComputeRateByTheOccupancyCurve) {
   EXPECT_NEAR(c.seconds, eff.gemm_latency_s + 2.0 * c.flops / eff.gemm_flops_per_s, 1e-12);
 }
 
+TEST(IterationEfficiency, DropsTheSingleCallDispatchTermsAndUsesTheSustainedGemmRate) {
+  GpuEfficiency eff = round_efficiency();
+  eff.gemm_sustained_flops_per_s = 80e12;
+  const GpuEfficiency in_iteration = iteration_efficiency(eff);
+  EXPECT_EQ(in_iteration.gemm_memory_latency_s, 0.0);
+  EXPECT_EQ(in_iteration.attention_decode_latency_s, 0.0);
+  EXPECT_EQ(in_iteration.attention_prefill_latency_s, 0.0);
+  EXPECT_EQ(in_iteration.gemm_latency_s, eff.gemm_latency_s);  // compute-regime ramp stays
+  EXPECT_EQ(in_iteration.gemm_flops_per_s, 80e12);
+}
+
 TEST(OpLevelModel, ElementwiseKernelStreamsItsBytesAtTheCopyBandwidth) {
   // One kernel moving 6 bytes per hidden element per token, 2 layers, 100000 tokens:
   // 2 x 100000 x 6 x 4096 bytes at 0.8 TB/s.
@@ -169,18 +180,18 @@ TEST(OpLevelModel, TensorParallelTwoHalvesGemmFlopsAndAddsAnAllReduceOfTheActiva
 }
 
 TEST(OpLevelModel, DecodeAttentionIsLinearInContextSoOneAggregatedSegmentEqualsItsParts) {
-  // Two groups {2 x 500} and {2 x 1500} read the same KV bytes as {4 x 1000}; the
-  // aggregated segment saves exactly one attention launch latency per layer.
+  // Two groups {2 x 500} and {2 x 1500} read the same KV bytes as {4 x 1000}; above
+  // the per-kernel floor the cost is KV bytes / bandwidth, so both cost the same.
   KernelSpec attention;
   attention.name = "attention";
   attention.kind = KernelKind::kAttention;
   OpLevelExecutionModel model(deployment_with({attention}));
   const IterationPrediction parts = model.predict(BatchShape{{Segment{2, 1, 500}, Segment{2, 1, 1500}}});
   const IterationPrediction whole = model.predict(decode(4, 1000));
-  EXPECT_NEAR(parts.compute_s - whole.compute_s, 2 * round_efficiency().attention_decode_latency_s, 1e-12);
+  EXPECT_NEAR(parts.compute_s, whole.compute_s, 1e-12);
   // KV bytes per token per layer on one GPU: 2 (K, V) x 8 heads x 128 x 2 bytes.
   const double kv = 4.0 * 1001.0 * 2.0 * 8.0 * 128.0 * 2.0;
-  EXPECT_NEAR(whole.compute_s, 2.0 * (4e-6 + kv / 0.5e12), 1e-12);
+  EXPECT_NEAR(whole.compute_s, 2.0 * kv / 0.5e12, 1e-12);
 }
 
 TEST(OpLevelModel, EagerIterationTakesTheLongerOfHostLaunchesAndGpuTime) {
@@ -258,12 +269,14 @@ std::string shared_calibration_dir() {
 }
 
 // The shipped h200-sxm calibration (fitted on microbenchmarks only) against the
-// measured whole-model iterations. The targets are median |error| <= 5%
-// and max <= 15%; the bounds below are what this model achieves today (see
-// fidelity_bench) and guard against regressions.
-constexpr double kTimeMedianBound = 0.15;
+// measured whole-model iterations. Targets: median |error| <= 5% and max <= 15%
+// for time, energy per token within 10%. The max-time bound is NOT the target:
+// the host-bound eager iterations are over-predicted by up to 33% (the reference
+// engine's per-op host cost in a whole model is lower than the tiny-op
+// microbenchmark's), so the bound below only guards against regressions.
+constexpr double kTimeMedianBound = 0.05;
 constexpr double kTimeMaxBound = 0.35;
-constexpr double kEnergyMaxBound = 0.16;
+constexpr double kEnergyMaxBound = 0.10;
 
 TEST(Fidelity, ShippedH200CalibrationStaysWithinItsErrorBoundsOnTheWholeModelTable) {
   const std::string dir = shared_calibration_dir();

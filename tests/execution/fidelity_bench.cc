@@ -6,6 +6,7 @@
 // microbenchmarks only; no measured whole-model numbers exist for it).
 // Usage: fidelity_bench [MEASUREMENT.json] (default: $SERVESIM_HOME/../shared/calibration/...).
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -36,11 +37,37 @@ Deployment deployment_for(const std::string& hardware, const ModelSpec& model, c
   return d;
 }
 
+// Cost of ExecutionModel::timing() per call for a typical serving batch (two
+// prefill chunks + one aggregated decode group), and of building the model.
+void print_speed() {
+  Deployment d;
+  d.node = load_node("h100-sxm");
+  d.model = load_model("llama-3.1-70b");
+  d.engine = load_engine("vllm");
+  d.plan.tp = 4;
+  const auto build_start = std::chrono::steady_clock::now();
+  OpLevelExecutionModel model(d);
+  const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count();
+  BatchShape batch{{Segment{1, 512, 0}, Segment{1, 256, 1024}, Segment{120, 1, 900}}};
+  const int calls = 1000000;
+  double sink = 0.0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < calls; ++i) {
+    batch.segments[2].context_tokens = 900 + (i & 255);  // defeat any caching
+    sink += model.timing(batch).iteration_s;
+  }
+  const double per_call = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls;
+  std::printf("\nspeed: timing() %.3f us per call (llama-3.1-70b TP4 vllm, 3 segments; checksum %.3f); "
+              "model construction %.3f ms\n",
+              per_call * 1e6, sink, build_s * 1e3);
+}
+
 int run(int argc, char** argv) {
   const std::string path = argc > 1 ? argv[1] : servesim_home() + "/../shared/calibration/h200_microbench_and_llama3_8b.json";
   if (!std::filesystem::exists(path)) {
     std::printf("fidelity_bench: %s not found; nothing to compare (pass the measurement file as argument)\n",
                 path.c_str());
+    print_speed();
     return 0;
   }
   const WholeModelTable table = read_whole_model(path);
@@ -85,6 +112,7 @@ int run(int argc, char** argv) {
     std::printf("%-8s %-28s %12.3f %14.4f\n", c.kind.c_str(), c.label.c_str(), t.iteration_s * 1e3,
                 t.energy_j / static_cast<double>(c.tokens));
   }
+  print_speed();
   return 0;
 }
 
