@@ -34,6 +34,9 @@ struct GpuEfficiency {
   // Memory regime: few output tiles (thread blocks) cannot keep enough loads in
   // flight to saturate HBM: bandwidth x tiles / (tiles + gemm_memory_half_tiles).
   double gemm_memory_half_tiles = 0.0;
+  // Compute and memory traffic of mid-size GEMMs overlap imperfectly:
+  // t = max(compute, memory) + gemm_overlap x min(compute work, memory work).
+  double gemm_overlap = 0.0;
   std::vector<std::pair<int64_t, int64_t>> gemm_measured_shapes;  // (N, K) measured by the microbenchmarks
   // Causal prefill attention: t = latency + FLOPs of whole 128x128 tiles / rate.
   double attention_prefill_latency_s = 0.0;

@@ -25,6 +25,17 @@ Eigen::VectorXd solve_relative(const Eigen::MatrixXd& a, const Eigen::VectorXd& 
   return weighted.colPivHouseholderQr().solve(rhs);
 }
 
+// Same, for A x = t - offset, still weighted by 1 / t.
+Eigen::VectorXd solve_relative(const Eigen::MatrixXd& a, const Eigen::VectorXd& t, const Eigen::VectorXd& offset) {
+  Eigen::MatrixXd weighted = a;
+  Eigen::VectorXd rhs(t.size());
+  for (Eigen::Index i = 0; i < a.rows(); ++i) {
+    weighted.row(i) /= t(i);
+    rhs(i) = (t(i) - offset(i)) / t(i);
+  }
+  return weighted.colPivHouseholderQr().solve(rhs);
+}
+
 FitQuality quality_of(const std::string& curve, const std::vector<double>& predicted, const std::vector<double>& measured,
                       const std::vector<std::string>& labels = {}) {
   FitQuality q;
@@ -50,6 +61,7 @@ FitQuality quality_of(const std::string& curve, const std::vector<double>& predi
 // handled by classifying each point by its currently larger term and refitting
 // until the classification is stable.
 void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_tiles, double memory_half_tiles,
+              double overlap,
               const std::function<bool(const GemmSample&)>& excluded, GpuEfficiency* eff, FitQuality* quality) {
   const double floor_s = dispatch_floor(bench);
   std::vector<const GemmSample*> points;
@@ -58,13 +70,18 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
   }
   eff->gemm_half_tiles = half_tiles;
   eff->gemm_memory_half_tiles = memory_half_tiles;
+  eff->gemm_overlap = overlap;
   eff->gemm_latency_s = 0.0;
   eff->gemm_flops_per_s = 0.8 * datasheet.bf16_flops_per_s;
   eff->gemm_bytes_per_s = 0.9 * datasheet.hbm_bytes_per_s;
   eff->graph_kernel_s = 0.0;
   std::vector<bool> compute_bound(points.size(), false);
-  for (int round = 0; round < 50; ++round) {
-    bool changed = round == 0;
+  double previous_rate = 0.0, previous_bandwidth = 0.0;
+  for (int round = 0; round < 60; ++round) {
+    bool changed = round == 0 || std::fabs(eff->gemm_flops_per_s / previous_rate - 1.0) > 1e-6 ||
+                   std::fabs(eff->gemm_bytes_per_s / previous_bandwidth - 1.0) > 1e-6;
+    previous_rate = eff->gemm_flops_per_s;
+    previous_bandwidth = eff->gemm_bytes_per_s;
     for (std::size_t i = 0; i < points.size(); ++i) {
       const GemmCost c = gemm_cost(*eff, bench.sms, points[i]->m, points[i]->n, points[i]->k, 2.0);
       const bool compute = c.compute_s >= c.memory_s;
@@ -74,8 +91,18 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
     if (!changed) break;
     Eigen::MatrixXd a = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(points.size()), 4);
     Eigen::VectorXd t(static_cast<Eigen::Index>(points.size()));
+    Eigen::VectorXd offset = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(points.size()));
     for (std::size_t i = 0; i < points.size(); ++i) {
       const auto row = static_cast<Eigen::Index>(i);
+      {  // the overlap term at the current rates, moved to the right-hand side
+        GpuEfficiency current = *eff;
+        current.gemm_latency_s = 0.0;
+        current.gemm_memory_latency_s = 0.0;
+        current.gemm_overlap = 0.0;
+        current.graph_kernel_s = 0.0;
+        const GemmCost w = gemm_cost(current, bench.sms, points[i]->m, points[i]->n, points[i]->k, 2.0);
+        offset(row) = overlap * std::min(w.compute_s, w.memory_s);
+      }
       GpuEfficiency unit = *eff;
       unit.gemm_flops_per_s = 1.0;
       unit.gemm_bytes_per_s = 1.0;
@@ -97,7 +124,7 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
     for (bool c : compute_bound) compute_points += c ? 1 : 0;
     const int memory_points = static_cast<int>(points.size()) - compute_points;
     if (compute_points < 2 || memory_points < 2) break;
-    Eigen::VectorXd x = solve_relative(a, t);
+    Eigen::VectorXd x = solve_relative(a, t, offset);
     for (int latency : {0, 2}) {
       if (x(latency) < 0.0) {  // no negative latency: refit that regime through the origin
         a.col(latency).setZero();
@@ -106,7 +133,7 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
         for (int j = 0; j < 4; ++j) {
           if (j != latency) reduced.col(column++) = a.col(j);
         }
-        const Eigen::VectorXd y = solve_relative(reduced, t);
+        const Eigen::VectorXd y = solve_relative(reduced, t, offset);
         column = 0;
         for (int j = 0; j < 4; ++j) x(j) = j == latency ? 0.0 : y(column++);
       }
@@ -124,11 +151,15 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
     labels.push_back(s->name + " M=" + std::to_string(static_cast<int64_t>(s->m)));
   }
   *quality = quality_of("gemm (half rate at " + std::to_string(static_cast<int>(half_tiles)) + "/" +
-                            std::to_string(static_cast<int>(memory_half_tiles)) + " tiles)",
+                            std::to_string(static_cast<int>(memory_half_tiles)) + " tiles, overlap " +
+                            std::to_string(static_cast<int>(overlap * 100.0)) + "%)",
                         predicted, measured, labels);
 }
 
 }  // namespace
+
+// Smallest rms improvement (absolute) that justifies a non-zero curve shape parameter.
+constexpr double kMinimumImprovement = 0.005;
 
 double dispatch_floor(const Microbench& bench) {
   std::vector<double> times;
@@ -147,19 +178,38 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
   std::set<const GemmSample*> outliers;
   const auto excluded = [&](const GemmSample& s) { return outliers.count(&s) > 0; };
   for (int pass = 0; pass < 2; ++pass) {
-    best_quality = FitQuality{};
+    // Every combination of the curve shape parameters; then the simplest one
+    // (fewest non-zero shape parameters) whose rms error is within
+    // kMinimumImprovement of the best, so a shape term must earn its place.
+    struct Candidate {
+      GpuEfficiency eff;
+      FitQuality quality;
+      int shape_terms = 0;
+    };
+    std::vector<Candidate> candidates;
+    double best_rms = 1e300;
     for (double half_tiles : {0.0, 8.0, 16.0, 24.0, 32.0, 48.0, 64.0, 80.0, 96.0, 112.0, 128.0, 160.0, 192.0, 256.0,
                               384.0, 512.0}) {
       for (double memory_half_tiles : {0.0, 4.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0, 96.0}) {
-        GpuEfficiency eff;
-        FitQuality q;
-        fit_gemm(bench, datasheet, half_tiles, memory_half_tiles, excluded, &eff, &q);
-        if (best_quality.points == 0 || q.rms_relative_error < best_quality.rms_relative_error) {
-          best = eff;
-          best_quality = q;
+        for (double overlap : {0.0, 0.1, 0.2, 0.3, 0.4, 0.5}) {
+          Candidate c;
+          fit_gemm(bench, datasheet, half_tiles, memory_half_tiles, overlap, excluded, &c.eff, &c.quality);
+          c.shape_terms = (half_tiles > 0.0) + (memory_half_tiles > 0.0) + (overlap > 0.0);
+          best_rms = std::min(best_rms, c.quality.rms_relative_error);
+          candidates.push_back(c);
         }
       }
     }
+    const Candidate* chosen = nullptr;
+    for (const Candidate& c : candidates) {
+      if (c.quality.rms_relative_error > best_rms + kMinimumImprovement) continue;
+      if (chosen == nullptr || c.shape_terms < chosen->shape_terms ||
+          (c.shape_terms == chosen->shape_terms && c.quality.rms_relative_error < chosen->quality.rms_relative_error)) {
+        chosen = &c;
+      }
+    }
+    best = chosen->eff;
+    best_quality = chosen->quality;
     if (pass == 1) break;
     for (const GemmSample& s : bench.gemm) {
       if (s.seconds < kFloorMultiple * dispatch_floor(bench)) continue;

@@ -78,10 +78,11 @@ GemmCost gemm_cost(const GpuEfficiency& eff, int64_t sms, double m, double n, do
   const double tiles = ceil_div(m, static_cast<double>(eff.gemm_tile_m)) * ceil_div(n, static_cast<double>(eff.gemm_tile_n));
   cost.tile_flops = cost.flops * (tiles + eff.gemm_half_tiles) / tiles;  // FLOPs at full-occupancy cost
   cost.bytes = kActivationBytes * (m * k + m * n) + weight_bytes_per_param * n * k;
-  cost.compute_s = eff.gemm_latency_s + cost.tile_flops / eff.gemm_flops_per_s;
-  cost.memory_s = eff.gemm_memory_latency_s +
-                  cost.bytes * (tiles + eff.gemm_memory_half_tiles) / tiles / eff.gemm_bytes_per_s;
-  cost.seconds = std::max(cost.compute_s, cost.memory_s);
+  const double compute_work = cost.tile_flops / eff.gemm_flops_per_s;
+  const double memory_work = cost.bytes * (tiles + eff.gemm_memory_half_tiles) / tiles / eff.gemm_bytes_per_s;
+  cost.compute_s = eff.gemm_latency_s + compute_work;
+  cost.memory_s = eff.gemm_memory_latency_s + memory_work;
+  cost.seconds = std::max(cost.compute_s, cost.memory_s) + eff.gemm_overlap * std::min(compute_work, memory_work);
   cost.bound = cost.compute_s >= cost.memory_s ? Bound::kCompute : Bound::kMemory;
   if (cost.seconds <= eff.graph_kernel_s) {
     cost.seconds = eff.graph_kernel_s;

@@ -65,6 +65,7 @@ GpuEfficiency read_calibration(ConfigNode& node) {
   eff.gemm_tile_n = gemm.integer("tile_n", 1, 4096, 128);
   eff.gemm_half_tiles = gemm.number("half_tiles", 0.0, 1e9, 0.0);
   eff.gemm_memory_half_tiles = gemm.number("memory_half_tiles", 0.0, 1e9, 0.0);
+  eff.gemm_overlap = gemm.number("overlap", 0.0, 1.0, 0.0);
   eff.gemm_sustained_flops_per_s = gemm.quantity("sustained_rate", Dimension::kFlopsPerSecond, 0.0, true);
   if (gemm.has("measured_shapes")) {
     for (ConfigNode& shape : gemm.array("measured_shapes")) {
@@ -114,6 +115,7 @@ nlohmann::json calibration_to_json(const GpuEfficiency& eff, const std::string& 
                  {"tile_n", eff.gemm_tile_n},
                  {"half_tiles", eff.gemm_half_tiles},
                  {"memory_half_tiles", eff.gemm_memory_half_tiles},
+                 {"overlap", eff.gemm_overlap},
                  {"sustained_rate", with_unit(eff.gemm_sustained_flops_per_s / 1e12, "TFLOP/s")},
                  {"measured_shapes", shapes}};
   out["attention_prefill"] = {{"latency", with_unit(eff.attention_prefill_latency_s * 1e6, "us")},
