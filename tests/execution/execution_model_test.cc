@@ -231,7 +231,7 @@ TEST(KvBudget, CapacityIsUsableMemoryMinusWeightsAndActivationsOverKvBytesPerTok
   // KV per token: 32 layers x 2 (K, V) x 8 heads x 128 x 2 bytes.
   EXPECT_DOUBLE_EQ(b.kv_bytes_per_token_per_gpu, 32.0 * 2 * 8 * 128 * 2);
   EXPECT_DOUBLE_EQ(b.weights_bytes_per_gpu, 16060514304.0);
-  const double free_bytes = 80e9 * 0.9 - b.weights_bytes_per_gpu - b.activation_reserve_bytes;
+  const double free_bytes = 85017493504.0 * 0.9 - b.weights_bytes_per_gpu - b.activation_reserve_bytes;
   EXPECT_EQ(b.capacity_tokens, static_cast<int64_t>(std::floor(free_bytes / b.kv_bytes_per_token_per_gpu)));
 }
 

@@ -86,11 +86,11 @@ TEST(StepCommand, UnknownEngineListsTheAvailableEngines) {
 }
 
 TEST(StepCommand, PlanThatDoesNotFitSaysByHowMuch) {
-  // Llama-3.1-405B bf16 on 8 x H100 80GB: 94.5 GiB of weights per GPU against 90% of 74.5 GiB.
+  // Llama-3.1-405B bf16 on 8 x H100 80GB: 94.5 GiB of weights per GPU against 90% of 79.2 GiB.
   expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-405b", "engine": "vllm", "plan": {"tp": 8},
                    "batch": [["decode", 1, 10]]})",
                "/plan: the plan does not fit in GPU memory: needs 94.5 GiB per GPU (weights 94.5 GiB + activations "
-               "0.0 GiB), has 67.1 GiB (90% of 74.5 GiB): short by 27.4 GiB");
+               "0.0 GiB), has 71.3 GiB (90% of 79.2 GiB): short by 23.2 GiB");
 }
 
 TEST(StepCommand, TensorParallelDegreeMustDivideTheHeads) {
