@@ -1,4 +1,5 @@
 // `servesim list`: every pluggable interface, its implementations and their parameters.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -8,6 +9,10 @@
 
 namespace servesim {
 namespace {
+
+std::string default_text(const ParamSpec& param) {
+  return param.default_text.empty() ? "(required)" : "default " + param.default_text;
+}
 
 int run_list(const std::vector<std::string>& args) {
   namespace po = boost::program_options;
@@ -34,12 +39,24 @@ int run_list(const std::vector<std::string>& args) {
   for (const auto& [interface, summary] : interface_index()) {
     if (!only.empty() && interface != only) continue;
     std::printf("%s — %s\n", interface.c_str(), summary.c_str());
+    // Column widths per interface so long names and types stay aligned.
+    int name_width = 0;
+    int type_width = 0;
+    int default_width = 0;
+    for (const auto& [key, info] : component_index()) {
+      if (key.first != interface) continue;
+      for (const ParamSpec& param : info.params) {
+        name_width = std::max(name_width, static_cast<int>(param.name.size()));
+        type_width = std::max(type_width, static_cast<int>(param.type_text().size()));
+        default_width = std::max(default_width, static_cast<int>(default_text(param).size()));
+      }
+    }
     for (const auto& [key, info] : component_index()) {
       if (key.first != interface) continue;
       std::printf("  %-16s %s\n", info.name.c_str(), info.description.c_str());
       for (const ParamSpec& param : info.params) {
-        std::printf("      %-26s %-24s default %-10s %s\n", param.name.c_str(), param.type_text().c_str(),
-                    param.default_text.empty() ? "(required)" : param.default_text.c_str(),
+        std::printf("      %-*s  %-*s  %-*s  %s\n", name_width, param.name.c_str(), type_width,
+                    param.type_text().c_str(), default_width, default_text(param).c_str(),
                     param.description.c_str());
       }
     }
