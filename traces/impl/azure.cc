@@ -1,56 +1,20 @@
 // Azure LLM inference trace 2023 (Splitwise): TIMESTAMP,ContextTokens,GeneratedTokens
 // with TIMESTAMP as "YYYY-MM-DD HH:MM:SS.fffffff".
 #include <charconv>
-#include <vector>
+#include <chrono>
 
 #include "sim/registry.h"
-#include "traces/impl/text_trace.h"
+#include "traces/impl/csv_trace.h"
 
 namespace servesim {
 namespace {
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-class AzureTrace : public TextTrace {
+class AzureTrace : public CsvTrace {
  public:
-  explicit AzureTrace(const std::string& path) : TextTrace(path) {
-    std::string_view line;
-    if (!reader_.next(line)) throw ConfigError::at(path, "trace has no requests (empty file)");
-    header_text_ = std::string(line);
-    split_csv(header_text_, fields_);
-    time_col_ = csv_column(reader_, fields_, "TIMESTAMP");
-    input_col_ = csv_column(reader_, fields_, "ContextTokens");
-    output_col_ = csv_column(reader_, fields_, "GeneratedTokens");
-    columns_ = fields_.size();
-  }
+  explicit AzureTrace(const std::string& path) : CsvTrace(path, {"TIMESTAMP", "ContextTokens", "GeneratedTokens"}) {}
 
  protected:
-  bool read_record(RequestSpec& out) override {
-    std::string_view line;
-    do {
-      if (!reader_.next(line)) return false;
-    } while (line.empty());
-    split_csv(line, fields_);
-    if (fields_.size() != columns_) {
-      reader_.fail("expected " + std::to_string(columns_) + " columns, found " + std::to_string(fields_.size()));
-    }
-    out.arrival_s = relative_arrival(parse_timestamp(fields_[time_col_]));
-    out.input_tokens = parse_token_count(reader_, "ContextTokens", fields_[input_col_]);
-    out.output_tokens = parse_token_count(reader_, "GeneratedTokens", fields_[output_col_]);
-    out.priority = 0;
-    out.prefix_hashes.clear();
-    out.hash_block_tokens = 0;
-    out.line = reader_.line_number();
-    return true;
-  }
+  double parse_arrival(std::string_view field) override { return parse_timestamp(field); }
 
  private:
   double parse_timestamp(std::string_view text) const {
@@ -78,12 +42,13 @@ class AzureTrace : public TextTrace {
     if (!ok || !fraction_ok || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
       reader_.fail("TIMESTAMP: expected 'YYYY-MM-DD HH:MM:SS.fffffff', got '" + std::string(text) + "'");
     }
-    return static_cast<double>(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) + fraction;
+    using namespace std::chrono;
+    const int64_t days = sys_days(year(static_cast<int>(y)) / month(static_cast<unsigned>(mo)) /
+                                  day(static_cast<unsigned>(d)))
+                             .time_since_epoch()
+                             .count();
+    return static_cast<double>(days * 86400 + h * 3600 + mi * 60 + s) + fraction;
   }
-
-  std::string header_text_;
-  std::vector<std::string_view> fields_;
-  std::size_t time_col_ = 0, input_col_ = 0, output_col_ = 0, columns_ = 0;
 };
 
 SERVESIM_REGISTER(TraceSource, "azure",
