@@ -280,10 +280,12 @@ double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sam
   switch (op.op_class) {
     case OpClass::kElementwise: {
       *bytes = rows * op.bytes_per_row;
-      const double launches = static_cast<double>(op.launches);
-      const double stream = *bytes / launches / eff_.elementwise_bytes_per_s;
-      *bound = stream > eff_.graph_kernel_s ? Bound::kMemory : Bound::kLatency;
-      return launches * std::max(stream, eff_.graph_kernel_s);
+      // Each kernel pays the fixed launch-to-drain time of a graph-replayed kernel
+      // (the tiny-kernel measurement) and then streams its bytes: the two add.
+      const double fixed = static_cast<double>(op.launches) * eff_.graph_kernel_s;
+      const double stream = *bytes / eff_.elementwise_bytes_per_s;
+      *bound = stream > fixed ? Bound::kMemory : Bound::kLatency;
+      return fixed + stream;
     }
     case OpClass::kGemm: {
       if (op.expert_fraction > 0.0) return moe_seconds(op, rows, flops, bytes, bound);
@@ -339,9 +341,7 @@ void OpLevelExecutionModel::evaluate(const BatchShape& batch, Totals* totals, st
           if (repeat_kv_launches_ > 0) {
             const double rb = b * static_cast<double>(s.new_tokens + s.context_tokens) * repeat_kv_bytes_per_token_;
             repeat_bytes += rb;
-            repeat_s += static_cast<double>(repeat_kv_launches_) *
-                        std::max(rb / static_cast<double>(repeat_kv_launches_) / eff_.elementwise_bytes_per_s,
-                                 eff_.graph_kernel_s);
+            repeat_s += static_cast<double>(repeat_kv_launches_) * eff_.graph_kernel_s + rb / eff_.elementwise_bytes_per_s;
             repeat_launches += repeat_kv_launches_;
           }
         }

@@ -4,8 +4,8 @@
 // kernel list, host and fabric) into per-op coefficients; timing() then costs a
 // batch with arithmetic only (no allocation, no strings): O(ops + segments).
 // Time of one kernel: GEMM = latency + max(FLOPs of whole tiles / achieved rate,
-// bytes / achieved bandwidth); elementwise = max(bytes / copy bandwidth, graph
-// kernel floor) per launch; prefill attention = latency + causal-tile FLOPs /
+// bytes / achieved bandwidth); elementwise = launches x graph kernel time +
+// bytes / copy bandwidth; prefill attention = latency + causal-tile FLOPs /
 // rate; decode attention = latency + KV bytes / rate (linear in context, so one
 // aggregated decode segment costs the same as its parts); TP all-reduces and PP
 // send/recv from the collective model. Iterations replayed from a CUDA graph

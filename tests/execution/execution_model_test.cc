@@ -150,15 +150,17 @@ TEST(OpLevelModel, ElementwiseKernelStreamsItsBytesAtTheCopyBandwidth) {
   OpLevelExecutionModel model(deployment_with({elementwise_kernel(6.0)}));
   const IterationPrediction p = model.predict(prefill(1, 100000));
   const double bytes = 100000.0 * 6.0 * 4096.0;
-  EXPECT_NEAR(p.compute_s, 2.0 * bytes / 0.8e12, 1e-12);
+  // plus the fixed 1 us of each kernel (one launch per layer)
+  EXPECT_NEAR(p.compute_s, 2.0 * bytes / 0.8e12 + 2.0 * 1e-6, 1e-12);
   EXPECT_EQ(find_op(p, "ew")->bound, Bound::kMemory);
 }
 
-TEST(OpLevelModel, TinyKernelsCostTheGraphKernelFloorPerLaunch) {
-  // 8 launches of a kernel moving a few KB: 8 x 1 us per layer, 2 layers.
+TEST(OpLevelModel, TinyKernelsCostTheGraphKernelTimePerLaunchPlusTheirBytes) {
+  // 8 launches of a kernel group moving 4096 bytes per layer: 8 x 1 us + 4096 B / 0.8 TB/s
+  // per layer, 2 layers.
   OpLevelExecutionModel model(deployment_with({elementwise_kernel(1.0, 8)}));
   const IterationPrediction p = model.predict(decode(1, 10));
-  EXPECT_NEAR(p.compute_s, 16e-6, 1e-15);
+  EXPECT_NEAR(p.compute_s, 16e-6 + 2.0 * 4096.0 / 0.8e12, 1e-15);
   EXPECT_EQ(find_op(p, "ew")->count, 16);
   EXPECT_EQ(find_op(p, "ew")->bound, Bound::kLatency);
 }
@@ -201,7 +203,7 @@ TEST(OpLevelModel, EagerIterationTakesTheLongerOfHostLaunchesAndGpuTime) {
   EXPECT_NEAR(p.iteration_s, 16 * 10e-6, 1e-15);
   EXPECT_NEAR(p.host_s, 16 * 10e-6, 1e-15);
   OpLevelExecutionModel graph(deployment_with({elementwise_kernel(1.0, 8)}, 1, true));
-  EXPECT_NEAR(graph.predict(decode(1, 10)).iteration_s, 16e-6, 1e-15);
+  EXPECT_NEAR(graph.predict(decode(1, 10)).iteration_s, 16e-6 + 2.0 * 4096.0 / 0.8e12, 1e-15);
 }
 
 TEST(OpLevelModel, TimingAgreesWithPredict) {
@@ -275,7 +277,9 @@ std::string shared_calibration_dir() {
 // engine's per-op host cost in a whole model is lower than the tiny-op
 // microbenchmark's), so the bound below only guards against regressions.
 constexpr double kTimeMedianBound = 0.05;
-constexpr double kTimeMaxBound = 0.35;
+constexpr double kTimeMaxBound = 0.34;
+// CUDA-graph iterations alone (no host-launch model involved): max 11.2% now.
+constexpr double kGraphTimeMaxBound = 0.13;
 constexpr double kEnergyMaxBound = 0.10;
 
 TEST(Fidelity, ShippedH200CalibrationStaysWithinItsErrorBoundsOnTheWholeModelTable) {
@@ -292,7 +296,7 @@ TEST(Fidelity, ShippedH200CalibrationStaysWithinItsErrorBoundsOnTheWholeModelTab
   OpLevelExecutionModel graph(graph_d);
   OpLevelExecutionModel eager(eager_d);
   std::vector<double> time_errors;
-  double energy_max = 0.0;
+  double energy_max = 0.0, graph_max = 0.0;
   for (const WholeModelCase& c : table.cases) {
     const IterationTiming t = (c.kind == "eager" ? eager : graph).timing(c.batch);
     if (c.kind == "energy") {
@@ -300,11 +304,13 @@ TEST(Fidelity, ShippedH200CalibrationStaysWithinItsErrorBoundsOnTheWholeModelTab
       energy_max = std::max(energy_max, e);
     } else {
       time_errors.push_back(std::fabs(t.iteration_s / c.seconds - 1.0));
+      if (c.kind != "eager") graph_max = std::max(graph_max, time_errors.back());
     }
   }
   std::sort(time_errors.begin(), time_errors.end());
   EXPECT_LE(time_errors[time_errors.size() / 2], kTimeMedianBound);
   EXPECT_LE(time_errors.back(), kTimeMaxBound);
+  EXPECT_LE(graph_max, kGraphTimeMaxBound);
   EXPECT_LE(energy_max, kEnergyMaxBound);
 }
 
