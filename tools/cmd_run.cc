@@ -1,5 +1,5 @@
 // `servesim run CONFIG.json [--out DIR] [--timeline]`: replays a workload through
-// one replica and writes summary.json, requests.csv, config.resolved.json,
+// one replica, or plan.dp identical replicas behind a router, and writes summary.json, requests.csv, config.resolved.json,
 // kv_utilization.csv (and timeline.json). Everything is validated before the
 // simulation starts (config, deployment, trace header and first record, output
 // directory); files are written only after the simulation succeeded, each
@@ -8,8 +8,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -40,12 +42,13 @@ int run_run(const std::vector<std::string>& args) {
   positional.add("config", 1);
   po::variables_map vars;
   if (!parse_command_line("run", "CONFIG.json [--out DIR] [--timeline]",
-                          "Simulates serving a workload (trace replay or generator) on one replica:\n"
-                          "continuous batching, paged KV cache, prefix caching, preemption. Writes\n"
-                          "summary.json, requests.csv, config.resolved.json and kv_utilization.csv\n"
-                          "into DIR (timeline.json with --timeline). Config keys: hardware, model,\n"
-                          "engine, plan, scheduler, cache, workload, slo, kv_sample_interval\n"
-                          "(see `servesim list` for scheduler, kv-cache, trace-format and\n"
+                          "Simulates serving a workload (trace replay or generator) on one replica,\n"
+                          "or plan.dp replicas behind a router: continuous batching, paged KV cache,\n"
+                          "prefix caching, preemption. Writes summary.json, requests.csv,\n"
+                          "config.resolved.json and kv_utilization.csv into DIR (timeline.json with\n"
+                          "--timeline). Config keys: hardware, model, engine, plan, scheduler, cache,\n"
+                          "router (default round-robin), workload, slo, kv_sample_interval (see\n"
+                          "`servesim list` for scheduler, kv-cache, router, trace-format and\n"
                           "workload-generator parameters).",
                           options, positional, args, &vars)) {
     return 0;
@@ -59,13 +62,10 @@ int run_run(const std::vector<std::string>& args) {
   Deployment deployment = read_deployment(root);
   RunConfig config = read_run_config(root);
   root.finish();
-  if (deployment.plan.dp != 1) {
-    throw ConfigError::at_pointer(config_path, "/plan/dp",
-                                  "only one replica is simulated (dp = 1); got dp = " +
-                                      std::to_string(deployment.plan.dp));
-  }
+  const std::size_t replicas = static_cast<std::size_t>(deployment.plan.dp);
+  if (replicas > 1) config.resolved["router"] = config.router.resolved;
 
-  // 2. KV capacity from hardware and model.
+  // 2. KV capacity from hardware and model (per replica; replicas are identical).
   auto scheduler = make_scheduler(config.scheduler);
   KvBudget budget;
   try {
@@ -90,13 +90,26 @@ int run_run(const std::vector<std::string>& args) {
   OutputDir out(out_dir);
   auto source = open_workload(config.workload);
   auto model = make_execution_model(deployment);
+  // Each replica gets its own scheduler, KV cache and execution model (none is shared state).
+  std::vector<std::unique_ptr<Scheduler>> schedulers;
+  std::vector<std::unique_ptr<KvCache>> caches;
+  std::vector<std::unique_ptr<ExecutionModel>> models;
+  std::vector<ReplicaParts> parts{ReplicaParts{model.get(), scheduler.get(), cache.get()}};
+  for (std::size_t i = 1; i < replicas; ++i) {
+    schedulers.push_back(make_scheduler(config.scheduler));
+    caches.push_back(make_kv_cache(config.cache, budget.capacity_tokens));
+    models.push_back(make_execution_model(deployment));
+    parts.push_back(ReplicaParts{models.back().get(), schedulers.back().get(), caches.back().get()});
+  }
+  std::unique_ptr<Router> router;
+  if (replicas > 1) router = make_router(config.router);
 
   // 4. Simulate.
   ServingInputs inputs;
   inputs.kv_bytes_per_token_replica = budget.kv_bytes_per_token_replica;
   inputs.host_link = link;
   inputs.host_memory_bytes = deployment.node.cpu.memory_bytes;
-  inputs.gpus = deployment.plan.gpus_per_replica();
+  inputs.gpus = deployment.plan.gpus_per_replica();  // per replica; run_serving multiplies by dp
   inputs.idle_w_per_gpu = deployment.node.gpu.idle_w;
   inputs.max_context_tokens = deployment.model.max_context;
   inputs.oversize_is_error = config.workload.oversize_is_error;
@@ -111,7 +124,8 @@ int run_run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "servesim run: %.1f s simulated, %lld requests finished, %.1f s wall\n", simulated_s,
                  static_cast<long long>(finished), std::chrono::duration<double>(now - wall_start).count());
   };
-  ServingResult result = run_serving(inputs, *model, *scheduler, *cache, *source);
+  ServingResult result = replicas > 1 ? run_serving(inputs, parts, router.get(), *source)
+                                      : run_serving(inputs, *model, *scheduler, *cache, *source);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
   // 5. Outputs.
@@ -137,6 +151,13 @@ int run_run(const std::vector<std::string>& args) {
   std::printf("servesim run: %lld requests (%lld finished, %lld rejected) over %.1f s simulated in %.2f s wall\n",
               static_cast<long long>(result.arrived), static_cast<long long>(result.finished),
               static_cast<long long>(result.rejected), result.simulated_s, wall_s);
+  if (replicas > 1) {
+    std::printf("  %zu replicas (%s router):", replicas, config.router.impl.c_str());
+    for (const auto& item : summary["replicas"]) {
+      std::printf(" %lld", static_cast<long long>(item["requests"].get<int64_t>()));
+    }
+    std::printf(" requests\n");
+  }
   std::printf("  TTFT   mean %s  p50 %s  p99 %s\n", format_seconds(s["ttft_s"]["mean"].get<double>()).c_str(),
               format_seconds(s["ttft_s"]["p50"].get<double>()).c_str(),
               format_seconds(s["ttft_s"]["p99"].get<double>()).c_str());

@@ -94,13 +94,14 @@ nlohmann::ordered_json distribution(std::vector<double>& values) {
   return out;
 }
 
-Metrics::Metrics(SloTargets slo) : slo_(slo) {
+Metrics::Metrics(SloTargets slo, bool replica_column) : slo_(slo), replica_column_(replica_column) {
   csv_ =
       "id,status,arrival_s,input_tokens,output_tokens,priority,first_scheduled_s,first_token_s,finish_s,ttft_s,"
-      "tpot_s,e2e_s,queueing_s,max_itl_s,preemptions,prefix_hit_tokens\n";
+      "tpot_s,e2e_s,queueing_s,max_itl_s,preemptions,prefix_hit_tokens";
+  csv_ += replica_column_ ? ",replica\n" : "\n";
 }
 
-void Metrics::finished(const Request& r, double finish_s) {
+void Metrics::finished(const Request& r, double finish_s, int replica) {
   ++finished_;
   const double ttft = r.first_token_s - r.arrival_s;
   const double e2e = finish_s - r.arrival_s;
@@ -150,10 +151,14 @@ void Metrics::finished(const Request& r, double finish_s) {
   append_integer(o, r.preemptions);
   o += ',';
   append_integer(o, r.prefix_hit_tokens);
+  if (replica_column_) {
+    o += ',';
+    append_integer(o, replica);
+  }
   o += '\n';
 }
 
-void Metrics::rejected(const Request& r, const std::string& reason) {
+void Metrics::rejected(const Request& r, const std::string& reason, int replica) {
   ++rejected_;
   if (first_rejection_.empty()) first_rejection_ = "request " + std::to_string(r.id) + ": " + reason;
   std::string& o = csv_;
@@ -166,7 +171,12 @@ void Metrics::rejected(const Request& r, const std::string& reason) {
   append_integer(o, r.output_tokens);
   o += ',';
   append_integer(o, r.priority);
-  o += ",,,,,,,,,0,0\n";
+  o += ",,,,,,,,,0,0";
+  if (replica_column_) {
+    o += ',';
+    append_integer(o, replica);
+  }
+  o += '\n';
 }
 
 nlohmann::ordered_json Metrics::summary(double duration_s, int64_t gpus) const {

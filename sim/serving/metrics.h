@@ -42,11 +42,13 @@ struct SloTargets {
 
 class Metrics {
  public:
-  explicit Metrics(SloTargets slo);
+  /// `replica_column`: requests.csv ends each row with the serving replica (dp > 1).
+  explicit Metrics(SloTargets slo, bool replica_column = false);
   /// A request emitted a token `itl_s` after its previous one.
   void token_gap(double itl_s) { itl_.add(itl_s); }
-  void finished(const Request& request, double finish_s);
-  void rejected(const Request& request, const std::string& reason);
+  /// `replica` is written only with the replica column (-1 otherwise).
+  void finished(const Request& request, double finish_s, int replica = -1);
+  void rejected(const Request& request, const std::string& reason, int replica = -1);
   void iteration(double energy_j) {
     energy_j_ += energy_j;
     ++iterations_;
@@ -67,6 +69,7 @@ class Metrics {
 
  private:
   SloTargets slo_;
+  bool replica_column_ = false;
   std::vector<double> ttft_, tpot_, e2e_, queue_;
   LogHistogram itl_;
   int64_t finished_ = 0, rejected_ = 0, slo_met_ = 0, ttft_met_ = 0, tpot_met_ = 0;

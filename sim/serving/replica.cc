@@ -14,10 +14,13 @@ Replica::Replica(Engine& engine, ExecutionModel& model, Scheduler& scheduler, Kv
       params_(params), timeline_(timeline) {
   max_kv_tokens_ = cache_.total_blocks() * cache_.block_tokens();
   shape_.segments.reserve(64);
-  if (timeline_ != nullptr) timeline_->name_track(0, 0, "replica 0", "iterations");
+  if (timeline_ != nullptr) {
+    timeline_->name_track(params_.index, 0, "replica " + std::to_string(params_.index), "iterations");
+  }
 }
 
 void Replica::start() {
+  if (feed_ != nullptr) return;
   has_next_ = source_.next(next_);
   if (has_next_) {
     wake_at_ = next_.arrival_s;
@@ -28,6 +31,22 @@ void Replica::start() {
 void Replica::wake() {
   wake_at_ = -1.0;
   if (!busy_) step();
+}
+
+void Replica::wake_soon() {
+  if (busy_ || wake_at_ >= 0.0) return;
+  wake_at_ = engine_.now();
+  engine_.schedule_at(wake_at_, kPhaseArrival, [this] { wake(); });
+}
+
+int64_t Replica::outstanding_tokens() const {
+  int64_t tokens = 0;
+  auto add = [&](const Request* r) {
+    tokens += std::max<int64_t>(0, r->input_tokens - r->computed) + (r->output_tokens - r->generated);
+  };
+  for (const Request* r : running_) add(r);
+  for (const Request* r : waiting_) add(r);
+  return tokens;
 }
 
 Request* Replica::new_request() {
@@ -49,11 +68,11 @@ void Replica::recycle(Request* request) {
   --in_flight_;
 }
 
-void Replica::accept(RequestSpec& spec) {
+void Replica::accept(RequestSpec& spec, int64_t id) {
   Request* r = new_request();
   ++in_flight_;
   ++stats_.arrived;
-  r->id = next_id_++;
+  r->id = id;
   r->arrival_s = spec.arrival_s;
   r->input_tokens = spec.input_tokens;
   r->output_tokens = spec.output_tokens;
@@ -89,7 +108,8 @@ void Replica::accept(RequestSpec& spec) {
       throw ConfigError::at(source_.origin(), "request " + std::to_string(r->id) + " " + reason);
     }
     r->state = RequestState::kFinished;
-    metrics_.rejected(*r, reason);
+    ++stats_.rejected;
+    metrics_.rejected(*r, reason, feed_ != nullptr ? params_.index : -1);
     recycle(r);
     return;
   }
@@ -98,8 +118,9 @@ void Replica::accept(RequestSpec& spec) {
 
 void Replica::pull_arrivals() {
   const double now = engine_.now();
+  if (feed_ != nullptr) feed_->deliver_due(now, this);
   while (has_next_ && next_.arrival_s <= now) {
-    accept(next_);
+    accept(next_, next_id_++);
     has_next_ = source_.next(next_);
   }
 }
@@ -282,7 +303,7 @@ void Replica::step() {
   busy_ = true;
   iteration_start_s_ = engine_.now();
   if (timeline_ != nullptr) {
-    timeline_->span(0, 0, decodes > 0 && prefill_tokens > 0 ? "mixed" : decodes > 0 ? "decode" : "prefill",
+    timeline_->span(params_.index, 0, decodes > 0 && prefill_tokens > 0 ? "mixed" : decodes > 0 ? "decode" : "prefill",
                     iteration_start_s_, timing.iteration_s,
                     {{"prefill_seqs", static_cast<int64_t>(batch_.requests.size()) - decodes},
                      {"prefill_tokens", prefill_tokens},
@@ -314,7 +335,9 @@ void Replica::finish_iteration() {
     if (r.generated == r.output_tokens) {
       r.state = RequestState::kFinished;
       cache_.release(r.blocks);
-      metrics_.finished(r, now);
+      metrics_.finished(r, now, feed_ != nullptr ? params_.index : -1);
+      ++stats_.finished;
+      stats_.output_tokens += r.output_tokens;
       stats_.last_finish_s = now;
       any_finished = true;
     }

@@ -13,6 +13,12 @@
 // the swap-in starts. A request whose prompt + output cannot fit the KV cache
 // or the model context is rejected (counted, with a reason) or reported as a
 // ConfigError, per `oversize_is_error`. Times in seconds.
+// With data-parallel replicas the replica does not read the trace: an
+// ArrivalFeed (the dispatcher in front of the router) hands it the requests
+// routed to it (enqueue) and wakes it when it is idle; at each scheduling
+// point the replica first lets the feed route every arrival due by now, so a
+// request arriving at the instant an iteration ends is seen by that
+// iteration's successor exactly as with one replica reading the trace.
 
 #include <cstdint>
 #include <deque>
@@ -31,6 +37,14 @@
 
 namespace servesim {
 
+/// Source of routed arrivals for replicas that do not read the trace themselves.
+class ArrivalFeed {
+ public:
+  virtual ~ArrivalFeed() = default;
+  /// Routes every arrival due by `now` (called by `caller` at the start of its scheduling step).
+  virtual void deliver_due(double now, const class Replica* caller) = 0;
+};
+
 struct ReplicaParams {
   double kv_bytes_per_token = 0.0;  // whole replica (what a swap moves)
   double host_memory_bytes = 0.0;   // room for swapped KV (0 = swap falls back to recompute)
@@ -39,10 +53,14 @@ struct ReplicaParams {
   double kv_sample_interval_s = 1.0;
   EndpointId gpu = 0;  // endpoints of the host link (swap)
   EndpointId host = 1;
+  int index = 0;  // replica number (timeline track, requests.csv column when dp > 1)
 };
 
 struct ReplicaStats {
   int64_t arrived = 0;
+  int64_t finished = 0;
+  int64_t rejected = 0;
+  int64_t output_tokens = 0;  // of finished requests
   int64_t preemptions = 0;
   int64_t swap_outs = 0;
   double swap_out_bytes = 0.0;
@@ -59,8 +77,22 @@ class Replica final : public SchedulerContext {
  public:
   Replica(Engine& engine, ExecutionModel& model, Scheduler& scheduler, KvCache& cache, TraceSource& source,
           Metrics& metrics, const ReplicaParams& params, TimelineWriter* timeline);
-  /// Reads the first arrival and schedules the replica's first wake-up.
+  /// Reads the first arrival and schedules the replica's first wake-up (no-op when fed).
   void start();
+  /// Takes arrivals from `feed` instead of reading the trace (call before start()).
+  void use_feed(ArrivalFeed& feed) { feed_ = &feed; }
+  /// Queues a routed arrival under request id `id` (fed replicas).
+  void enqueue(RequestSpec& spec, int64_t id) { accept(spec, id); }
+  /// Forms a batch now if the replica is idle (after an enqueue).
+  void wake_if_idle() {
+    if (!busy_) step();
+  }
+  /// Schedules a wake-up now (kPhaseArrival) if the replica is idle and none is pending.
+  void wake_soon();
+  /// Prompt tokens not yet prefilled + output tokens not yet generated, running and waiting.
+  int64_t outstanding_tokens() const;
+  const KvCache& cache() const { return cache_; }
+  int index() const { return params_.index; }
 
   const ReplicaStats& stats() const { return stats_; }
   /// (time, used fraction) samples of the KV cache, every kv_sample_interval_s.
@@ -80,7 +112,7 @@ class Replica final : public SchedulerContext {
   void step();
   void finish_iteration();
   void pull_arrivals();
-  void accept(RequestSpec& spec);
+  void accept(RequestSpec& spec, int64_t id);
   void publish_full_blocks(Request& request);
   void sample_kv();
   Request* new_request();
@@ -94,6 +126,7 @@ class Replica final : public SchedulerContext {
   Metrics& metrics_;
   ReplicaParams params_;
   TimelineWriter* timeline_;
+  ArrivalFeed* feed_ = nullptr;
 
   std::vector<Request*> running_;
   std::deque<Request*> waiting_;

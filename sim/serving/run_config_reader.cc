@@ -73,6 +73,8 @@ RunConfig read_run_config(ConfigNode& root) {
   RunConfig config;
   config.scheduler = read_component<Scheduler>(root, "scheduler", "vllm");
   config.cache = read_component<KvCache>(root, "cache", "paged");
+  config.router_given = root.has("router");
+  config.router = read_component<Router>(root, "router", "round-robin");
 
   WorkloadChoice& w = config.workload;
   w.file = root.file();
@@ -138,6 +140,8 @@ RunConfig read_run_config(ConfigNode& root) {
 
   config.resolved["scheduler"] = config.scheduler.resolved;
   config.resolved["cache"] = config.cache.resolved;
+  // Written only when given, so single-replica configs resolve as before routers existed.
+  if (config.router_given) config.resolved["router"] = config.router.resolved;
   config.resolved["workload"] = w.resolved;
   config.resolved["slo"] = slo;
   config.resolved["kv_sample_interval"] = quantity_text(config.kv_sample_interval_s, Dimension::kSeconds);
@@ -150,6 +154,10 @@ std::unique_ptr<Scheduler> make_scheduler(const ComponentChoice& choice) {
 
 std::unique_ptr<KvCache> make_kv_cache(const ComponentChoice& choice, int64_t capacity_tokens) {
   return Registry<KvCache>::instance().find(choice.impl)->factory(choice.params, capacity_tokens);
+}
+
+std::unique_ptr<Router> make_router(const ComponentChoice& choice) {
+  return Registry<Router>::instance().find(choice.impl)->factory(choice.params);
 }
 
 std::unique_ptr<TraceSource> open_workload(const WorkloadChoice& w) {

@@ -1,6 +1,7 @@
 #pragma once
 // Contract: reads the serving part of a run config into typed choices:
-// "scheduler" and "cache" ({"impl": NAME, params}, defaults vllm / paged),
+// "scheduler", "cache" and "router" ({"impl": NAME, params}, defaults vllm /
+// paged / round-robin; the router matters only when plan.dp > 1),
 // "workload" ({"trace": {"format", "path", "start", "end", "rate_scale",
 // "max_requests", format params}} or {"generator": {"impl", params}}, plus
 // "oversized": "error" | "reject"), "slo" ({"ttft": "500 ms", "tpot": "50 ms"})
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/cache/kv_cache.h"
+#include "models/router/router.h"
 #include "models/scheduler/scheduler.h"
 #include "sim/config_node.h"
 #include "sim/params.h"
@@ -46,10 +48,12 @@ struct WorkloadChoice {
 struct RunConfig {
   ComponentChoice scheduler;
   ComponentChoice cache;
+  ComponentChoice router;
+  bool router_given = false;  // "router" key present
   WorkloadChoice workload;
   SloTargets slo;
   double kv_sample_interval_s = 1.0;
-  nlohmann::ordered_json resolved;  // scheduler, cache, workload, slo, kv_sample_interval
+  nlohmann::ordered_json resolved;  // scheduler, cache, [router], workload, slo, kv_sample_interval
 };
 
 /// Reads the serving keys of `root` (marks them as read; the caller calls root.finish()).
@@ -57,6 +61,7 @@ RunConfig read_run_config(ConfigNode& root);
 
 std::unique_ptr<Scheduler> make_scheduler(const ComponentChoice& choice);
 std::unique_ptr<KvCache> make_kv_cache(const ComponentChoice& choice, int64_t capacity_tokens);
+std::unique_ptr<Router> make_router(const ComponentChoice& choice);
 /// Opens the trace (header and first record checked) or starts the generator.
 std::unique_ptr<TraceSource> open_workload(const WorkloadChoice& workload);
 

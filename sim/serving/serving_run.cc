@@ -1,21 +1,41 @@
 #include "sim/serving/serving_run.h"
 
+#include <algorithm>
+#include <cassert>
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "sim/engine.h"
+#include "sim/serving/dispatcher.h"
 #include "sim/serving/replica.h"
 #include "traces/timeline_writer.h"
 
 namespace servesim {
 namespace {
 
-PlatformSpec host_link_platform(const HostLinkSpec& link) {
+PlatformSpec host_link_platform(const HostLinkSpec& link, std::size_t replicas) {
   PlatformSpec spec;
-  spec.endpoints = {"gpu", "host"};
-  if (link.d2h_bytes_per_s > 0.0 && link.h2d_bytes_per_s > 0.0) {
-    spec.links = {{"d2h", link.d2h_bytes_per_s, link.latency_s}, {"h2d", link.h2d_bytes_per_s, link.latency_s}};
-    spec.routes = {{"gpu", "host", {"d2h"}, false}, {"host", "gpu", {"h2d"}, false}};
+  const bool has_link = link.d2h_bytes_per_s > 0.0 && link.h2d_bytes_per_s > 0.0;
+  if (replicas == 1) {
+    spec.endpoints = {"gpu", "host"};
+    if (has_link) {
+      spec.links = {{"d2h", link.d2h_bytes_per_s, link.latency_s}, {"h2d", link.h2d_bytes_per_s, link.latency_s}};
+      spec.routes = {{"gpu", "host", {"d2h"}, false}, {"host", "gpu", {"h2d"}, false}};
+    }
+    return spec;
+  }
+  // One host link per replica: replicas do not share PCIe / C2C bandwidth.
+  for (std::size_t i = 0; i < replicas; ++i) {
+    const std::string n = std::to_string(i);
+    spec.endpoints.push_back("gpu" + n);
+    spec.endpoints.push_back("host" + n);
+    if (has_link) {
+      spec.links.push_back({"d2h" + n, link.d2h_bytes_per_s, link.latency_s});
+      spec.links.push_back({"h2d" + n, link.h2d_bytes_per_s, link.latency_s});
+      spec.routes.push_back({"gpu" + n, "host" + n, {"d2h" + n}, false});
+      spec.routes.push_back({"host" + n, "gpu" + n, {"h2d" + n}, false});
+    }
   }
   return spec;
 }
@@ -24,8 +44,8 @@ PlatformSpec host_link_platform(const HostLinkSpec& link) {
 class CountingModel : public ExecutionModel {
  public:
   CountingModel(ExecutionModel& inner, const std::function<void(double, int64_t)>& progress, const Engine& engine,
-                const Metrics& metrics)
-      : inner_(inner), progress_(progress), engine_(engine), metrics_(metrics) {}
+                const Metrics& metrics, uint64_t& calls)
+      : inner_(inner), progress_(progress), engine_(engine), metrics_(metrics), calls_(calls) {}
   IterationPrediction predict(const BatchShape& batch) const override { return inner_.predict(batch); }
   IterationTiming timing(const BatchShape& batch) override {
     if ((++calls_ & 16383) == 0 && progress_) progress_(engine_.now(), metrics_.finished_count());
@@ -37,34 +57,81 @@ class CountingModel : public ExecutionModel {
   const std::function<void(double, int64_t)>& progress_;
   const Engine& engine_;
   const Metrics& metrics_;
-  uint64_t calls_ = 0;
+  uint64_t& calls_;  // shared by the replicas' wrappers
 };
 
 }  // namespace
 
 ServingResult run_serving(const ServingInputs& inputs, ExecutionModel& model, Scheduler& scheduler, KvCache& cache,
                           TraceSource& source) {
-  Engine engine(host_link_platform(inputs.host_link));
-  Metrics metrics(inputs.slo);
+  return run_serving(inputs, {ReplicaParts{&model, &scheduler, &cache}}, nullptr, source);
+}
+
+ServingResult run_serving(const ServingInputs& inputs, const std::vector<ReplicaParts>& parts, Router* router,
+                          TraceSource& source) {
+  assert(!parts.empty() && (router != nullptr || parts.size() == 1));
+  const std::size_t n = parts.size();
+  const bool data_parallel = n > 1;
+  Engine engine(host_link_platform(inputs.host_link, n));
+  Metrics metrics(inputs.slo, data_parallel);
   std::unique_ptr<TimelineWriter> timeline;
   if (inputs.timeline) timeline = std::make_unique<TimelineWriter>();
   const bool has_link = inputs.host_link.d2h_bytes_per_s > 0.0 && inputs.host_link.h2d_bytes_per_s > 0.0;
 
-  ReplicaParams params;
-  params.kv_bytes_per_token = inputs.kv_bytes_per_token_replica;
-  params.host_memory_bytes = has_link ? inputs.host_memory_bytes : 0.0;
-  params.max_context_tokens = inputs.max_context_tokens;
-  params.oversize_is_error = inputs.oversize_is_error;
-  params.kv_sample_interval_s = inputs.kv_sample_interval_s;
-  params.gpu = engine.endpoint("gpu");
-  params.host = engine.endpoint("host");
-
-  CountingModel counted(model, inputs.progress, engine, metrics);
-  Replica replica(engine, counted, scheduler, cache, source, metrics, params, timeline.get());
-  replica.start();
+  uint64_t model_calls = 0;
+  std::vector<std::unique_ptr<CountingModel>> counted;
+  std::vector<std::unique_ptr<Replica>> replicas;
+  std::vector<Replica*> replica_list;
+  for (std::size_t i = 0; i < n; ++i) {
+    ReplicaParams params;
+    params.kv_bytes_per_token = inputs.kv_bytes_per_token_replica;
+    params.host_memory_bytes = has_link ? inputs.host_memory_bytes : 0.0;
+    params.max_context_tokens = inputs.max_context_tokens;
+    params.oversize_is_error = inputs.oversize_is_error;
+    params.kv_sample_interval_s = inputs.kv_sample_interval_s;
+    const std::string suffix = data_parallel ? std::to_string(i) : "";
+    params.gpu = engine.endpoint("gpu" + suffix);
+    params.host = engine.endpoint("host" + suffix);
+    params.index = static_cast<int>(i);
+    counted.push_back(std::make_unique<CountingModel>(*parts[i].model, inputs.progress, engine, metrics, model_calls));
+    replicas.push_back(std::make_unique<Replica>(engine, *counted.back(), *parts[i].scheduler, *parts[i].cache, source,
+                                                 metrics, params, timeline.get()));
+    replica_list.push_back(replicas.back().get());
+  }
+  std::unique_ptr<Dispatcher> dispatcher;
+  if (router != nullptr) {
+    dispatcher = std::make_unique<Dispatcher>(engine, source, *router, replica_list);
+    for (Replica* replica : replica_list) replica->use_feed(*dispatcher);
+    dispatcher->start();
+  } else {
+    replica_list[0]->start();
+  }
   engine.run();
 
-  const ReplicaStats& stats = replica.stats();
+  // Totals over replicas (with one replica these are its own numbers).
+  ReplicaStats stats;
+  double kv_mean_sum = 0.0;
+  KvCacheStats kv;
+  for (Replica* replica : replica_list) {
+    const ReplicaStats& r = replica->stats();
+    stats.arrived += r.arrived;
+    stats.preemptions += r.preemptions;
+    stats.swap_outs += r.swap_outs;
+    stats.swap_out_bytes += r.swap_out_bytes;
+    stats.swap_in_bytes += r.swap_in_bytes;
+    stats.busy_s += r.busy_s;
+    stats.last_finish_s = std::max(stats.last_finish_s, r.last_finish_s);
+    stats.kv_peak_fraction = std::max(stats.kv_peak_fraction, r.kv_peak_fraction);
+    stats.peak_running = std::max(stats.peak_running, r.peak_running);
+    stats.peak_waiting = std::max(stats.peak_waiting, r.peak_waiting);
+    kv_mean_sum += r.kv_used_integral;
+    const KvCacheStats& c = replica->cache().stats();
+    kv.lookup_tokens += c.lookup_tokens;
+    kv.hit_tokens += c.hit_tokens;
+    kv.evictions += c.evictions;
+  }
+  const KvCache& cache = replica_list[0]->cache();
+
   ServingResult result;
   result.arrived = stats.arrived;
   result.finished = metrics.finished_count();
@@ -76,6 +143,7 @@ ServingResult run_serving(const ServingInputs& inputs, ExecutionModel& model, Sc
   result.events = engine.events_run();
 
   const double duration = stats.last_finish_s;
+  const int64_t all_gpus = inputs.gpus * static_cast<int64_t>(n);
   nlohmann::ordered_json& s = result.summary;
   nlohmann::ordered_json requests;
   requests["arrived"] = stats.arrived;
@@ -83,10 +151,14 @@ ServingResult run_serving(const ServingInputs& inputs, ExecutionModel& model, Sc
   requests["rejected"] = metrics.rejected_count();
   if (!metrics.first_rejection().empty()) requests["first_rejection"] = metrics.first_rejection();
   s["requests"] = requests;
-  nlohmann::ordered_json latency = metrics.summary(duration, inputs.gpus);
+  nlohmann::ordered_json latency = metrics.summary(duration, all_gpus);
   for (const char* key : {"ttft_s", "tpot_s", "e2e_s", "itl_s", "queueing_s"}) s[key] = latency[key];
   s["throughput"] = latency["throughput"];
-  const double idle_s = duration > stats.busy_s ? duration - stats.busy_s : 0.0;
+  double idle_s = 0.0;  // replica-seconds without an iteration
+  for (Replica* replica : replica_list) {
+    const double busy = replica->stats().busy_s;
+    idle_s += duration > busy ? duration - busy : 0.0;
+  }
   const double idle_j = inputs.idle_w_per_gpu * static_cast<double>(inputs.gpus) * idle_s;
   nlohmann::ordered_json energy;
   energy["total_j"] = metrics.energy_j() + idle_j;
@@ -102,14 +174,13 @@ ServingResult run_serving(const ServingInputs& inputs, ExecutionModel& model, Sc
   swap["out_bytes"] = stats.swap_out_bytes;
   swap["in_bytes"] = stats.swap_in_bytes;
   s["swap"] = swap;
-  const KvCacheStats& kv = cache.stats();
   s["prefix_hit_rate"] = kv.lookup_tokens > 0 ? static_cast<double>(kv.hit_tokens) / static_cast<double>(kv.lookup_tokens) : 0.0;
   s["prefix_hit_tokens"] = kv.hit_tokens;
   nlohmann::ordered_json kv_json;
   kv_json["block_tokens"] = cache.block_tokens();
-  kv_json["blocks"] = cache.total_blocks();
+  kv_json["blocks"] = cache.total_blocks();  // per replica
   kv_json["capacity_tokens"] = cache.total_blocks() * cache.block_tokens();
-  kv_json["mean_utilization"] = duration > 0.0 ? stats.kv_used_integral / duration : 0.0;
+  kv_json["mean_utilization"] = duration > 0.0 ? kv_mean_sum / static_cast<double>(n) / duration : 0.0;
   kv_json["peak_utilization"] = stats.kv_peak_fraction;
   kv_json["evictions"] = kv.evictions;
   kv_json["samples"] = "kv_utilization.csv";
@@ -120,14 +191,43 @@ ServingResult run_serving(const ServingInputs& inputs, ExecutionModel& model, Sc
   s["busy_s"] = stats.busy_s;
   s["peak_running"] = stats.peak_running;
   s["peak_waiting"] = stats.peak_waiting;
+  if (data_parallel) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (Replica* replica : replica_list) {
+      const ReplicaStats& r = replica->stats();
+      nlohmann::ordered_json item;
+      item["replica"] = replica->index();
+      item["requests"] = r.arrived;
+      item["finished"] = r.finished;
+      item["rejected"] = r.rejected;
+      item["output_tokens"] = r.output_tokens;
+      item["busy_s"] = r.busy_s;
+      item["busy_fraction"] = duration > 0.0 ? r.busy_s / duration : 0.0;
+      item["preemptions"] = r.preemptions;
+      item["peak_running"] = r.peak_running;
+      item["peak_waiting"] = r.peak_waiting;
+      list.push_back(item);
+    }
+    s["replicas"] = list;
+  }
 
   result.requests_csv = metrics.take_csv();
   std::string& kv_csv = result.kv_csv;
-  kv_csv = "time_s,kv_used_fraction\n";
-  char line[64];
-  for (const auto& [t, f] : replica.kv_samples()) {
-    std::snprintf(line, sizeof line, "%.9g,%.6f\n", t, f);
-    kv_csv += line;
+  char line[80];
+  if (!data_parallel) {
+    kv_csv = "time_s,kv_used_fraction\n";
+    for (const auto& [t, f] : replica_list[0]->kv_samples()) {
+      std::snprintf(line, sizeof line, "%.9g,%.6f\n", t, f);
+      kv_csv += line;
+    }
+  } else {
+    kv_csv = "time_s,replica,kv_used_fraction\n";
+    for (Replica* replica : replica_list) {
+      for (const auto& [t, f] : replica->kv_samples()) {
+        std::snprintf(line, sizeof line, "%.9g,%d,%.6f\n", t, replica->index(), f);
+        kv_csv += line;
+      }
+    }
   }
   if (timeline) result.timeline_json = timeline->finish();
   return result;

@@ -8,6 +8,13 @@
 // no wall-clock value enters the outputs (the caller adds wall_s).
 // Energy = sum of the iterations' energies + idle power x idle GPU time
 // (idle_w_per_gpu = 0: idle energy not modelled, and summary says so).
+// Data parallelism: N replicas (each its own scheduler, KV cache, execution
+// model, host link and host memory) behind a Router fed by the one trace
+// (see Dispatcher). With one replica and no router the replica reads the
+// trace itself, exactly as before routers existed. With N > 1, throughput per
+// GPU divides by all GPUs of all replicas, energy sums all replicas,
+// summary.json gains a "replicas" array, requests.csv a "replica" column and
+// kv_utilization.csv a replica column.
 
 #include <cstdint>
 #include <functional>
@@ -18,6 +25,7 @@
 #include "hardware/hardware_spec.h"
 #include "models/cache/kv_cache.h"
 #include "models/execution/execution_model.h"
+#include "models/router/router.h"
 #include "models/scheduler/scheduler.h"
 #include "sim/serving/metrics.h"
 #include "traces/trace_source.h"
@@ -28,7 +36,7 @@ struct ServingInputs {
   double kv_bytes_per_token_replica = 0.0;
   HostLinkSpec host_link;          // zero bandwidth = no host link (swap falls back to recompute)
   double host_memory_bytes = 0.0;  // room for swapped KV
-  int64_t gpus = 1;                // GPUs of the replica (per-GPU throughput, idle energy)
+  int64_t gpus = 1;                // GPUs of one replica (per-GPU throughput, idle energy)
   double idle_w_per_gpu = 0.0;
   int64_t max_context_tokens = 0;
   bool oversize_is_error = true;
@@ -54,8 +62,19 @@ struct ServingResult {
   uint64_t events = 0;
 };
 
-/// Runs the stream to completion; throws ConfigError for bad trace records.
+/// The per-replica components of one data-parallel replica (not owned).
+struct ReplicaParts {
+  ExecutionModel* model = nullptr;
+  Scheduler* scheduler = nullptr;
+  KvCache* cache = nullptr;
+};
+
+/// Runs the stream to completion on one replica; throws ConfigError for bad trace records.
 ServingResult run_serving(const ServingInputs& inputs, ExecutionModel& model, Scheduler& scheduler, KvCache& cache,
+                          TraceSource& source);
+/// Runs the stream on `replicas` (identical deployments) behind `router`; a null router is allowed
+/// only for one replica (it then reads the trace itself).
+ServingResult run_serving(const ServingInputs& inputs, const std::vector<ReplicaParts>& replicas, Router* router,
                           TraceSource& source);
 
 }  // namespace servesim

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace servesim {
 namespace {
 
@@ -155,6 +157,41 @@ TEST(RunCommand, SloWithWrongUnitsFailsWithJsonPointer) {
   EXPECT_EQ(result.err.rfind("servesim: error: " + cfg.string() + ": /slo/ttft: ", 0), 0u) << result.err;
   EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1);
   EXPECT_TRUE(empty_dir(dir / "out"));
+}
+
+std::string dp_config(const std::string& router) {
+  return R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "plan": {"tp": 1, "dp": 2},
+    "workload": {"trace": {"format": "vidur", "path": "t.csv"}})" +
+         router + "}";
+}
+
+// An unknown router: one line naming the JSON pointer, the bad value and every registered router.
+TEST(RunCommand, UnknownRouterListsTheAvailableOnes) {
+  const fs::path dir = scratch("router_name");
+  write(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,2\n");
+  const fs::path cfg = write(dir / "c.json", dp_config(R"(, "router": {"impl": "random"})"));
+  const Result result = run(cfg.string() + " --out " + (dir / "out").string(), dir);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "servesim: error: " + cfg.string() +
+                            ": /router/impl: bad value \"random\"; allowed: least-loaded, prefix-aware, round-robin\n");
+  EXPECT_TRUE(empty_dir(dir / "out"));
+}
+
+// plan.dp = 2 end to end: summary.json lists both replicas (their requests add up), requests.csv
+// names each request's replica and config.resolved.json records the router.
+TEST(RunCommand, DataParallelRunReportsEachReplica) {
+  const fs::path dir = scratch("dp2");
+  write(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,2\n0,20,3\n1,30,4\n2,40,5\n");
+  const fs::path cfg = write(dir / "c.json", dp_config(R"(, "router": {"impl": "least-loaded"})"));
+  ASSERT_EQ(run(cfg.string() + " --out " + (dir / "out").string(), dir).status, 0);
+  const auto summary = nlohmann::json::parse(read(dir / "out" / "summary.json"));
+  ASSERT_EQ(summary["replicas"].size(), 2u);
+  EXPECT_EQ(summary["replicas"][0]["requests"].get<int>() + summary["replicas"][1]["requests"].get<int>(), 4);
+  EXPECT_EQ(summary["requests"]["finished"].get<int>(), 4);
+  const std::string csv = read(dir / "out" / "requests.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')).substr(csv.find('\n') - 8), ",replica");
+  const auto resolved = nlohmann::json::parse(read(dir / "out" / "config.resolved.json"));
+  EXPECT_EQ(resolved["router"]["impl"], "least-loaded");
 }
 
 }  // namespace
