@@ -40,6 +40,11 @@ class RouterView {
   /// Leading prompt tokens of the request being routed whose KV is cached on `replica` now
   /// (0 without prefix caching or prefix information).
   virtual int64_t cached_prefix_tokens(int replica) const = 0;
+  /// Chained hashes of the routed request's full prompt blocks that a prefix hit may cover
+  /// (empty without prefix caching or prefix information); equal leading hashes = shared prefix.
+  virtual const std::vector<uint64_t>& prompt_block_hashes() const = 0;
+  /// Tokens per KV block (the same on every replica).
+  virtual int64_t block_tokens() const = 0;
 };
 
 class Router {

@@ -68,19 +68,27 @@ int64_t Dispatcher::outstanding_tokens(int replica) const {
   return replicas_[static_cast<std::size_t>(replica)]->outstanding_tokens();
 }
 
-int64_t Dispatcher::cached_prefix_tokens(int replica) const {
-  const KvCache& cache = replicas_[static_cast<std::size_t>(replica)]->cache();
-  if (!cache.prefix_caching() || next_.prefix_hashes.empty() || next_.input_tokens < 2) return 0;
+const std::vector<uint64_t>& Dispatcher::prompt_block_hashes() const {
+  if (hashes_ready_) return hashes_;
+  hashes_ready_ = true;
+  hashes_.clear();
+  const KvCache& cache = replicas_[0]->cache();  // replicas are identical
+  if (!cache.prefix_caching() || next_.prefix_hashes.empty() || next_.input_tokens < 2) return hashes_;
   const int64_t bt = cache.block_tokens();
-  if (!hashes_ready_) {  // replicas are identical: the same block size everywhere
-    hashes_.clear();
-    prompt_block_hashes(next_.prefix_hashes, next_.hash_block_tokens, next_.input_tokens, bt, hashes_);
-    hashes_ready_ = true;
-  }
+  servesim::prompt_block_hashes(next_.prefix_hashes, next_.hash_block_tokens, next_.input_tokens, bt, hashes_);
+  // A prefix hit never covers the prompt's last token (it must be computed to emit token 1).
+  const std::size_t limit = static_cast<std::size_t>((next_.input_tokens - 1) / bt);
+  if (hashes_.size() > limit) hashes_.resize(limit);
+  return hashes_;
+}
+
+int64_t Dispatcher::cached_prefix_tokens(int replica) const {
+  const std::vector<uint64_t>& hashes = prompt_block_hashes();
+  if (hashes.empty()) return 0;
+  const KvCache& cache = replicas_[static_cast<std::size_t>(replica)]->cache();
   int64_t unreferenced = 0;
-  const int64_t blocks = cache.cached_prefix(hashes_.data(), static_cast<int64_t>(hashes_.size()),
-                                             (next_.input_tokens - 1) / bt, &unreferenced);
-  return blocks * bt;
+  const int64_t count = static_cast<int64_t>(hashes.size());
+  return cache.cached_prefix(hashes.data(), count, count, &unreferenced) * cache.block_tokens();
 }
 
 }  // namespace servesim

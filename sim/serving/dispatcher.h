@@ -33,6 +33,8 @@ class Dispatcher final : public ArrivalFeed, public RouterView {
   int replica_count() const override { return static_cast<int>(replicas_.size()); }
   int64_t outstanding_tokens(int replica) const override;
   int64_t cached_prefix_tokens(int replica) const override;
+  const std::vector<uint64_t>& prompt_block_hashes() const override;
+  int64_t block_tokens() const override { return replicas_[0]->cache().block_tokens(); }
 
  private:
   void on_arrival();

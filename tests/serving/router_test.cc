@@ -81,10 +81,16 @@ std::unique_ptr<KvCache> cache(int64_t capacity_tokens) {
   return entry->factory(default_params(specs), capacity_tokens);
 }
 
+// `name` with its defaults, or "prefix-aware/cache-only" (recent_blocks = 0: KV-cache queries only).
 std::unique_ptr<Router> router(const std::string& name) {
-  const auto* entry = Registry<Router>::instance().find(name);
+  const bool cache_only = name == "prefix-aware/cache-only";
+  const auto* entry = Registry<Router>::instance().find(cache_only ? "prefix-aware" : name);
   EXPECT_NE(entry, nullptr) << name;
-  return entry->factory(default_params(entry->info.params));
+  auto specs = entry->info.params;
+  for (ParamSpec& spec : specs) {
+    if (cache_only && spec.name == "recent_blocks") spec.default_text = "0";
+  }
+  return entry->factory(default_params(specs));
 }
 
 struct DpRun {
@@ -196,7 +202,7 @@ TEST(Router, LeastLoadedSendsANewRequestToTheIdleReplicaWhenTheOtherIsBusy) {
   EXPECT_EQ(replica_count(run, 1, "requests"), 2);
 }
 
-// System: 2 replicas, prefix-aware, prefix caching, 16-token blocks. Input: A (prefix P, 512 in)
+// System: 2 replicas, prefix-aware asking the KV caches only, prefix caching, 16-token blocks. Input: A (prefix P, 512 in)
 // at 0 -> replica 0; B (prefix Q, 512 in) at 0.001 -> replica 1 (least-loaded fallback: no hit
 // anywhere, replica 0 busy); C (prefix Q again) at 5 s when both are idle.
 // Expect: C goes to replica 1, which holds Q's 31 full blocks before C's last token (496 tokens),
@@ -204,12 +210,44 @@ TEST(Router, LeastLoadedSendsANewRequestToTheIdleReplicaWhenTheOtherIsBusy) {
 TEST(Router, PrefixAwareSendsASharedPrefixToTheReplicaThatServedIt) {
   DpRun run = simulate({request(0, 512, 2, prefix(1, 32)), request(0.001, 512, 2, prefix(1001, 32)),
                         request(5, 512, 2, prefix(1001, 32))},
-                       2, "prefix-aware");
+                       2, "prefix-aware/cache-only");
   EXPECT_EQ(run.replica_of(0), 0);
   EXPECT_EQ(run.replica_of(1), 1);
   EXPECT_EQ(run.replica_of(2), 1);
   EXPECT_EQ(run.number(2, "prefix_hit_tokens"), 496);
   EXPECT_NEAR(run.number(2, "ttft_s"), kFixed + 16 * kPerToken, 1e-12);
+}
+
+// System: 2 replicas, prefix-aware (default: also remembers recently routed prompts). Input: A
+// (prefix P, 512 in) at 0 -> replica 0; B (prefix Q, 100 in) at 0.0005 -> replica 1 (no hit,
+// replica 0 busier); C (prefix P, 512 in) at 0.001, while A's prefill still runs (until
+// kFixed + 512 kPerToken = 0.0612 s), so no KV of P is cached anywhere yet.
+// Expect: C follows A to replica 0 (least-loaded would pick replica 1: 102 < 514 outstanding
+// tokens) and, admitted after A's prefill, hits A's 31 published blocks (496 tokens).
+TEST(Router, PrefixAwareKeepsRequestsWithOnePrefixTogetherBeforeItIsCached) {
+  DpRun run = simulate({request(0, 512, 2, prefix(1, 32)), request(0.0005, 100, 2, prefix(1001, 7)),
+                        request(0.001, 512, 2, prefix(1, 32))},
+                       2, "prefix-aware");
+  EXPECT_EQ(run.replica_of(0), 0);
+  EXPECT_EQ(run.replica_of(1), 1);
+  EXPECT_EQ(run.replica_of(2), 0);
+  EXPECT_EQ(run.number(2, "prefix_hit_tokens"), 496);
+  DpRun cache_only = simulate({request(0, 512, 2, prefix(1, 32)), request(0.0005, 100, 2, prefix(1001, 7)),
+                               request(0.001, 512, 2, prefix(1, 32))},
+                              2, "prefix-aware/cache-only");
+  EXPECT_EQ(cache_only.replica_of(2), 1);
+}
+
+// System: 2 replicas, prefix-aware with its default balance bound (16384 tokens). Input: A (prefix
+// P, 512 in, 20000 out) at 0 -> replica 0; B (prefix P again) at 0.001.
+// Expect: B goes to idle replica 1 although replica 0 holds P: replica 0 has 20512 outstanding
+// tokens, more than 16384 above replica 1's 0.
+TEST(Router, PrefixAwareGivesUpAPrefixHitWhenItsReplicaIsFarBusier) {
+  DpRun run = simulate({request(0, 512, 20000, prefix(1, 32)), request(0.001, 512, 2, prefix(1, 32))}, 2,
+                       "prefix-aware");
+  EXPECT_EQ(run.replica_of(0), 0);
+  EXPECT_EQ(run.replica_of(1), 1);
+  EXPECT_EQ(run.number(1, "prefix_hit_tokens"), 0);
 }
 
 // One replica behind a router reproduces one replica reading the trace itself, byte for byte
