@@ -2,6 +2,7 @@
 // from a microbenchmark file (../shared/calibration format, or what
 // tools/profile_gpu.py writes), or the alpha-beta collective model from NCCL
 // timings (Vidur's network CSV layout).
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -75,6 +76,27 @@ void fit_power(const std::string& path, const NodeSpec& node, GpuEfficiency* eff
   }
   q.rms_relative_error = std::sqrt(sum / static_cast<double>(samples.size()));
   quality->push_back(q);
+}
+
+// The eager host cost per op was measured on the reference engine's own layer;
+// an eager iteration pays it once per launch the engine profile describes, so
+// the two counts should agree.
+void check_eager_op_count(const Microbench& bench) {
+  const int64_t described = launches_per_layer(load_engine("reference-eager"));
+  std::fprintf(stderr,
+               "calibrate: eager launch %.2f us per op from the reference engine layer (%.0f ops, %.1f us per layer; "
+               "tiny-op loop %.2f us)\n",
+               bench.eager_engine_op_s * 1e6, bench.eager_engine_ops_per_layer, bench.eager_engine_layer_s * 1e6,
+               bench.eager_launch_s * 1e6);
+  const double difference = bench.eager_engine_ops_per_layer / static_cast<double>(described) - 1.0;
+  if (std::fabs(difference) > kOpCountTolerance) {
+    std::fprintf(stderr,
+                 "calibrate: warning: the measured reference engine layer launches %.0f ops, the reference-eager "
+                 "profile describes %lld per layer (%+.0f%%); eager host time is launches x %.2f us, so check the "
+                 "profile's launch counts\n",
+                 bench.eager_engine_ops_per_layer, static_cast<long long>(described), difference * 100.0,
+                 bench.eager_engine_op_s * 1e6);
+  }
 }
 
 std::vector<CollectiveSample> read_nccl_csv(const std::string& path, bool intra_node_only) {
@@ -172,6 +194,7 @@ int run_calibrate(const std::vector<std::string>& args) {
   const NodeSpec node = load_node(hardware, false);
   std::vector<FitQuality> quality;
   GpuEfficiency eff = fit_efficiency(bench, node.gpu, &quality);
+  if (bench.eager_engine_op_s > 0.0) check_eager_op_count(bench);
   if (eff.power_limit_w <= 0.0) eff.power_limit_w = node.gpu.tdp_w;
   fit_power(file, node, &eff, &quality);
   for (const FitQuality& q : quality) {

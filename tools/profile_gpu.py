@@ -6,20 +6,49 @@ Writes one JSON file in the format of ../shared/calibration/*.json (the format
 
   env              GPU name, SM count, memory, L2, nvidia-smi line, host CPU
   gemm             y = x W^T (x [M, K], W [N, K], bf16) for Llama-shaped layers, M = 1 .. 8192
+                   ms        one call timed with CUDA events (includes the host dispatch of
+                             that call when the GPU work is shorter: a ~20 us floor)
+                   graph_ms  GPU-only time of one call: R back-to-back calls captured into one
+                             CUDA graph, median replay time / R (W rotated over >= 3 copies, at
+                             least twice the L2 in total, so W is not served from L2); R is chosen
+                             so that one replay is ~2 ms of GPU work (3 .. 200 calls)
+                   graph_calls  R
   gemm_8192_tflops one 8192^3 product
   hbm_copy_GBps_rw device-to-device copy (bytes read + written per second)
   hbm_read_GBps    a sum reduction (bytes read per second)
   host_link        pinned and pageable host<->device copies, both directions
-  launch           eager_tiny_op_us (host cost of one tiny eager op) and
-                   graph_tiny_kernel_us (GPU time of one tiny kernel replayed from a CUDA graph)
+  launch           eager_tiny_op_us (host cost of one tiny eager op: x.add_(1.0) in a loop),
+                   graph_tiny_kernel_us (GPU time of one tiny kernel replayed from a CUDA graph),
+                   and one decoder layer of the reference engine run eagerly (Llama-3-8B shapes,
+                   decode of B=1 sequence with C=1024 cached tokens, so the host dominates):
+                   eager_engine_layer_us        host wall time of one eager forward pass of the
+                                                layer (perf_counter over many passes, after a
+                                                synchronize; the GPU finishes in its shadow)
+                   eager_engine_ops_per_layer   aten ops the layer dispatches that launch work
+                                                (TorchDispatchMode count, views excluded)
+                   eager_engine_aten_ops_per_layer  every aten op dispatched, views included
+                   eager_engine_op_us           eager_engine_layer_us / eager_engine_ops_per_layer:
+                                                host cost per launched op in a real layer (what an
+                                                eager engine pays per kernel)
+                   eager_engine_layer_gpu_us    GPU time of the same layer replayed from a CUDA
+                                                graph (must be well under the host time)
+                   eager_engine_kernels_per_layer  GPU kernels the profiler saw (when available)
   attention        causal prefill SDPA (32 heads x 128) and decode attention (32 query heads,
-                   8 KV heads) as grouped bmm and as SDPA with enable_gqa
+                   8 KV heads) as grouped bmm and as SDPA with enable_gqa; every row has the
+                   single-call time (ms, bmm_ms, sdpa_ms) and the GPU-only time from CUDA-graph
+                   replay (graph_ms for prefill; bmm_graph_ms, sdpa_graph_ms and graph_ms = that
+                   of decode_attention_impl for decode), inputs rotated over enough copies that
+                   they are not served from L2
   power_limit_w, idle_power_w (from NVML / nvidia-smi when available)
 
-Usage: python3 tools/profile_gpu.py --out my_gpu.json [--quick]
+Usage: python3 tools/profile_gpu.py --out my_gpu.json [--quick] [--only SECTION[,SECTION]]
 Then:  servesim calibrate my_gpu.json --hardware h100-sxm --out models/execution/calibrations/my-gpu.json
 
-Requires PyTorch with CUDA. Timings are medians of repeated runs measured with CUDA events.
+Sections (--only): gemm, gemm_8192, hbm, host_link, launch, attention. A file written with --only
+is partial; `servesim calibrate` needs gemm, hbm, launch and attention.
+
+Requires PyTorch with CUDA. Timings are medians of repeated runs measured with CUDA events,
+except the eager host costs (time.perf_counter around many eager calls).
 """
 
 import argparse
@@ -30,8 +59,12 @@ import statistics
 import subprocess
 import time
 
-import torch
-import torch.nn.functional as F
+try:
+    import torch
+    import torch.nn.functional as F
+    from torch.utils._python_dispatch import TorchDispatchMode
+except ImportError as error:  # pragma: no cover - depends on the machine
+    raise SystemExit("profile_gpu.py: needs PyTorch with CUDA (import torch failed: %s)" % error)
 
 GEMM_SHAPES = [
     # name, N, K: Llama-3-8B layers, Llama-3-70B TP=8 shards, a 128k-vocabulary LM head
@@ -49,6 +82,9 @@ GEMM_M = [1, 8, 32, 128, 512, 2048, 8192]
 PREFILL_S = [512, 2048, 8192, 32768]
 DECODE_BC = [(1, 1024), (1, 16384), (16, 2048), (64, 2048), (256, 1024), (32, 8192)]
 HOST_LINK_MIB = [(1, True), (8, True), (64, True), (256, True), (256, False), (1024, True)]
+SECTIONS = ["gemm", "gemm_8192", "hbm", "host_link", "launch", "attention"]
+GRAPH_TARGET_MS = 2.0  # GPU work per CUDA-graph replay
+GRAPH_MIN_CALLS, GRAPH_MAX_CALLS = 3, 200
 
 
 def median_ms(fn, repeats=20, warmup=3):
@@ -66,6 +102,44 @@ def median_ms(fn, repeats=20, warmup=3):
         end.synchronize()
         times.append(start.elapsed_time(end))
     return statistics.median(times)
+
+
+def graph_calls_for(single_ms):
+    """Calls per CUDA graph so that one replay is about GRAPH_TARGET_MS of GPU work."""
+    return max(GRAPH_MIN_CALLS, min(GRAPH_MAX_CALLS, int(round(GRAPH_TARGET_MS / max(single_ms, 1e-4)))))
+
+
+def graph_ms(calls, count, repeats=10):
+    """GPU-only time of one call in milliseconds.
+
+    `calls` is a list of equivalent callables (each on its own copy of the inputs);
+    `count` of them, rotated, are captured back to back into one CUDA graph, and the
+    median replay time (CUDA events) is divided by `count`. No host dispatch is inside
+    the replay, so this is the time the GPU needs when kernels are queued back to back,
+    as inside a graph-replayed (or host-ahead) engine iteration.
+    """
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):  # warm up off the capture (cuBLAS handles, workspaces)
+        for fn in calls:
+            fn()
+    torch.cuda.current_stream().wait_stream(stream)
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for i in range(count):
+            calls[i % len(calls)]()
+    ms = median_ms(graph.replay, repeats=repeats, warmup=2) / count
+    del graph
+    torch.cuda.synchronize()
+    return ms
+
+
+def copies_beyond_l2(bytes_per_copy, minimum=1, maximum=64):
+    """How many copies of an input, rotated, keep it from being served from L2 (2x L2 in total)."""
+    l2 = getattr(torch.cuda.get_device_properties(0), "L2_cache_size", 0) or (64 << 20)
+    needed = -(-2 * l2 // max(1, int(bytes_per_copy)))
+    return max(minimum, min(maximum, needed))
 
 
 def nvidia_smi():
@@ -118,6 +192,9 @@ def bench_gemm(ms_list):
     for name, n, k in GEMM_SHAPES:
         # three weight copies rotated so W is not served from L2
         weights = [torch.randn(n, k, device="cuda", dtype=torch.bfloat16) for _ in range(3)]
+        # the graph-replayed calls rotate over the same 3 copies, plus more if 3 fit in L2
+        graph_weights = weights + [torch.randn(n, k, device="cuda", dtype=torch.bfloat16)
+                                   for _ in range(copies_beyond_l2(2 * n * k, minimum=3) - 3)]
         for m in ms_list:
             x = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
             state = {"i": 0}
@@ -127,12 +204,16 @@ def bench_gemm(ms_list):
                 torch.matmul(x, weights[state["i"]].t())
 
             ms = median_ms(run)
+            calls = graph_calls_for(ms)
+            g_ms = graph_ms([lambda w=w: torch.matmul(x, w.t()) for w in graph_weights], calls)
             flops = 2.0 * m * n * k
             bytes_moved = 2.0 * (m * k + n * k + m * n)
             rows.append({"name": name, "M": m, "N": n, "K": k, "ms": ms,
-                         "tflops": flops / (ms * 1e-3) / 1e12, "gbps": bytes_moved / (ms * 1e-3) / 1e9})
+                         "tflops": flops / (ms * 1e-3) / 1e12, "gbps": bytes_moved / (ms * 1e-3) / 1e9,
+                         "graph_ms": g_ms, "graph_calls": calls})
             del x
-        del weights
+            torch.cuda.empty_cache()
+        del weights, graph_weights
         torch.cuda.empty_cache()
     return rows
 
@@ -205,38 +286,195 @@ def bench_attention(prefill_s, decode_bc):
         k = torch.randn_like(q)
         v = torch.randn_like(q)
         ms = median_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True))
+        copies = [(q, k, v)] + [(torch.randn_like(q), torch.randn_like(q), torch.randn_like(q))
+                                for _ in range(copies_beyond_l2(3 * q.numel() * 2) - 1)]
+        g_ms = graph_ms([lambda t=t: F.scaled_dot_product_attention(t[0], t[1], t[2], is_causal=True)
+                         for t in copies], graph_calls_for(ms))
         flops = 4.0 * s * s * heads * head_dim / 2.0  # causal half
-        rows.append({"kind": "prefill_causal", "B": 1, "S": s, "ms": ms, "tflops": flops / (ms * 1e-3) / 1e12})
-        del q, k, v
+        rows.append({"kind": "prefill_causal", "B": 1, "S": s, "ms": ms, "tflops": flops / (ms * 1e-3) / 1e12,
+                     "graph_ms": g_ms, "graph_tflops": flops / (g_ms * 1e-3) / 1e12})
+        del q, k, v, copies
+        torch.cuda.empty_cache()
     group = heads // kv_heads
     for b, c in decode_bc:
-        q = torch.randn(b, heads, 1, head_dim, device="cuda", dtype=torch.bfloat16)
-        k = torch.randn(b, kv_heads, c, head_dim, device="cuda", dtype=torch.bfloat16)
-        v = torch.randn_like(k)
         kv_bytes = 2 * b * kv_heads * c * head_dim * 2
+        copies = []
+        for _ in range(copies_beyond_l2(kv_bytes)):
+            copies.append((torch.randn(b, heads, 1, head_dim, device="cuda", dtype=torch.bfloat16),
+                           torch.randn(b, kv_heads, c, head_dim, device="cuda", dtype=torch.bfloat16),
+                           torch.randn(b, kv_heads, c, head_dim, device="cuda", dtype=torch.bfloat16)))
+        q, k, v = copies[0]
 
-        def bmm():
+        def bmm(q, k, v):
             qg = q.view(b, kv_heads, group, head_dim)
             scores = torch.matmul(qg, k.transpose(-1, -2)) / head_dim ** 0.5
-            torch.matmul(torch.softmax(scores.float(), dim=-1).to(v.dtype), v)
+            return torch.matmul(torch.softmax(scores.float(), dim=-1).to(v.dtype), v)
 
-        bmm_ms = median_ms(bmm)
-        sdpa_ms = median_ms(lambda: F.scaled_dot_product_attention(q, k, v, enable_gqa=True))
+        def sdpa(q, k, v):
+            return F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+
+        bmm_ms = median_ms(lambda: bmm(q, k, v))
+        sdpa_ms = median_ms(lambda: sdpa(q, k, v))
+        bmm_graph_ms = graph_ms([lambda t=t: bmm(*t) for t in copies], graph_calls_for(bmm_ms))
+        sdpa_graph_ms = graph_ms([lambda t=t: sdpa(*t) for t in copies], graph_calls_for(sdpa_ms))
         rows.append({"kind": "decode", "B": b, "C": c, "kv_bytes": kv_bytes,
                      "bmm_ms": bmm_ms, "bmm_GBps": kv_bytes / (bmm_ms * 1e-3) / 1e9,
-                     "sdpa_ms": sdpa_ms, "sdpa_GBps": kv_bytes / (sdpa_ms * 1e-3) / 1e9})
-        del q, k, v
+                     "sdpa_ms": sdpa_ms, "sdpa_GBps": kv_bytes / (sdpa_ms * 1e-3) / 1e9,
+                     "bmm_graph_ms": bmm_graph_ms, "sdpa_graph_ms": sdpa_graph_ms})
+        del q, k, v, copies
         torch.cuda.empty_cache()
     return rows
+
+
+class _OpCounter(TorchDispatchMode):
+    """Counts the aten ops dispatched below autograd (what the host really runs)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ops = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops.append(func)
+        return func(*args, **(kwargs or {}))
+
+
+# aten ops that only make tensor metadata (no kernel), though their schema does not mark them as views
+_METADATA_OPS = {"aten::_unsafe_view", "aten::alias", "aten::detach", "aten::empty", "aten::empty_strided",
+                 "aten::lift_fresh"}
+
+
+def _is_view(func):
+    """True for aten ops that return an alias of an input or only make metadata (no kernel launched)."""
+    if func._schema.name in _METADATA_OPS:
+        return True
+    flag = getattr(func, "is_view", None)
+    if flag is not None:
+        return bool(flag)
+    return any(r.alias_info is not None and not r.alias_info.is_write for r in func._schema.returns)
+
+
+def reference_layer(batch=1, context=1024):
+    """One Llama-3-8B decoder layer of the reference engine, as
+    ../shared/calibration/h200_microbench_and_llama3_8b.json reference_engine.description
+    states it, for decode of `batch` sequences with `context` cached tokens each.
+    Returns forward(), which runs the layer once on a fixed input (eagerly)."""
+    hidden, heads, kv_heads, head_dim, ffn = 4096, 32, 8, 128, 14336
+    eps, dtype = 1e-5, torch.bfloat16
+    q_width, kv_width = heads * head_dim, kv_heads * head_dim
+
+    def weight(n, k):
+        return torch.randn(n, k, device="cuda", dtype=dtype) * 0.02
+
+    w_qkv, w_o = weight(q_width + 2 * kv_width, hidden), weight(hidden, q_width)
+    w_gate_up, w_down = weight(2 * ffn, hidden), weight(hidden, ffn)
+    norm1 = torch.ones(hidden, device="cuda", dtype=dtype)
+    norm2 = torch.ones(hidden, device="cuda", dtype=dtype)
+    # contiguous per-sequence KV cache with room for the new token
+    k_cache = torch.zeros(batch, kv_heads, context + 1, head_dim, device="cuda", dtype=dtype)
+    v_cache = torch.zeros_like(k_cache)
+    inv_freq = 1.0 / (500000.0 ** (torch.arange(0, head_dim, 2, device="cuda", dtype=torch.float32) / head_dim))
+    angles = torch.outer(torch.arange(context + 1, device="cuda", dtype=torch.float32), inv_freq)
+    angles = torch.cat((angles, angles), dim=-1)
+    cos_table, sin_table = angles.cos().to(dtype), angles.sin().to(dtype)
+    position = context  # the new token's position
+    x_in = torch.randn(batch, 1, hidden, device="cuda", dtype=dtype)
+
+    def rms_norm(x, w):
+        # fp32, op by op: cast, square, mean, + eps, rsqrt, multiply, cast back, scale
+        xf = x.float()
+        variance = (xf * xf).mean(-1, keepdim=True)
+        return (xf * torch.rsqrt(variance + eps)).to(dtype) * w
+
+    def rotate_half(t):
+        half = t.shape[-1] // 2
+        return torch.cat((-t[..., half:], t[..., :half]), dim=-1)
+
+    def rope(t, cos, sin):  # unfused elementwise ops
+        return t * cos + rotate_half(t) * sin
+
+    def forward():
+        x = x_in
+        h = rms_norm(x, norm1)
+        qkv = torch.matmul(h, w_qkv.t())  # fused QKV GEMM
+        q, k, v = qkv.split([q_width, kv_width, kv_width], dim=-1)
+        q = q.view(batch, 1, heads, head_dim).transpose(1, 2)
+        k = k.view(batch, 1, kv_heads, head_dim).transpose(1, 2)
+        v = v.view(batch, 1, kv_heads, head_dim).transpose(1, 2)
+        cos, sin = cos_table[position:position + 1], sin_table[position:position + 1]
+        q, k = rope(q, cos, sin), rope(k, cos, sin)
+        k_cache[:, :, position:position + 1].copy_(k)  # KV copy into the contiguous cache
+        v_cache[:, :, position:position + 1].copy_(v)
+        attn = F.scaled_dot_product_attention(q, k_cache, v_cache, enable_gqa=True)
+        attn = attn.transpose(1, 2).reshape(batch, 1, q_width)
+        x = x + torch.matmul(attn, w_o.t())  # O-projection, residual
+        h = rms_norm(x, norm2)
+        gate, up = torch.matmul(h, w_gate_up.t()).split([ffn, ffn], dim=-1)  # fused gate+up
+        return x + torch.matmul(F.silu(gate) * up, w_down.t())  # SiLU(gate)*up, down, residual
+
+    return forward
+
+
+def bench_eager_engine(passes):
+    """Host cost per launched op of the reference engine's own layer, run eagerly."""
+    out = {}
+    with torch.inference_mode():
+        forward = reference_layer()
+        for _ in range(20):
+            forward()
+        torch.cuda.synchronize()
+        counter = _OpCounter()
+        with counter:
+            forward()
+        torch.cuda.synchronize()
+        launched = [f for f in counter.ops if not _is_view(f)]
+        samples = []
+        for _ in range(5):
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for _ in range(passes):
+                forward()
+            torch.cuda.synchronize()
+            samples.append((time.perf_counter() - t0) / passes * 1e6)
+        layer_us = statistics.median(samples)
+        out["eager_engine_layer_us"] = layer_us
+        out["eager_engine_ops_per_layer"] = len(launched)
+        out["eager_engine_aten_ops_per_layer"] = len(counter.ops)
+        out["eager_engine_op_us"] = layer_us / max(1, len(launched))
+        out["eager_engine_ops"] = sorted({str(f) for f in launched})
+        # GPU time of the same layer: replayed from a CUDA graph, so the host is out of it.
+        gpu_ms = graph_ms([forward], 20)
+        out["eager_engine_layer_gpu_us"] = gpu_ms * 1e3
+        if gpu_ms * 1e3 > 0.8 * layer_us:
+            print("profile_gpu.py: warning: the eager layer is not host bound (GPU %.1f us, host %.1f us per pass);"
+                  " eager_engine_op_us overstates the host cost" % (gpu_ms * 1e3, layer_us))
+        try:  # kernels the GPU ran in one eager pass, as a cross-check of the op count
+            from torch.profiler import ProfilerActivity, profile
+            with profile(activities=[ProfilerActivity.CUDA]) as prof:
+                forward()
+                torch.cuda.synchronize()
+            kernels = sum(e.count for e in prof.key_averages()
+                          if getattr(e, "device_type", None) == torch.autograd.DeviceType.CUDA)
+            if kernels > 0:
+                out["eager_engine_kernels_per_layer"] = kernels
+        except Exception as error:  # the profiler is optional here (CUPTI may be missing)
+            print("profile_gpu.py: note: no kernel count from the profiler (%s)" % error)
+    return out
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="output JSON file")
     parser.add_argument("--quick", action="store_true", help="fewer shapes (for a smoke test)")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help="comma-separated sections to measure (default: all): " + ", ".join(SECTIONS))
     args = parser.parse_args()
+    only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in only if name not in SECTIONS]
+    if unknown or not only:
+        parser.error("--only: unknown section(s) %s; expected some of %s" % (", ".join(unknown), ", ".join(SECTIONS)))
     if not torch.cuda.is_available():
-        raise SystemExit("profile_gpu.py: no CUDA GPU visible to PyTorch")
+        raise SystemExit("profile_gpu.py: no CUDA GPU visible to PyTorch (torch %s, CUDA build %s); "
+                         "run this on a machine with an NVIDIA GPU" % (torch.__version__, torch.version.cuda))
     torch.backends.cuda.matmul.allow_tf32 = False
     idle = power_watts("power.draw")  # before any work
     ms_list = [1, 128, 2048] if args.quick else GEMM_M
@@ -245,19 +483,30 @@ def main():
     result = {
         "reference_engine": {
             "gemm_notation": "y = x W^T with x [M, K], W [N, K], bf16 in and out; ms is the median time of one "
-                             "call; three weight copies are rotated so W is not served from L2.",
+                             "call; three weight copies are rotated so W is not served from L2. graph_ms is the "
+                             "GPU-only time of one call: graph_calls calls replayed from one CUDA graph, median "
+                             "replay time / graph_calls.",
         },
         "env": bench_env(),
     }
-    result["gemm"] = bench_gemm(ms_list)
-    result["gemm_8192_tflops"] = bench_gemm_8192()
-    result["hbm_copy_GBps_rw"], result["hbm_read_GBps"] = bench_hbm()
-    result["host_link"] = bench_host_link()
-    result["launch"] = bench_launch()
-    result["attention"] = bench_attention(prefill_s, decode_bc)
-    decode = [r for r in result["attention"] if r["kind"] == "decode"]
-    result["decode_attention_impl"] = (
-        "sdpa" if sum(r["sdpa_ms"] for r in decode) <= sum(r["bmm_ms"] for r in decode) else "bmm")
+    if "gemm" in only:
+        result["gemm"] = bench_gemm(ms_list)
+    if "gemm_8192" in only:
+        result["gemm_8192_tflops"] = bench_gemm_8192()
+    if "hbm" in only:
+        result["hbm_copy_GBps_rw"], result["hbm_read_GBps"] = bench_hbm()
+    if "host_link" in only:
+        result["host_link"] = bench_host_link()
+    if "launch" in only:
+        result["launch"] = bench_launch()
+        result["launch"].update(bench_eager_engine(passes=50 if args.quick else 300))
+    if "attention" in only:
+        result["attention"] = bench_attention(prefill_s, decode_bc)
+        decode = [r for r in result["attention"] if r["kind"] == "decode"]
+        impl = "sdpa" if sum(r["sdpa_ms"] for r in decode) <= sum(r["bmm_ms"] for r in decode) else "bmm"
+        result["decode_attention_impl"] = impl
+        for r in decode:
+            r["graph_ms"] = r[impl + "_graph_ms"]
     limit = power_watts("power.limit")
     if limit is not None:
         result["power_limit_w"] = limit

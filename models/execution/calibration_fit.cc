@@ -63,7 +63,7 @@ FitQuality quality_of(const std::string& curve, const std::vector<double>& predi
 void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_tiles, double memory_half_tiles,
               double overlap,
               const std::function<bool(const GemmSample&)>& excluded, GpuEfficiency* eff, FitQuality* quality) {
-  const double floor_s = dispatch_floor(bench);
+  const double floor_s = bench.gemm_gpu_only ? 0.0 : dispatch_floor(bench);
   std::vector<const GemmSample*> points;
   for (const GemmSample& s : bench.gemm) {
     if (s.seconds >= kFloorMultiple * floor_s && !excluded(s)) points.push_back(&s);
@@ -161,9 +161,17 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
 // Smallest rms improvement (absolute) that justifies a non-zero curve shape parameter.
 constexpr double kMinimumImprovement = 0.005;
 
+int64_t launches_per_layer(const EngineProfile& engine) {
+  int64_t launches = 0;
+  for (const KernelSpec& kernel : engine.layer) {
+    launches += kernel.kind == KernelKind::kAttention ? engine.attention_launches : kernel.launches;
+  }
+  return launches;
+}
+
 double dispatch_floor(const Microbench& bench) {
   std::vector<double> times;
-  for (const GemmSample& s : bench.gemm) times.push_back(s.seconds);
+  for (const GemmSample& s : bench.gemm) times.push_back(s.call_seconds > 0.0 ? s.call_seconds : s.seconds);
   return min_seconds(times);
 }
 
@@ -212,7 +220,7 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
     best_quality = chosen->quality;
     if (pass == 1) break;
     for (const GemmSample& s : bench.gemm) {
-      if (s.seconds < kFloorMultiple * dispatch_floor(bench)) continue;
+      if (!bench.gemm_gpu_only && s.seconds < kFloorMultiple * dispatch_floor(bench)) continue;
       const double predicted = gemm_cost(best, bench.sms, s.m, s.n, s.k, 2.0).seconds;
       if (std::fabs(predicted / s.seconds - 1.0) > kOutlierRelativeError) outliers.insert(&s);
     }
@@ -232,7 +240,7 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
 
   // Causal prefill attention: t = latency + tile FLOPs / rate.
   {
-    const double floor_s = dispatch_floor(bench);
+    const double floor_s = bench.prefill_attention_gpu_only ? 0.0 : dispatch_floor(bench);
     std::vector<const PrefillAttentionSample*> points;
     for (const auto& s : bench.prefill_attention) {
       if (s.seconds >= kFloorMultiple * floor_s) points.push_back(&s);
@@ -266,7 +274,7 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
     // is its own smallest time rather than the one-kernel GEMM floor.
     std::vector<double> times;
     for (const auto& s : bench.decode_attention) times.push_back(s.seconds);
-    const double floor_s = min_seconds(times);
+    const double floor_s = bench.decode_attention_gpu_only ? 0.0 : min_seconds(times);
     std::vector<const DecodeAttentionSample*> points;
     for (const auto& s : bench.decode_attention) {
       if (s.seconds >= kFloorMultiple * floor_s) points.push_back(&s);
@@ -296,6 +304,21 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
   eff.eager_launch_s = bench.eager_launch_s;
   eff.power_limit_w = bench.power_limit_w;
   eff.source = "servesim calibrate on " + bench.gpu + " microbenchmarks";
+  const bool any_gpu_only = bench.gemm_gpu_only || bench.prefill_attention_gpu_only || bench.decode_attention_gpu_only;
+  if (any_gpu_only) {
+    eff.source += std::string("; GPU-only (CUDA-graph) times for") + (bench.gemm_gpu_only ? " gemm" : "") +
+                  (bench.prefill_attention_gpu_only ? " prefill-attention" : "") +
+                  (bench.decode_attention_gpu_only ? " decode-attention" : "");
+  }
+  if (bench.eager_engine_op_s > 0.0) {
+    // The host cost of an op inside the engine's own layer (mixed shapes, views,
+    // allocator reuse), not of a tiny op in a tight loop: what an eager engine pays.
+    eff.eager_launch_s = bench.eager_engine_op_s;
+    char text[160];
+    std::snprintf(text, sizeof text, "; eager launch from the reference engine layer (%.0f ops, %.1f us per layer)",
+                  bench.eager_engine_ops_per_layer, bench.eager_engine_layer_s * 1e6);
+    eff.source += text;
+  }
   return eff;
 }
 

@@ -6,7 +6,10 @@
 // timings of one call include the host's dispatch of that call when the GPU
 // work is shorter (a floor of ~20-60 us here); points within kFloorMultiple of
 // the smallest time of their kind are treated as floor-bound and left out of
-// the GPU-time fit. The power coefficients are fitted separately
+// the GPU-time fit. Files from the newer tools/profile_gpu.py also carry each
+// kernel's GPU-only time (`graph_ms`: back-to-back calls replayed from one CUDA
+// graph); a curve whose rows all have it is fitted to that, on every point, with
+// no dispatch floor. The power coefficients are fitted separately
 // (fit_activity_power) because they need whole-iteration activity.
 
 #include <cstdint>
@@ -14,13 +17,18 @@
 #include <vector>
 
 #include "hardware/hardware_spec.h"
+#include "models/execution/engine_profile.h"
 
 namespace servesim {
 
+// `seconds` is the time the fit uses: the GPU-only (CUDA-graph) time when the
+// file has it for every row of that kind (Microbench::*_gpu_only), else one
+// call timed with CUDA events.
 struct GemmSample {
   std::string name;
   double m = 0.0, n = 0.0, k = 0.0;
   double seconds = 0.0;
+  double call_seconds = 0.0;  // one call timed with CUDA events (host dispatch included)
 };
 
 struct PrefillAttentionSample {
@@ -43,8 +51,17 @@ struct Microbench {
   std::vector<DecodeAttentionSample> decode_attention;  // the implementation the engine uses
   double hbm_copy_bytes_per_s = 0.0;                    // bytes read + written per second
   double square_gemm_flops_per_s = 0.0;                 // the 8192^3 product (0 = not measured)
-  double eager_launch_s = 0.0;
+  double eager_launch_s = 0.0;  // tiny-op loop (x.add_(1.0))
   double graph_kernel_s = 0.0;
+  // The curves whose samples are GPU-only times (graph_ms on every row): no dispatch floor.
+  bool gemm_gpu_only = false;
+  bool prefill_attention_gpu_only = false;
+  bool decode_attention_gpu_only = false;
+  // The reference engine's own decoder layer run eagerly (0 = not measured):
+  // host seconds per launched op, launched ops per layer, host seconds per layer.
+  double eager_engine_op_s = 0.0;
+  double eager_engine_ops_per_layer = 0.0;
+  double eager_engine_layer_s = 0.0;
   double power_limit_w = 0.0;
   double idle_w = 0.0;  // 0 = not measured
 };
@@ -65,8 +82,16 @@ struct FitQuality {
   std::vector<std::string> rows;  // "label measured predicted" per point, for --verbose
 };
 
-/// The smallest GEMM time: what one timed call costs when the GPU has almost nothing to do.
+/// The smallest single-call GEMM time: what one timed call costs when the GPU has almost nothing to do.
 double dispatch_floor(const Microbench& bench);
+
+/// Host launches per transformer layer that an engine profile describes (what an
+/// eager iteration pays per layer), to compare with eager_engine_ops_per_layer.
+int64_t launches_per_layer(const EngineProfile& engine);
+
+/// Relative difference above which the measured eager ops per layer and the engine
+/// profile's launches per layer are reported as disagreeing.
+constexpr double kOpCountTolerance = 0.10;
 
 /// Fits every curve; the power fields are left at zero.
 GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, std::vector<FitQuality>* quality);

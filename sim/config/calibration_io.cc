@@ -1,6 +1,7 @@
 #include "sim/config/calibration_io.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "sim/config_error.h"
 
@@ -140,21 +141,48 @@ nlohmann::json calibration_to_json(const GpuEfficiency& eff, const std::string& 
   return out;
 }
 
+// Tracks whether every row of one kind carries a GPU-only (CUDA-graph) time:
+// all or none, so one curve is never fitted to a mix of the two timings.
+class GpuOnlyRows {
+ public:
+  explicit GpuOnlyRows(std::string what) : what_(std::move(what)) {}
+  /// The row's GPU-only time in seconds when it has `key`, else its single-call time.
+  double seconds(ConfigNode& row, const std::string& key, double call_seconds) {
+    const bool has = row.has(key);
+    if (rows_ > 0 && has != all_) {
+      row.fail(key, std::string(has ? "present" : "missing") + " here but " + (all_ ? "present" : "missing") +
+                        " on the earlier " + what_ + " rows: every row of a kind must be timed the same way");
+    }
+    all_ = has;
+    ++rows_;
+    return has ? row.number(key, 1e-9, 1e9) * 1e-3 : call_seconds;
+  }
+  bool all() const { return rows_ > 0 && all_; }
+
+ private:
+  std::string what_;
+  int rows_ = 0;
+  bool all_ = false;
+};
+
 Microbench read_microbench(const std::string& path) {
   ConfigNode root(load_json_file(path), path);
   Microbench bench;
   ConfigNode env = root.child("env");
   bench.gpu = env.string("gpu");
   bench.sms = env.integer("sms", 1, 100000);
+  GpuOnlyRows gemm_rows("gemm"), prefill_rows("prefill_causal"), decode_rows("decode");
   for (ConfigNode& g : root.array("gemm")) {
     GemmSample s;
     s.name = g.string("name", "");
     s.m = static_cast<double>(g.integer("M", 1, int64_t{1} << 40));
     s.n = static_cast<double>(g.integer("N", 1, int64_t{1} << 40));
     s.k = static_cast<double>(g.integer("K", 1, int64_t{1} << 40));
-    s.seconds = g.number("ms", 1e-9, 1e9) * 1e-3;
+    s.call_seconds = g.number("ms", 1e-9, 1e9) * 1e-3;
+    s.seconds = gemm_rows.seconds(g, "graph_ms", s.call_seconds);
     bench.gemm.push_back(s);
   }
+  bench.gemm_gpu_only = gemm_rows.all();
   const std::string impl = root.string("decode_attention_impl", "sdpa");
   for (ConfigNode& a : root.array("attention")) {
     const std::string kind = a.string("kind");
@@ -164,22 +192,30 @@ Microbench read_microbench(const std::string& path) {
       s.seq = a.integer("S", 1, 1 << 30);
       s.heads = a.integer("heads", 1, 100000, 32);
       s.head_dim = a.integer("head_dim", 1, 100000, 128);
-      s.seconds = a.number("ms", 1e-9, 1e9) * 1e-3;
+      s.seconds = prefill_rows.seconds(a, "graph_ms", a.number("ms", 1e-9, 1e9) * 1e-3);
       bench.prefill_attention.push_back(s);
     } else if (kind == "decode") {
       DecodeAttentionSample s;
       s.batch = a.integer("B", 1, 1 << 30);
       s.context = a.integer("C", 1, 1 << 30);
       s.kv_bytes = a.number("kv_bytes", 1.0, 1e18);
-      s.seconds = a.number(impl + "_ms", 1e-9, 1e9) * 1e-3;
+      // the GPU-only time of the implementation the engine uses
+      s.seconds = decode_rows.seconds(a, impl + "_graph_ms", a.number(impl + "_ms", 1e-9, 1e9) * 1e-3);
       bench.decode_attention.push_back(s);
     }
   }
+  bench.prefill_attention_gpu_only = prefill_rows.all();
+  bench.decode_attention_gpu_only = decode_rows.all();
   bench.hbm_copy_bytes_per_s = root.number("hbm_copy_GBps_rw", 1e-3, 1e9) * 1e9;
   bench.square_gemm_flops_per_s = root.number("gemm_8192_tflops", 0.0, 1e9, 0.0) * 1e12;
   ConfigNode launch = root.child("launch");
   bench.eager_launch_s = launch.number("eager_tiny_op_us", 0.0, 1e9) * 1e-6;
   bench.graph_kernel_s = launch.number("graph_tiny_kernel_us", 0.0, 1e9) * 1e-6;
+  if (launch.has("eager_engine_op_us")) {
+    bench.eager_engine_op_s = launch.number("eager_engine_op_us", 1e-6, 1e9) * 1e-6;
+    bench.eager_engine_ops_per_layer = launch.number("eager_engine_ops_per_layer", 1.0, 1e9);
+    bench.eager_engine_layer_s = launch.number("eager_engine_layer_us", 1e-6, 1e12) * 1e-6;
+  }
   bench.power_limit_w = root.number("power_limit_w", 0.0, 1e6, 0.0);
   bench.idle_w = root.number("idle_power_w", 0.0, 1e6, 0.0);
   return bench;
