@@ -326,31 +326,50 @@ def bench_attention(prefill_s, decode_bc):
     return rows
 
 
+def _tensors(value):
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _tensors(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _tensors(v)]
+    return []
+
+
+def _storage_ptr(t):
+    storage = t.untyped_storage() if hasattr(t, "untyped_storage") else t.storage()
+    return storage.data_ptr()
+
+
+def _mutates(func):
+    return any(a.alias_info is not None and a.alias_info.is_write for a in func._schema.arguments)
+
+
 class _OpCounter(TorchDispatchMode):
-    """Counts the aten ops dispatched below autograd (what the host really runs)."""
+    """Counts the aten ops dispatched below autograd (what the host really runs),
+    and those among them that launch GPU work: ops that write an input in place,
+    or return a tensor that is not an alias of an input (views, reshapes without
+    a copy, no-op casts make metadata only)."""
 
     def __init__(self):
         super().__init__()
         self.ops = []
+        self.launched = []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
         self.ops.append(func)
-        return func(*args, **(kwargs or {}))
+        inputs = {_storage_ptr(t) for t in _tensors((args, kwargs))}
+        outputs = _tensors(out)
+        fresh = any(_storage_ptr(t) not in inputs for t in outputs)
+        if func._schema.name not in _METADATA_OPS and (_mutates(func) or fresh):
+            self.launched.append(func)
+        return out
 
 
-# aten ops that only make tensor metadata (no kernel), though their schema does not mark them as views
-_METADATA_OPS = {"aten::_unsafe_view", "aten::alias", "aten::detach", "aten::empty", "aten::empty_strided",
-                 "aten::lift_fresh"}
-
-
-def _is_view(func):
-    """True for aten ops that return an alias of an input or only make metadata (no kernel launched)."""
-    if func._schema.name in _METADATA_OPS:
-        return True
-    flag = getattr(func, "is_view", None)
-    if flag is not None:
-        return bool(flag)
-    return any(r.alias_info is not None and not r.alias_info.is_write for r in func._schema.returns)
+# aten ops that only allocate or make metadata (no kernel) though their output is a new tensor
+_METADATA_OPS = {"aten::empty", "aten::empty_strided", "aten::empty_like", "aten::lift_fresh"}
 
 
 def reference_layer(batch=1, context=1024):
@@ -426,7 +445,7 @@ def bench_eager_engine(passes):
         with counter:
             forward()
         torch.cuda.synchronize()
-        launched = [f for f in counter.ops if not _is_view(f)]
+        launched = counter.launched
         samples = []
         for _ in range(5):
             torch.cuda.synchronize()
