@@ -1,0 +1,257 @@
+// `servesim calibrate` on microbenchmark files: GPU-only (CUDA-graph) timings
+// are fitted without a dispatch floor, the reference engine's own eager op cost
+// becomes the eager launch cost, and files without those keys calibrate exactly
+// as the shipped calibrations were made.
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "models/execution/calibration_fit.h"
+#include "models/execution/op_level_model.h"
+#include "sim/config/calibration_io.h"
+#include "sim/config/catalog.h"
+#include "sim/config/spec_readers.h"
+#include "sim/config_error.h"
+
+namespace servesim {
+namespace {
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string temp_path(const std::string& suffix) {
+  const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  return std::filesystem::temp_directory_path().string() + "/servesim_calibrate_" + name + suffix;
+}
+
+struct CommandResult {
+  int status = -1;
+  std::string out, err;
+};
+
+CommandResult run_servesim(const std::string& arguments) {
+  const std::string out = temp_path(".out"), err = temp_path(".err");
+  const int raw = std::system((std::string(SERVESIM_BINARY) + " " + arguments + " >" + out + " 2>" + err).c_str());
+  CommandResult r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = read_all(out);
+  r.err = read_all(err);
+  return r;
+}
+
+// The made-up GPU of the synthetic files: round curve parameters, no occupancy
+// or overlap terms, and a 20 us host dispatch in every single-call time.
+GpuEfficiency synthetic_gpu() {
+  GpuEfficiency eff;
+  eff.gemm_latency_s = 4e-6;
+  eff.gemm_flops_per_s = 700e12;
+  eff.gemm_memory_latency_s = 3e-6;
+  eff.gemm_bytes_per_s = 4.2e12;
+  eff.attention_prefill_latency_s = 6e-6;
+  eff.attention_prefill_flops_per_s = 500e12;
+  eff.attention_decode_latency_s = 5e-6;
+  eff.attention_decode_bytes_per_s = 3.8e12;
+  return eff;
+}
+constexpr double kDispatchS = 20e-6;
+constexpr int64_t kSms = 132;
+
+double prefill_tile_flops(int64_t seq) { return causal_tile_pairs(seq, 0) * 4.0 * 128.0 * 128.0 * 32.0 * 128.0; }
+
+// A tiny microbenchmark file whose times follow synthetic_gpu() exactly:
+// graph_ms = GPU time, ms = GPU time + dispatch (when with_graph_ms).
+nlohmann::json synthetic_microbench(bool with_graph_ms) {
+  const GpuEfficiency gpu = synthetic_gpu();
+  nlohmann::json j;
+  j["env"] = {{"gpu", "Synthetic GPU"}, {"sms", kSms}};
+  j["gemm"] = nlohmann::json::array();
+  for (const auto& [n, k] : std::vector<std::pair<int, int>>{{6144, 4096}, {4096, 14336}, {128256, 4096}}) {
+    for (int m : {1, 8, 32, 128, 512, 2048, 8192}) {
+      const double gpu_s = gemm_cost(gpu, kSms, m, n, k, 2.0).seconds;
+      nlohmann::json row = {{"name", "g"}, {"M", m}, {"N", n}, {"K", k}, {"ms", (gpu_s + kDispatchS) * 1e3}};
+      if (with_graph_ms) row["graph_ms"] = gpu_s * 1e3;
+      j["gemm"].push_back(row);
+    }
+  }
+  j["attention"] = nlohmann::json::array();
+  for (int s : {128, 512, 2048, 8192, 32768}) {
+    const double gpu_s = gpu.attention_prefill_latency_s + prefill_tile_flops(s) / gpu.attention_prefill_flops_per_s;
+    nlohmann::json row = {{"kind", "prefill_causal"}, {"B", 1}, {"S", s}, {"ms", (gpu_s + kDispatchS) * 1e3}};
+    if (with_graph_ms) row["graph_ms"] = gpu_s * 1e3;
+    j["attention"].push_back(row);
+  }
+  for (const auto& [b, c] : std::vector<std::pair<int, int>>{{1, 1024}, {1, 16384}, {16, 2048}, {64, 2048}, {32, 8192}}) {
+    const double kv_bytes = 2.0 * b * 8 * c * 128 * 2;
+    const double gpu_s = gpu.attention_decode_latency_s + kv_bytes / gpu.attention_decode_bytes_per_s;
+    nlohmann::json row = {{"kind", "decode"}, {"B", b}, {"C", c}, {"kv_bytes", kv_bytes},
+                          {"sdpa_ms", (gpu_s + kDispatchS) * 1e3}, {"bmm_ms", (gpu_s + 2 * kDispatchS) * 1e3}};
+    if (with_graph_ms) {
+      row["sdpa_graph_ms"] = gpu_s * 1e3;
+      row["bmm_graph_ms"] = 1.5 * gpu_s * 1e3;
+      row["graph_ms"] = gpu_s * 1e3;
+    }
+    j["attention"].push_back(row);
+  }
+  j["decode_attention_impl"] = "sdpa";
+  j["hbm_copy_GBps_rw"] = 4000.0;
+  j["launch"] = {{"eager_tiny_op_us", 16.4}, {"graph_tiny_kernel_us", 1.1}};
+  return j;
+}
+
+std::string write_file(const nlohmann::json& j) {
+  const std::string path = temp_path(".json");
+  std::ofstream(path) << j.dump(1);
+  return path;
+}
+
+GpuEfficiency calibrate_file(const std::string& path) {
+  return fit_efficiency(read_microbench(path), load_node("h200-sxm", false).gpu, nullptr);
+}
+
+// System: microbenchmark rows generated from known GEMM, prefill- and
+// decode-attention curves; every single-call time carries 20 us of dispatch.
+// Expectation: with graph_ms on every row the fit uses all points (no dispatch
+// floor) and recovers each latency within 0.05 us and each rate within 0.5%.
+TEST(Calibrate, GraphTimedRowsRecoverTheGpuCurveParameters) {
+  const GpuEfficiency truth = synthetic_gpu();
+  const std::string path = write_file(synthetic_microbench(true));
+  const Microbench bench = read_microbench(path);
+  EXPECT_TRUE(bench.gemm_gpu_only);
+  EXPECT_TRUE(bench.prefill_attention_gpu_only);
+  EXPECT_TRUE(bench.decode_attention_gpu_only);
+  std::vector<FitQuality> quality;
+  const GpuEfficiency fit = fit_efficiency(bench, load_node("h200-sxm", false).gpu, &quality);
+  constexpr double kLatencyS = 0.05e-6, kRate = 0.005;
+  EXPECT_NEAR(fit.gemm_latency_s, truth.gemm_latency_s, kLatencyS);
+  EXPECT_NEAR(fit.gemm_flops_per_s / truth.gemm_flops_per_s, 1.0, kRate);
+  EXPECT_NEAR(fit.gemm_memory_latency_s, truth.gemm_memory_latency_s, kLatencyS);
+  EXPECT_NEAR(fit.gemm_bytes_per_s / truth.gemm_bytes_per_s, 1.0, kRate);
+  EXPECT_EQ(fit.gemm_half_tiles, 0.0);
+  EXPECT_EQ(fit.gemm_memory_half_tiles, 0.0);
+  EXPECT_EQ(fit.gemm_overlap, 0.0);
+  EXPECT_NEAR(fit.attention_prefill_latency_s, truth.attention_prefill_latency_s, kLatencyS);
+  EXPECT_NEAR(fit.attention_prefill_flops_per_s / truth.attention_prefill_flops_per_s, 1.0, kRate);
+  EXPECT_NEAR(fit.attention_decode_latency_s, truth.attention_decode_latency_s, kLatencyS);
+  EXPECT_NEAR(fit.attention_decode_bytes_per_s / truth.attention_decode_bytes_per_s, 1.0, kRate);
+  ASSERT_EQ(quality.size(), 3u);
+  EXPECT_EQ(quality[0].points, 21);  // every GEMM row: none is floor bound or an outlier
+  EXPECT_EQ(quality[1].points, 5);
+  EXPECT_EQ(quality[2].points, 5);
+  for (const FitQuality& q : quality) EXPECT_LT(q.max_relative_error, 1e-3) << q.curve;
+}
+
+// Same rows without graph_ms: the single-call times (GPU + 20 us dispatch) are
+// fitted as before, floor-bound points left out, so the GPU curve is NOT
+// recovered: the new key is what makes the difference.
+TEST(Calibrate, SingleCallRowsOfTheSameGpuKeepTheDispatchFloorFit) {
+  const std::string path = write_file(synthetic_microbench(false));
+  const Microbench bench = read_microbench(path);
+  EXPECT_FALSE(bench.gemm_gpu_only);
+  std::vector<FitQuality> quality;
+  const GpuEfficiency fit = fit_efficiency(bench, load_node("h200-sxm", false).gpu, &quality);
+  ASSERT_EQ(quality.size(), 3u);
+  EXPECT_LT(quality[0].points, 21);
+  EXPECT_GT(std::fabs(fit.attention_decode_latency_s - synthetic_gpu().attention_decode_latency_s), 5e-6);
+}
+
+// A file with graph_ms on some GEMM rows only would fit one curve to two kinds
+// of timing: one-line error naming the first row that breaks the pattern.
+TEST(Calibrate, GraphTimesOnSomeGemmRowsOnlyAreRejected) {
+  nlohmann::json j = synthetic_microbench(true);
+  j["gemm"][3].erase("graph_ms");
+  const std::string path = write_file(j);
+  try {
+    read_microbench(path);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              path + ": /gemm/3/graph_ms: missing here but present on the earlier gemm rows: every row of a kind "
+                     "must be timed the same way");
+  }
+}
+
+// System: a microbenchmark file with launch.eager_engine_op_us = 12.5 (the
+// reference engine's layer: 36 ops, 450 us). Expectation: the calibration's
+// eager launch cost is 12.5 us (not the 16.4 us tiny-op loop), and an eager
+// decode iteration's host time is its launches x 12.5 us.
+TEST(Calibrate, EagerEngineOpCostBecomesTheEagerLaunchCost) {
+  nlohmann::json j = synthetic_microbench(false);
+  j["launch"]["eager_engine_op_us"] = 12.5;
+  j["launch"]["eager_engine_ops_per_layer"] = 36;
+  j["launch"]["eager_engine_layer_us"] = 450.0;
+  const GpuEfficiency fit = calibrate_file(write_file(j));
+  EXPECT_DOUBLE_EQ(fit.eager_launch_s, 12.5e-6);
+
+  Deployment d;
+  d.node = load_node("h200-sxm");
+  d.node.gpu.efficiency = fit;
+  d.node.gpu.efficiency.calibrated = true;
+  d.model = load_model("llama-3.1-8b");
+  d.engine = load_engine("reference-eager");
+  const IterationPrediction p = OpLevelExecutionModel(d).predict(BatchShape{{Segment{1, 1, 1024}}});
+  bool found = false;
+  for (const OpCost& op : p.ops) {
+    if (op.name != "host_launch") continue;
+    found = true;
+    EXPECT_NEAR(op.seconds, static_cast<double>(op.count) * 12.5e-6, 1e-12);
+  }
+  EXPECT_TRUE(found);
+
+  // Without the key the tiny-op loop's cost stays the eager launch cost.
+  EXPECT_DOUBLE_EQ(calibrate_file(write_file(synthetic_microbench(false))).eager_launch_s, 16.4e-6);
+}
+
+// The reference-eager profile describes 36 launches per layer; a measured layer
+// of 36 ops passes quietly, one of 45 (+25%) prints one warning line.
+TEST(Calibrate, WarnsWhenTheMeasuredOpsPerLayerDisagreeWithTheEngineProfile) {
+  EXPECT_EQ(launches_per_layer(load_engine("reference-eager")), 36);
+  nlohmann::json j = synthetic_microbench(false);
+  j["launch"]["eager_engine_op_us"] = 12.5;
+  j["launch"]["eager_engine_ops_per_layer"] = 36;
+  j["launch"]["eager_engine_layer_us"] = 450.0;
+  const CommandResult quiet = run_servesim("calibrate " + write_file(j) + " --hardware h200-sxm");
+  ASSERT_EQ(quiet.status, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("warning"), std::string::npos) << quiet.err;
+  EXPECT_EQ(nlohmann::json::parse(quiet.out).at("eager_launch").get<std::string>(), "12.5 us");
+
+  j["launch"]["eager_engine_ops_per_layer"] = 45;
+  const CommandResult loud = run_servesim("calibrate " + write_file(j) + " --hardware h200-sxm");
+  ASSERT_EQ(loud.status, 0) << loud.err;
+  EXPECT_NE(loud.err.find("calibrate: warning: the measured reference engine layer launches 45 ops, the "
+                          "reference-eager profile describes 36 per layer (+25%)"),
+            std::string::npos)
+      << loud.err;
+}
+
+std::string shared_calibration_dir() {
+  for (const std::string& candidate : {servesim_home() + "/../shared/calibration",
+                                       std::string(SERVESIM_TEST_DATA_DIR) + "/../../../shared/calibration"}) {
+    if (std::filesystem::exists(candidate + "/h200_microbench_and_llama3_8b.json")) return candidate;
+  }
+  return "";
+}
+
+// Files without graph_ms or eager_engine_op_us (the shared H200 and H100
+// measurements) regenerate the shipped calibrations byte for byte.
+TEST(Calibrate, FilesWithoutTheNewKeysRegenerateTheShippedCalibrationsExactly) {
+  const std::string dir = shared_calibration_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/calibration not found: cannot regenerate the shipped calibrations";
+  const std::string shipped = servesim_home() + "/models/execution/calibrations/";
+  for (const auto& [input, output] : std::vector<std::pair<std::string, std::string>>{
+           {"h200_microbench_and_llama3_8b.json", "h200-sxm.json"}, {"h100_sxm_microbench.json", "h100-sxm.json"}}) {
+    const CommandResult r = run_servesim("calibrate " + dir + "/" + input);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, read_all(shipped + output)) << input;
+  }
+}
+
+}  // namespace
+}  // namespace servesim
