@@ -101,6 +101,17 @@ Metrics::Metrics(SloTargets slo, bool replica_column) : slo_(slo), replica_colum
   csv_ += replica_column_ ? ",replica\n" : "\n";
 }
 
+void Metrics::row_done() {
+  constexpr std::size_t kChunkBytes = 1 << 20;
+  if (csv_sink_ && csv_.size() >= kChunkBytes) flush_csv();
+}
+
+void Metrics::flush_csv() {
+  if (!csv_sink_ || csv_.empty()) return;
+  csv_sink_(csv_);
+  csv_.clear();
+}
+
 void Metrics::finished(const Request& r, double finish_s, int replica) {
   ++finished_;
   const double ttft = r.first_token_s - r.arrival_s;
@@ -156,6 +167,7 @@ void Metrics::finished(const Request& r, double finish_s, int replica) {
     append_integer(o, replica);
   }
   o += '\n';
+  row_done();
 }
 
 void Metrics::rejected(const Request& r, const std::string& reason, int replica) {
@@ -177,14 +189,14 @@ void Metrics::rejected(const Request& r, const std::string& reason, int replica)
     append_integer(o, replica);
   }
   o += '\n';
+  row_done();
 }
 
-nlohmann::ordered_json Metrics::summary(double duration_s, int64_t gpus) const {
+nlohmann::ordered_json Metrics::summary(double duration_s, int64_t gpus) {
   nlohmann::ordered_json out;
-  std::vector<double> ttft = ttft_, tpot = tpot_, e2e = e2e_, queue = queue_;
-  out["ttft_s"] = distribution(ttft);
-  out["tpot_s"] = distribution(tpot);
-  out["e2e_s"] = distribution(e2e);
+  out["ttft_s"] = distribution(ttft_);
+  out["tpot_s"] = distribution(tpot_);
+  out["e2e_s"] = distribution(e2e_);
   nlohmann::ordered_json itl;
   itl["mean"] = itl_.mean();
   itl["p50"] = itl_.percentile(0.50);
@@ -194,7 +206,7 @@ nlohmann::ordered_json Metrics::summary(double duration_s, int64_t gpus) const {
   itl["tokens"] = itl_.count();
   itl["method"] = "log histogram, 64 buckets per octave";
   out["itl_s"] = itl;
-  out["queueing_s"] = distribution(queue);
+  out["queueing_s"] = distribution(queue_);
   const double d = duration_s > 0.0 ? duration_s : 1.0;
   nlohmann::ordered_json throughput;
   throughput["requests_per_s"] = static_cast<double>(finished_) / d;

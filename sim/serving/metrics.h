@@ -1,14 +1,17 @@
 #pragma once
 // Contract: request-level and replica-level measurements of one run, kept in
 // bounded memory: per finished request a handful of doubles (for exact
-// percentiles) and one requests.csv row; inter-token latencies of all tokens
+// percentiles; 32 bytes) and one requests.csv row, which goes to the CSV sink in
+// chunks when one is set (else it accumulates in memory); inter-token latencies of all tokens
 // go into a log-bucket histogram (64 buckets per octave, < 0.6% relative
 // error on percentiles; the mean is exact). Per-token times are never stored.
 // TPOT = (E2E - TTFT) / (output - 1), defined for output > 1 only.
 // Percentiles are nearest-rank. Times in seconds, energy in joules.
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -61,11 +64,16 @@ class Metrics {
   int64_t output_tokens() const { return output_tokens_; }
   int64_t input_tokens() const { return input_tokens_; }
   const std::string& first_rejection() const { return first_rejection_; }
+  /// Where requests.csv rows go, a chunk at a time; unset = kept in memory (csv()).
+  void set_csv_sink(std::function<void(std::string_view)> sink) { csv_sink_ = std::move(sink); }
+  /// Hands the rows still buffered to the sink.
+  void flush_csv();
   const std::string& csv() const { return csv_; }
   std::string take_csv() { return std::move(csv_); }
 
   /// Latency, throughput and SLO parts of summary.json over `duration_s` of simulated time.
-  nlohmann::ordered_json summary(double duration_s, int64_t gpus) const;
+  /// Sorts the per-request values in place (call once, at the end).
+  nlohmann::ordered_json summary(double duration_s, int64_t gpus);
 
  private:
   SloTargets slo_;
@@ -78,6 +86,8 @@ class Metrics {
   double energy_j_ = 0.0;
   std::string first_rejection_;
   std::string csv_;
+  std::function<void(std::string_view)> csv_sink_;
+  void row_done();
 };
 
 /// {mean, p50, p90, p95, p99} of `values` (reordered in place); zeros when empty.

@@ -74,6 +74,7 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   const bool data_parallel = n > 1;
   Engine engine(host_link_platform(inputs.host_link, n));
   Metrics metrics(inputs.slo, data_parallel);
+  if (inputs.requests_csv_sink) metrics.set_csv_sink(inputs.requests_csv_sink);
   std::unique_ptr<TimelineWriter> timeline;
   if (inputs.timeline) timeline = std::make_unique<TimelineWriter>();
   const bool has_link = inputs.host_link.d2h_bytes_per_s > 0.0 && inputs.host_link.h2d_bytes_per_s > 0.0;
@@ -211,7 +212,11 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
     s["replicas"] = list;
   }
 
-  result.requests_csv = metrics.take_csv();
+  if (inputs.requests_csv_sink) {
+    metrics.flush_csv();
+  } else {
+    result.requests_csv = metrics.take_csv();
+  }
   std::string& kv_csv = result.kv_csv;
   char line[80];
   if (!data_parallel) {

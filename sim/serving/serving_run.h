@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -43,13 +44,16 @@ struct ServingInputs {
   double kv_sample_interval_s = 1.0;
   SloTargets slo;
   bool timeline = false;
+  /// Receives requests.csv a chunk at a time as requests finish (bounded memory);
+  /// unset = the rows come back in ServingResult::requests_csv.
+  std::function<void(std::string_view)> requests_csv_sink;
   /// Called now and then during the run (every 16384 iterations) with (simulated s, finished).
   std::function<void(double, int64_t)> progress;
 };
 
 struct ServingResult {
   nlohmann::ordered_json summary;
-  std::string requests_csv;
+  std::string requests_csv;  // empty when inputs.requests_csv_sink was set
   std::string timeline_json;  // empty unless inputs.timeline
   std::string kv_csv;
   int64_t arrived = 0;

@@ -17,6 +17,7 @@
 #include "sim/config_error.h"
 #include "sim/config_node.h"
 #include "sim/registry.h"
+#include "sim/output_dir.h"
 #include "sim/serving/run_config_reader.h"
 #include "sim/serving/serving_run.h"
 
@@ -63,7 +64,14 @@ int run_scenario(const std::string& scenario) {
   inputs.max_context_tokens = deployment.model.max_context;
   inputs.oversize_is_error = false;
   inputs.slo = config.slo;
+  // requests.csv streams to disk as in `servesim run`, so RSS is what a user sees.
+  const std::string out_dir = (std::filesystem::temp_directory_path() / ("servesim_speed_" + scenario)).string();
+  std::filesystem::remove_all(out_dir);
+  OutputDir out(out_dir);
+  OutputFile requests_csv = out.open("requests.csv");
+  inputs.requests_csv_sink = [&requests_csv](std::string_view rows) { requests_csv.append(rows); };
   ServingResult result = run_serving(inputs, *model, *scheduler, *cache, *source);
+  requests_csv.commit();
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -71,6 +79,7 @@ int run_scenario(const std::string& scenario) {
               static_cast<long long>(result.arrived), static_cast<long long>(result.rejected), result.simulated_s,
               wall_s, static_cast<double>(result.arrived) / wall_s, result.simulated_s / wall_s,
               static_cast<long long>(result.iterations), static_cast<double>(usage.ru_maxrss) / 1024.0);
+  std::filesystem::remove_all(out_dir);
   return 0;
 }
 
