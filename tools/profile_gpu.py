@@ -22,11 +22,13 @@ Writes one JSON file in the format of ../shared/calibration/*.json (the format
                    and one decoder layer of the reference engine run eagerly (Llama-3-8B shapes,
                    decode of B=1 sequence with C=1024 cached tokens, so the host dominates):
                    eager_engine_layer_us        host wall time of one eager forward pass of the
-                                                layer (perf_counter over many passes, after a
-                                                synchronize; the GPU finishes in its shadow)
+                                                layer under torch.inference_mode (perf_counter over
+                                                many passes, after a synchronize; the GPU finishes
+                                                in its shadow)
                    eager_engine_ops_per_layer   aten ops the layer dispatches that launch work
                                                 (TorchDispatchMode count, views excluded)
                    eager_engine_aten_ops_per_layer  every aten op dispatched, views included
+                   eager_engine_ops             the names of the launching ops (for reading)
                    eager_engine_op_us           eager_engine_layer_us / eager_engine_ops_per_layer:
                                                 host cost per launched op in a real layer (what an
                                                 eager engine pays per kernel)
