@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -119,6 +120,11 @@ int run_run(const std::vector<std::string>& args) {
   inputs.timeline = timeline;
   OutputFile requests_csv = out.open("requests.csv");
   inputs.requests_csv_sink = [&requests_csv](std::string_view rows) { requests_csv.append(rows); };
+  std::optional<OutputFile> timeline_file;
+  if (timeline) {
+    timeline_file.emplace(out.open("timeline.json"));
+    inputs.timeline_sink = [&timeline_file](std::string_view text) { timeline_file->append(text); };
+  }
   auto last_report = wall_start;
   inputs.progress = [&](double simulated_s, int64_t finished) {
     const auto now = std::chrono::steady_clock::now();
@@ -148,7 +154,7 @@ int run_run(const std::vector<std::string>& args) {
   requests_csv.commit();
   out.write("config.resolved.json", resolved.dump(2) + "\n");
   out.write("kv_utilization.csv", result.kv_csv);
-  if (timeline) out.write("timeline.json", result.timeline_json);
+  if (timeline_file) timeline_file->commit();
 
   const auto& s = summary;
   std::printf("servesim run: %lld requests (%lld finished, %lld rejected) over %.1f s simulated in %.2f s wall\n",

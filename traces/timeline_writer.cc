@@ -4,9 +4,16 @@
 
 namespace servesim {
 
-TimelineWriter::TimelineWriter() : text_("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n") {}
+TimelineWriter::TimelineWriter(Sink sink)
+    : text_("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"), sink_(std::move(sink)) {}
 
+// Every event starts with a separator: the place to hand a full chunk to the sink.
 void TimelineWriter::separator() {
+  constexpr std::size_t kChunkBytes = 1 << 20;
+  if (sink_ && text_.size() >= kChunkBytes) {
+    sink_(text_);
+    text_.clear();
+  }
   if (!first_) text_ += ",\n";
   first_ = false;
 }
@@ -53,7 +60,10 @@ void TimelineWriter::counter(int pid, const char* name, double time_s, double va
 
 std::string TimelineWriter::finish() {
   text_ += "\n]}\n";
-  return std::move(text_);
+  if (!sink_) return std::move(text_);
+  sink_(text_);
+  text_.clear();
+  return {};
 }
 
 }  // namespace servesim

@@ -3,18 +3,23 @@
 // "traceEvents" array format that Perfetto and chrome://tracing open). Times
 // are given in simulated seconds and written in microseconds. Spans go on a
 // (process = replica, thread = lane) track; args are small integer maps.
-// Text is built incrementally in memory; finish() returns the whole document.
+// Text is built incrementally; with a sink it is handed over a chunk (~1 MiB)
+// at a time, so memory stays bounded on long runs, and finish() hands over the
+// rest; without one finish() returns the whole document.
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace servesim {
 
 class TimelineWriter {
  public:
-  TimelineWriter();
+  using Sink = std::function<void(std::string_view)>;
+  explicit TimelineWriter(Sink sink = {});
   /// Names a process (replica) and one of its threads (lane) for the viewer.
   void name_track(int pid, int tid, const std::string& process_name, const std::string& thread_name);
   /// A complete span [start_s, start_s + duration_s) with integer args.
@@ -22,12 +27,13 @@ class TimelineWriter {
             std::initializer_list<std::pair<const char*, int64_t>> args);
   /// A counter sample (e.g. KV blocks in use).
   void counter(int pid, const char* name, double time_s, double value);
-  /// The finished JSON document.
+  /// Closes the document; returns it whole, or "" after handing the rest to the sink.
   std::string finish();
 
  private:
   void separator();
   std::string text_;
+  Sink sink_;
   bool first_ = true;
 };
 

@@ -76,7 +76,7 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   Metrics metrics(inputs.slo, data_parallel);
   if (inputs.requests_csv_sink) metrics.set_csv_sink(inputs.requests_csv_sink);
   std::unique_ptr<TimelineWriter> timeline;
-  if (inputs.timeline) timeline = std::make_unique<TimelineWriter>();
+  if (inputs.timeline) timeline = std::make_unique<TimelineWriter>(inputs.timeline_sink);
   const bool has_link = inputs.host_link.d2h_bytes_per_s > 0.0 && inputs.host_link.h2d_bytes_per_s > 0.0;
 
   uint64_t model_calls = 0;

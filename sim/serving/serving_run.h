@@ -44,6 +44,8 @@ struct ServingInputs {
   double kv_sample_interval_s = 1.0;
   SloTargets slo;
   bool timeline = false;
+  /// Receives timeline.json a chunk at a time; unset = ServingResult::timeline_json.
+  std::function<void(std::string_view)> timeline_sink;
   /// Receives requests.csv a chunk at a time as requests finish (bounded memory);
   /// unset = the rows come back in ServingResult::requests_csv.
   std::function<void(std::string_view)> requests_csv_sink;
@@ -54,7 +56,7 @@ struct ServingInputs {
 struct ServingResult {
   nlohmann::ordered_json summary;
   std::string requests_csv;  // empty when inputs.requests_csv_sink was set
-  std::string timeline_json;  // empty unless inputs.timeline
+  std::string timeline_json;  // empty unless inputs.timeline (and no timeline_sink)
   std::string kv_csv;
   int64_t arrived = 0;
   int64_t finished = 0;
