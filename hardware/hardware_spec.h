@@ -48,6 +48,12 @@ struct GpuEfficiency {
   double elementwise_bytes_per_s = 0.0;
   // GPU time of one kernel replayed from a CUDA graph (the floor of any kernel).
   double graph_kernel_s = 0.0;
+  // Whether each curve's fixed term is GPU time (fitted to CUDA-graph replayed
+  // timings) or, as in single-call timings, mostly host dispatch that an
+  // iteration of queued kernels does not pay.
+  bool gemm_fixed_term_is_gpu_time = false;
+  bool prefill_attention_fixed_term_is_gpu_time = false;
+  bool decode_attention_fixed_term_is_gpu_time = false;
   // Host time of one eagerly launched op, measured on the host the GPU was in
   // (0 = use the node's HostCpuSpec::launch_s).
   double eager_launch_s = 0.0;

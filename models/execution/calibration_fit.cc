@@ -304,6 +304,9 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
   eff.eager_launch_s = bench.eager_launch_s;
   eff.power_limit_w = bench.power_limit_w;
   eff.source = "servesim calibrate on " + bench.gpu + " microbenchmarks";
+  eff.gemm_fixed_term_is_gpu_time = bench.gemm_gpu_only;
+  eff.prefill_attention_fixed_term_is_gpu_time = bench.prefill_attention_gpu_only;
+  eff.decode_attention_fixed_term_is_gpu_time = bench.decode_attention_gpu_only;
   const bool any_gpu_only = bench.gemm_gpu_only || bench.prefill_attention_gpu_only || bench.decode_attention_gpu_only;
   if (any_gpu_only) {
     eff.source += std::string("; GPU-only (CUDA-graph) times for") + (bench.gemm_gpu_only ? " gemm" : "") +

@@ -59,9 +59,10 @@ GpuEfficiency iteration_efficiency(GpuEfficiency eff) {
   // measured HBM read rate, so the intercepts cannot be GPU time): inside an
   // iteration kernels are queued back to back (graph) or their host cost is
   // modelled separately (eager), so only the per-kernel floor remains.
-  eff.gemm_memory_latency_s = 0.0;
-  eff.attention_decode_latency_s = 0.0;
-  eff.attention_prefill_latency_s = 0.0;
+  // Curves fitted to CUDA-graph replayed (GPU-only) timings keep their fixed terms.
+  if (!eff.gemm_fixed_term_is_gpu_time) eff.gemm_memory_latency_s = 0.0;
+  if (!eff.decode_attention_fixed_term_is_gpu_time) eff.attention_decode_latency_s = 0.0;
+  if (!eff.prefill_attention_fixed_term_is_gpu_time) eff.attention_prefill_latency_s = 0.0;
   // Iterations run back to back near the power limit: large GEMMs run at the
   // sustained rate of the square-GEMM microbenchmark when that is lower.
   if (eff.gemm_sustained_flops_per_s > 0.0) {

@@ -148,6 +148,33 @@ TEST(Calibrate, GraphTimedRowsRecoverTheGpuCurveParameters) {
   for (const FitQuality& q : quality) EXPECT_LT(q.max_relative_error, 1e-3) << q.curve;
 }
 
+// Fixed terms fitted to GPU-only timings are GPU time: the calibration file says
+// so ("gpu_time": true), reads back the same, and iterations keep them; fixed
+// terms fitted to single-call timings are dropped inside iterations.
+TEST(Calibrate, GraphTimedFixedTermsSurviveTheFileAndAreKeptInsideIterations) {
+  const Microbench bench = read_microbench(write_file(synthetic_microbench(true)));
+  const GpuEfficiency fit = fit_efficiency(bench, load_node("h200-sxm", false).gpu, nullptr);
+  const nlohmann::json text = calibration_to_json(fit, "synthetic", {}, "synthetic microbenchmarks");
+  EXPECT_EQ(text["gemm"]["gpu_time"], true);
+  EXPECT_EQ(text["attention_decode"]["gpu_time"], true);
+  ConfigNode node(std::make_shared<const nlohmann::json>(text), "synthetic.json");
+  const GpuEfficiency back = read_calibration(node);
+  EXPECT_TRUE(back.gemm_fixed_term_is_gpu_time && back.prefill_attention_fixed_term_is_gpu_time &&
+              back.decode_attention_fixed_term_is_gpu_time);
+  const GpuEfficiency in_iteration = iteration_efficiency(back);
+  EXPECT_GT(in_iteration.gemm_memory_latency_s, 0.0);
+  EXPECT_DOUBLE_EQ(in_iteration.gemm_memory_latency_s, back.gemm_memory_latency_s);
+  EXPECT_DOUBLE_EQ(in_iteration.attention_decode_latency_s, back.attention_decode_latency_s);
+
+  const GpuEfficiency single_call =
+      fit_efficiency(read_microbench(write_file(synthetic_microbench(false))), load_node("h200-sxm", false).gpu,
+                     nullptr);
+  const nlohmann::json single_text = calibration_to_json(single_call, "synthetic", {}, "synthetic");
+  EXPECT_FALSE(single_text["gemm"].contains("gpu_time"));
+  EXPECT_EQ(iteration_efficiency(single_call).gemm_memory_latency_s, 0.0);
+  EXPECT_EQ(iteration_efficiency(single_call).attention_decode_latency_s, 0.0);
+}
+
 // Same rows without graph_ms: the single-call times (GPU + 20 us dispatch) are
 // fitted as before, floor-bound points left out, so the GPU curve is NOT
 // recovered: the new key is what makes the difference.
