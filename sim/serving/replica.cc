@@ -147,14 +147,15 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
     const double bytes = static_cast<double>(r.computed) * params_.kv_bytes_per_token;
     stats_.swap_in_bytes += bytes;
     Request* request = &r;
-    engine_.transfer(params_.host, params_.gpu, bytes, [this, request, bytes] {
+    ++swaps_this_step_;
+    engine_.transfer(params_.host, params_.gpu, bytes, [this, request, bytes, serial = step_serial_] {
       host_used_bytes_ -= bytes;
       request->swapped = false;
       request->published = 0;
       publish_full_blocks(*request);
       request->state = RequestState::kRunning;
       running_.push_back(request);
-      if (!busy_) step();
+      swap_done(serial);
     });
     return 0;
   }
@@ -224,11 +225,12 @@ void Replica::preempt(Request& r) {
     ++stats_.swap_outs;
     r.state = RequestState::kSwappingOut;
     Request* request = &r;
-    engine_.transfer(params_.gpu, params_.host, bytes, [this, request] {
+    ++swaps_this_step_;
+    engine_.transfer(params_.gpu, params_.host, bytes, [this, request, serial = step_serial_] {
       request->state = RequestState::kWaiting;
       request->swapped = true;
       waiting_.push_front(request);
-      if (!busy_) step();
+      swap_done(serial);
     });
     return;
   }
@@ -264,9 +266,20 @@ void Replica::sample_kv() {
   }
 }
 
+void Replica::swap_done(uint64_t serial) {
+  // Only the swaps of the step whose iteration waits for them are counted down.
+  if (serial == step_serial_ && swaps_blocking_ > 0) {
+    if (--swaps_blocking_ == 0) begin_iteration();
+    return;
+  }
+  if (!busy_) step();
+}
+
 void Replica::step() {
   pull_arrivals();
   batch_.clear();
+  ++step_serial_;
+  swaps_this_step_ = 0;
   scheduler_.schedule(*this, batch_);
   sample_kv();
   stats_.peak_running = std::max<int64_t>(stats_.peak_running, static_cast<int64_t>(running_.size()));
@@ -301,17 +314,28 @@ void Replica::step() {
   metrics_.iteration(timing.energy_j);
   stats_.busy_s += timing.iteration_s;
   busy_ = true;
+  pending_iteration_s_ = timing.iteration_s;
+  iteration_decodes_ = decodes;
+  iteration_prefill_tokens_ = prefill_tokens;
+  // Cache copies (swaps) started by this scheduling step run before the forward pass.
+  swaps_blocking_ = swaps_this_step_;
+  if (swaps_blocking_ == 0) begin_iteration();
+}
+
+void Replica::begin_iteration() {
+  const int64_t decodes = iteration_decodes_;
+  const int64_t prefill_tokens = iteration_prefill_tokens_;
   iteration_start_s_ = engine_.now();
   if (timeline_ != nullptr) {
     timeline_->span(params_.index, 0, decodes > 0 && prefill_tokens > 0 ? "mixed" : decodes > 0 ? "decode" : "prefill",
-                    iteration_start_s_, timing.iteration_s,
+                    iteration_start_s_, pending_iteration_s_,
                     {{"prefill_seqs", static_cast<int64_t>(batch_.requests.size()) - decodes},
                      {"prefill_tokens", prefill_tokens},
                      {"decode_seqs", decodes},
                      {"kv_blocks_used", cache_.used_blocks()},
                      {"waiting", static_cast<int64_t>(waiting_.size())}});
   }
-  engine_.schedule_at(engine_.now() + timing.iteration_s, kPhaseIterationEnd, [this] { finish_iteration(); });
+  engine_.schedule_at(engine_.now() + pending_iteration_s_, kPhaseIterationEnd, [this] { finish_iteration(); });
 }
 
 void Replica::finish_iteration() {

@@ -10,7 +10,10 @@
 // arrival. Swap preemption moves the request's KV bytes (computed tokens x
 // kv_bytes_per_token) GPU->host over the D2H link and back over H2D as engine
 // transfers; GPU blocks are freed when the swap-out starts and reserved when
-// the swap-in starts. A request whose prompt + output cannot fit the KV cache
+// the swap-in starts. As in vLLM's swapping engines, cache copies run before
+// the forward pass: an iteration whose scheduling started swaps begins only
+// when they have all crossed the host link (a swapped-in request joins the
+// batch after). Swaps started while the replica is idle block nothing. A request whose prompt + output cannot fit the KV cache
 // or the model context is rejected (counted, with a reason) or reported as a
 // ConfigError, per `oversize_is_error`. Times in seconds.
 // With data-parallel replicas the replica does not read the trace: an
@@ -111,6 +114,9 @@ class Replica final : public SchedulerContext {
   void wake();
   void step();
   void finish_iteration();
+  void begin_iteration();
+  /// A swap started in step `serial` has crossed the host link.
+  void swap_done(uint64_t serial);
   void pull_arrivals();
   void accept(RequestSpec& spec, int64_t id);
   void publish_full_blocks(Request& request);
@@ -139,6 +145,13 @@ class Replica final : public SchedulerContext {
   bool busy_ = false;
   double wake_at_ = -1.0;  // time of the pending idle wake-up (-1 = none)
   double iteration_start_s_ = 0.0;
+  // Swaps started while forming the current batch, and the iteration waiting for them.
+  uint64_t step_serial_ = 0;
+  int64_t swaps_this_step_ = 0;
+  int64_t swaps_blocking_ = 0;
+  double pending_iteration_s_ = 0.0;
+  int64_t iteration_decodes_ = 0;
+  int64_t iteration_prefill_tokens_ = 0;
   double host_used_bytes_ = 0.0;
   int64_t next_id_ = 0;
   const Request* blocked_ = nullptr;  // last request whose admission failed, and the state then

@@ -233,8 +233,10 @@ TEST(ServingCore, MooncakeHashBlocksMapOntoKvBlocks) {
 // KV of 4 blocks x 16 tokens; A and B (16 in, 40 out) at t = 0, swap preemption, D2H 10 GB/s,
 // H2D 20 GB/s, latency 5 us, 131072 B per token. Both run until each holds 32 tokens and A needs a
 // third block: B (newest) is swapped out holding 32 tokens and comes back after A finishes.
-// Expect: exactly 32 x 131072 B move each way, and B finishes at
-// T_A + latency + bytes / H2D + 23 decode iterations, T_A = (f + 32p) + 16 (f + 2p) + 23 (f + p).
+// Cache copies run before the forward pass, so A's first iteration after the preemption starts
+// only once B's KV has crossed D2H. Expect: exactly 32 x 131072 B move each way;
+// A finishes at T_A + latency + bytes / D2H, T_A = (f + 32p) + 16 (f + 2p) + 23 (f + p);
+// B at A's finish + latency + bytes / H2D + 23 decode iterations (the replica is idle meanwhile).
 TEST(ServingCore, SwapPreemptionMovesExactlyTheRequestsKvBytesOverTheHostLink) {
   ServingInputs inputs;
   inputs.kv_bytes_per_token_replica = 131072.0;
@@ -244,11 +246,31 @@ TEST(ServingCore, SwapPreemptionMovesExactlyTheRequestsKvBytesOverTheHostLink) {
   const double bytes = 32 * 131072.0;
   EXPECT_DOUBLE_EQ(run.result.swap_out_bytes, bytes);
   EXPECT_DOUBLE_EQ(run.result.swap_in_bytes, bytes);
-  const double t_a = (kFixed + 32 * kPerToken) + 16 * (kFixed + 2 * kPerToken) + 23 * (kFixed + kPerToken);
+  const double t_a = (kFixed + 32 * kPerToken) + 16 * (kFixed + 2 * kPerToken) + 23 * (kFixed + kPerToken) +
+                     5e-6 + bytes / 10e9;
   EXPECT_NEAR(run.column(run.row_of(0), "finish_s"), t_a, 1e-9);
   EXPECT_NEAR(run.column(run.row_of(1), "finish_s"), t_a + 5e-6 + bytes / 20e9 + 23 * (kFixed + kPerToken), 1e-9);
   EXPECT_EQ(run.column(run.row_of(1), "preemptions"), 1);
 }
+
+// The same squeeze over host links of different speeds (PCIe Gen4-like D2H 5 GB/s, NVLink-C2C-like
+// 200 GB/s): the running request pays the swap-out in its own latency, in proportion to the link.
+// Expect: A finishes at T_A + latency + bytes / D2H.
+class SwapOverHostLink : public ::testing::TestWithParam<double> {};
+
+TEST_P(SwapOverHostLink, SwapOutDelaysTheRunningBatchByTheHostLinkTime) {
+  const double d2h = GetParam();
+  ServingInputs inputs;
+  inputs.kv_bytes_per_token_replica = 131072.0;
+  inputs.host_link = {"test-link", d2h, d2h, 2e-6};
+  inputs.host_memory_bytes = 1e12;
+  SimRun run = simulate({request(0.0, 16, 40), request(0.0, 16, 40)}, "vllm", cache(64, false, "swap"), inputs);
+  const double bytes = 32 * 131072.0;
+  const double t_a = (kFixed + 32 * kPerToken) + 16 * (kFixed + 2 * kPerToken) + 23 * (kFixed + kPerToken);
+  EXPECT_NEAR(run.column(run.row_of(0), "finish_s"), t_a + 2e-6 + bytes / d2h, 1e-9);
+}
+
+INSTANTIATE_TEST_SUITE_P(SlowAndFastLinks, SwapOverHostLink, ::testing::Values(5e9, 200e9));
 
 // Same squeeze with recompute: B drops its KV and later prefills its 16 + 17 known tokens again.
 // Expect: B finishes at T_A + (f + 33p) + 22 (f + p); nothing crosses the host link.
