@@ -133,16 +133,7 @@ void Metrics::finished(const Request& r, double finish_s, int replica) {
   slo_met_ += ttft_ok && tpot_ok;
 
   std::string& o = csv_;
-  append_integer(o, r.id);
-  o += ",finished,";
-  append_number(o, r.arrival_s);
-  o += ',';
-  append_integer(o, r.input_tokens);
-  o += ',';
-  append_integer(o, r.output_tokens);
-  o += ',';
-  append_integer(o, r.priority);
-  o += ',';
+  begin_row(r, "finished");
   append_number(o, r.first_scheduled_s);
   o += ',';
   append_number(o, r.first_token_s);
@@ -162,20 +153,24 @@ void Metrics::finished(const Request& r, double finish_s, int replica) {
   append_integer(o, r.preemptions);
   o += ',';
   append_integer(o, r.prefix_hit_tokens);
-  if (replica_column_) {
-    o += ',';
-    append_integer(o, replica);
-  }
-  o += '\n';
-  row_done();
+  end_row(replica);
 }
 
 void Metrics::rejected(const Request& r, const std::string& reason, int replica) {
   ++rejected_;
   if (first_rejection_.empty()) first_rejection_ = "request " + std::to_string(r.id) + ": " + reason;
+  begin_row(r, "rejected");
+  csv_ += ",,,,,,,,0,0";  // no times; 0 preemptions, 0 prefix-hit tokens
+  end_row(replica);
+}
+
+// id,status,arrival_s,input_tokens,output_tokens,priority, — the columns every row has.
+void Metrics::begin_row(const Request& r, const char* status) {
   std::string& o = csv_;
   append_integer(o, r.id);
-  o += ",rejected,";
+  o += ',';
+  o += status;
+  o += ',';
   append_number(o, r.arrival_s);
   o += ',';
   append_integer(o, r.input_tokens);
@@ -183,12 +178,15 @@ void Metrics::rejected(const Request& r, const std::string& reason, int replica)
   append_integer(o, r.output_tokens);
   o += ',';
   append_integer(o, r.priority);
-  o += ",,,,,,,,,0,0";
+  o += ',';
+}
+
+void Metrics::end_row(int replica) {
   if (replica_column_) {
-    o += ',';
-    append_integer(o, replica);
+    csv_ += ',';
+    append_integer(csv_, replica);
   }
-  o += '\n';
+  csv_ += '\n';
   row_done();
 }
 

@@ -87,6 +87,8 @@ class Metrics {
   std::string first_rejection_;
   std::string csv_;
   std::function<void(std::string_view)> csv_sink_;
+  void begin_row(const Request& request, const char* status);
+  void end_row(int replica);
   void row_done();
 };
 
