@@ -1,0 +1,129 @@
+#include "sim/serving/run_driver.h"
+
+#include <cstdio>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "models/execution/deployment.h"
+#include "sim/config/deployment_reader.h"
+#include "sim/config_error.h"
+#include "sim/config_node.h"
+#include "sim/output_dir.h"
+#include "sim/serving/run_config_reader.h"
+
+namespace servesim {
+
+RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::string& name,
+                     const RunOptions& options) {
+  const auto wall_start = options.wall_start;
+
+  // 1. Configuration: deployment and serving keys, unknown keys rejected.
+  ConfigNode root(json, name);
+  root.require_object();
+  Deployment deployment = read_deployment(root);
+  RunConfig config = read_run_config(root);
+  root.finish();
+  const std::size_t replicas = static_cast<std::size_t>(deployment.plan.dp);
+  if (replicas > 1) config.resolved["router"] = config.router.resolved;
+
+  // 2. KV capacity from hardware and model (per replica; replicas are identical).
+  auto scheduler = make_scheduler(config.scheduler);
+  KvBudget budget;
+  try {
+    budget = kv_budget(deployment, config.cache.params.number("gpu_memory_utilization"),
+                       scheduler->max_batched_tokens());
+  } catch (const std::invalid_argument& error) {
+    throw ConfigError::at_pointer(name, "/plan", error.what());
+  }
+  auto cache = make_kv_cache(config.cache, budget.capacity_tokens);
+  if (cache->total_blocks() < 1) {
+    throw ConfigError::at_pointer(name, "/cache", "no room for even one KV block (capacity " +
+                                                      std::to_string(budget.capacity_tokens) + " tokens)");
+  }
+  const HostLinkSpec& link = deployment.node.host_link;
+  if (cache->preemption() == PreemptionMode::kSwap &&
+      (!(link.d2h_bytes_per_s > 0.0) || !(link.h2d_bytes_per_s > 0.0) || !(deployment.node.cpu.memory_bytes > 0.0))) {
+    throw ConfigError::at_pointer(name, "/cache/preemption",
+                                  "\"swap\" needs a host link with both bandwidths and host memory in the hardware");
+  }
+
+  // 3. Output directory and workload, before any simulation work.
+  OutputDir out(options.out_dir);
+  auto source = open_workload(config.workload);
+  auto model = make_execution_model(deployment);
+  // Each replica gets its own scheduler, KV cache and execution model (none is shared state).
+  std::vector<std::unique_ptr<Scheduler>> schedulers;
+  std::vector<std::unique_ptr<KvCache>> caches;
+  std::vector<std::unique_ptr<ExecutionModel>> models;
+  std::vector<ReplicaParts> parts{ReplicaParts{model.get(), scheduler.get(), cache.get()}};
+  for (std::size_t i = 1; i < replicas; ++i) {
+    schedulers.push_back(make_scheduler(config.scheduler));
+    caches.push_back(make_kv_cache(config.cache, budget.capacity_tokens));
+    models.push_back(make_execution_model(deployment));
+    parts.push_back(ReplicaParts{models.back().get(), schedulers.back().get(), caches.back().get()});
+  }
+  std::unique_ptr<Router> router;
+  if (replicas > 1) router = make_router(config.router);
+
+  // 4. Simulate.
+  ServingInputs inputs;
+  inputs.kv_bytes_per_token_replica = budget.kv_bytes_per_token_replica;
+  inputs.host_link = link;
+  inputs.host_memory_bytes = deployment.node.cpu.memory_bytes;
+  inputs.gpus = deployment.plan.gpus_per_replica();  // per replica; run_serving multiplies by dp
+  inputs.idle_w_per_gpu = deployment.node.gpu.idle_w;
+  inputs.max_context_tokens = deployment.model.max_context;
+  inputs.oversize_is_error = config.workload.oversize_is_error;
+  inputs.kv_sample_interval_s = config.kv_sample_interval_s;
+  inputs.slo = config.slo;
+  inputs.timeline = options.timeline;
+  OutputFile requests_csv = out.open("requests.csv");
+  inputs.requests_csv_sink = [&requests_csv](std::string_view rows) { requests_csv.append(rows); };
+  std::optional<OutputFile> timeline_file;
+  if (options.timeline) {
+    timeline_file.emplace(out.open("timeline.json"));
+    inputs.timeline_sink = [&timeline_file](std::string_view text) { timeline_file->append(text); };
+  }
+  auto last_report = wall_start;
+  if (!options.progress_label.empty()) {
+    inputs.progress = [&](double simulated_s, int64_t finished) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_report < std::chrono::seconds(3)) return;
+      last_report = now;
+      std::fprintf(stderr, "%s: %.1f s simulated, %lld requests finished, %.1f s wall\n",
+                   options.progress_label.c_str(), simulated_s, static_cast<long long>(finished),
+                   std::chrono::duration<double>(now - wall_start).count());
+    };
+  }
+  RunOutcome outcome;
+  outcome.result = replicas > 1 ? run_serving(inputs, parts, router.get(), *source)
+                                : run_serving(inputs, *model, *scheduler, *cache, *source);
+  outcome.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  outcome.replicas = static_cast<int64_t>(replicas);
+  outcome.gpus = deployment.plan.gpus_per_replica() * deployment.plan.dp;
+  outcome.router_impl = config.router.impl;
+
+  // 5. Outputs.
+  nlohmann::ordered_json& summary = outcome.result.summary;
+  nlohmann::ordered_json kv;
+  kv["gpu_memory_bytes"] = budget.gpu_memory_bytes;
+  kv["weights_bytes_per_gpu"] = budget.weights_bytes_per_gpu;
+  kv["activation_reserve_bytes"] = budget.activation_reserve_bytes;
+  kv["kv_bytes_per_token_replica"] = budget.kv_bytes_per_token_replica;
+  summary["kv_budget"] = kv;
+  summary["wall_s"] = outcome.wall_s;
+
+  nlohmann::ordered_json resolved = nlohmann::ordered_json::parse(json->dump());
+  for (auto& [key, value] : config.resolved.items()) resolved[key] = value;
+
+  out.write("summary.json", summary.dump(2) + "\n");
+  requests_csv.commit();
+  out.write("config.resolved.json", resolved.dump(2) + "\n");
+  out.write("kv_utilization.csv", outcome.result.kv_csv);
+  if (timeline_file) timeline_file->commit();
+  return outcome;
+}
+
+}  // namespace servesim

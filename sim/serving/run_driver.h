@@ -1,0 +1,45 @@
+#pragma once
+// Contract: the whole of one `servesim run`, minus the command line: reads a
+// parsed run config (deployment and serving keys, unknown keys rejected),
+// sizes the KV cache, builds each replica's scheduler, KV cache and execution
+// model, simulates, and writes summary.json, requests.csv, config.resolved.json
+// and kv_utilization.csv (and timeline.json) into the output directory, each
+// atomically; a failed run leaves no files. User mistakes and infeasible plans
+// (weights do not fit, no room for one KV block, ...) throw ConfigError naming
+// `name` and the JSON pointer. `servesim run` and every plan of `servesim sweep`
+// go through here, so a sweep's runs are exactly what `run` gives. Starts one
+// SimGrid engine: call it at most once per process.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/serving/serving_run.h"
+
+namespace servesim {
+
+struct RunOptions {
+  std::string out_dir = "out";
+  bool timeline = false;
+  /// Prefix of the progress lines on stderr (every few seconds of wall time); empty = none.
+  std::string progress_label = "servesim run";
+  /// Where wall_s in summary.json counts from.
+  std::chrono::steady_clock::time_point wall_start = std::chrono::steady_clock::now();
+};
+
+struct RunOutcome {
+  ServingResult result;  // result.summary is what summary.json holds (kv_budget and wall_s included)
+  int64_t replicas = 1;
+  int64_t gpus = 1;          // all GPUs of all replicas
+  std::string router_impl;   // meaningful when replicas > 1
+  double wall_s = 0.0;
+};
+
+/// Runs `config` (named `name` in messages; relative trace paths are relative to `name`'s folder).
+RunOutcome drive_run(std::shared_ptr<const nlohmann::json> config, const std::string& name,
+                     const RunOptions& options);
+
+}  // namespace servesim

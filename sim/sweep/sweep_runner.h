@@ -1,0 +1,59 @@
+#pragma once
+// Contract: runs every plan of a sweep and tabulates them. Each plan runs in
+// its own forked child process (one SimGrid engine per process), at most
+// `jobs` at a time, through drive_run, so runs/<index>/ under the output
+// directory holds exactly what `servesim run` writes for that plan's config.
+// A plan whose config is invalid or infeasible (ConfigError in the child:
+// weights do not fit, TP does not divide the heads, a bad axis value, ...) is
+// a row with status "infeasible" and the child's one-line message as reason;
+// an internal error or a crash in the child is status "error". Rows come back
+// in plan order and their metrics are read from each run's summary.json, so
+// every output is the same whatever `jobs` is and whatever order children
+// finish in. The calling process must not have started a SimGrid engine.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/sweep/sweep_spec.h"
+
+namespace servesim {
+
+struct SweepRow {
+  std::size_t index = 0;
+  std::string status;           // "ok", "infeasible" or "error"
+  std::string reason;           // one line; empty when ok
+  int64_t gpus = 0;             // all GPUs of the plan; 0 when it did not run
+  std::vector<double> metrics;  // in sweep_metric_names() order; NaN = not available
+};
+
+struct SweepRunOptions {
+  std::string out_dir;  // runs go to out_dir/runs/<index>
+  int jobs = 1;         // children at a time
+  /// Called in the parent as each plan finishes (completion order), with how many are done.
+  std::function<void(std::size_t done, std::size_t total, const SweepRow& row)> on_done;
+};
+
+/// Runs every plan; returns one row per plan in plan order.
+std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& options);
+
+/// The sweep metrics of one run's summary.json (sweep_metric_names() order; NaN where absent).
+std::vector<double> sweep_metrics(const nlohmann::json& summary, int64_t gpus);
+
+/// Rows whose status is ok and that no other ok row dominates on the spec's objectives (plan order).
+std::vector<std::size_t> sweep_pareto(const SweepSpec& spec, const std::vector<SweepRow>& rows);
+
+/// sweep.csv: header, then one line per row: index, each axis value, status, reason, gpus, metrics.
+std::string sweep_csv(const SweepSpec& spec, const std::vector<SweepRow>& rows);
+/// pareto.csv: the same columns for the rows at `front` (indices into rows).
+std::string pareto_csv(const SweepSpec& spec, const std::vector<SweepRow>& rows,
+                       const std::vector<std::size_t>& front);
+
+/// An axis value as a CSV cell shows it: strings bare, anything else as JSON.
+std::string axis_value_text(const nlohmann::ordered_json& value);
+
+}  // namespace servesim

@@ -1,0 +1,171 @@
+#include "sim/sweep/sweep_spec.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "sim/config_error.h"
+#include "sim/config_node.h"
+
+namespace servesim {
+namespace {
+
+// The file's text as an ordered_json (keys in file order): load_json_file
+// checks the syntax (and gives its messages), then the text is parsed again
+// keeping the order, which decides the axis order.
+nlohmann::ordered_json load_ordered(const std::string& path) {
+  load_json_file(path);
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return nlohmann::ordered_json::parse(text.str());
+}
+
+bool is_prefix_pointer(const std::string& prefix, const std::string& pointer) {
+  return pointer.size() > prefix.size() && pointer.compare(0, prefix.size(), prefix) == 0 &&
+         pointer[prefix.size()] == '/';
+}
+
+// Checks that `pointer` names a settable place in `base`: its parent exists
+// and is an object, or an array indexed within range.
+void check_settable(const nlohmann::ordered_json& base, const std::string& pointer, const ConfigNode& axes) {
+  nlohmann::ordered_json::json_pointer parsed;
+  try {
+    parsed = nlohmann::ordered_json::json_pointer(pointer);
+  } catch (const nlohmann::json::exception&) {
+    axes.fail(pointer, "not a JSON pointer (give \"/key/key...\", with ~0 for ~ and ~1 for /)");
+  }
+  if (parsed.empty()) axes.fail(pointer, "the whole config cannot be an axis; point at a key inside it");
+  const auto parent = parsed.parent_pointer();
+  const std::string parent_text = parent.to_string().empty() ? "/" : parent.to_string();
+  if (!base.contains(parent)) axes.fail(pointer, "does not resolve in the base config: " + parent_text + " is missing");
+  const auto& container = base.at(parent);
+  if (container.is_object()) return;
+  if (container.is_array()) {
+    const std::string& last = parsed.back();
+    const bool index = !last.empty() && last.find_first_not_of("0123456789") == std::string::npos &&
+                       (last == "0" || last[0] != '0') && last.size() < 10;
+    if (index && std::stoul(last) < container.size()) return;
+    axes.fail(pointer, "does not resolve in the base config: " + parent_text + " has no element '" + last + "'");
+  }
+  axes.fail(pointer, "does not resolve in the base config: " + parent_text + " is not an object");
+}
+
+}  // namespace
+
+const std::vector<std::string>& sweep_metric_names() {
+  static const std::vector<std::string> names = {
+      "requests_per_s", "output_tokens_per_s_per_gpu", "goodput_requests_per_s_per_gpu",
+      "ttft_p50_s",     "ttft_p99_s",                  "tpot_p50_s",
+      "tpot_p99_s",     "j_per_output_token",          "slo_attainment"};
+  return names;
+}
+
+std::vector<SweepObjective> default_objectives() {
+  return {{"output_tokens_per_s_per_gpu", true}, {"ttft_p99_s", false}, {"tpot_p99_s", false}};
+}
+
+std::size_t SweepSpec::plans() const {
+  std::size_t n = 1;
+  for (const auto& axis : axes) n *= axis.values.size();
+  return n;
+}
+
+std::vector<std::size_t> SweepSpec::coordinates(std::size_t index) const {
+  std::vector<std::size_t> at(axes.size());
+  for (std::size_t k = axes.size(); k-- > 0;) {
+    at[k] = index % axes[k].values.size();
+    index /= axes[k].values.size();
+  }
+  return at;
+}
+
+nlohmann::ordered_json SweepSpec::config(std::size_t index) const {
+  nlohmann::ordered_json out = base;
+  const auto at = coordinates(index);
+  for (std::size_t k = 0; k < axes.size(); ++k) {
+    out[nlohmann::ordered_json::json_pointer(axes[k].pointer)] = axes[k].values[at[k]];
+  }
+  return out;
+}
+
+nlohmann::ordered_json SweepSpec::resolved() const {
+  nlohmann::ordered_json out;
+  out["base"] = base;
+  nlohmann::ordered_json axes_json = nlohmann::ordered_json::object();
+  for (const auto& axis : axes) axes_json[axis.pointer] = axis.values;
+  out["axes"] = axes_json;
+  nlohmann::ordered_json objectives_json = nlohmann::ordered_json::array();
+  for (const auto& objective : objectives) {
+    objectives_json.push_back({{"metric", objective.metric}, {"goal", objective.maximize ? "max" : "min"}});
+  }
+  out["objectives"] = objectives_json;
+  out["plans"] = plans();
+  out["order"] = "cartesian product of the axes in the order given, the last axis varying fastest; "
+                 "plan i writes its outputs to runs/i";
+  return out;
+}
+
+SweepSpec read_sweep_spec(const std::string& path) {
+  SweepSpec spec;
+  spec.file = path;
+  const nlohmann::ordered_json ordered = load_ordered(path);
+  ConfigNode root(load_json_file(path), path);
+  root.require_object();
+
+  // base: inline, or a file relative to the sweep file.
+  ConfigNode base = root.child("base");
+  if (base.is_string()) {
+    std::filesystem::path base_path = base.as_string();
+    if (base_path.is_relative()) base_path = std::filesystem::path(path).parent_path() / base_path;
+    spec.base_name = base_path.string();
+    spec.base = load_ordered(spec.base_name);
+    if (!spec.base.is_object()) {
+      throw ConfigError::at_pointer(spec.base_name, "", "expected an object (a run config)");
+    }
+  } else {
+    if (!base.is_object()) base.fail("expected a run config object or a path to one");
+    spec.base_name = path;
+    spec.base = ordered.at("base");
+  }
+
+  // axes, in the order the file gives them.
+  ConfigNode axes = root.child("axes");
+  axes.require_object();
+  if (ordered.at("axes").empty()) axes.fail("no axes: give at least one {\"/json/pointer\": [values...]}");
+  for (const auto& [pointer, values] : ordered.at("axes").items()) {
+    ConfigNode node = axes.child(pointer);
+    if (!node.is_array()) node.fail("expected an array of values, got " + describe_json_value(node.value()));
+    if (node.size() == 0) node.fail("empty axis: give at least one value");
+    check_settable(spec.base, pointer, axes);
+    for (const auto& other : spec.axes) {
+      if (is_prefix_pointer(other.pointer, pointer) || is_prefix_pointer(pointer, other.pointer)) {
+        axes.fail(pointer, "overlaps axis " + other.pointer);
+      }
+    }
+    SweepAxis axis;
+    axis.pointer = pointer;
+    for (const auto& value : values) axis.values.push_back(value);
+    spec.axes.push_back(std::move(axis));
+  }
+
+  // objectives: [{"metric", "goal"}], default output tok/s per GPU up, TTFT and TPOT p99 down.
+  if (root.has("objectives")) {
+    std::vector<ConfigNode> items = root.array("objectives");
+    if (items.empty()) root.fail("objectives", "empty: give at least one objective, or leave the key out");
+    for (ConfigNode& item : items) {
+      item.require_object();
+      SweepObjective objective;
+      objective.metric = item.choice("metric", sweep_metric_names());
+      objective.maximize = item.choice("goal", {"min", "max"}) == "max";
+      item.finish();
+      spec.objectives.push_back(objective);
+    }
+  } else {
+    spec.objectives = default_objectives();
+  }
+  root.finish();
+  return spec;
+}
+
+}  // namespace servesim

@@ -1,0 +1,146 @@
+// `servesim sweep SWEEP.json [--out DIR] [--jobs N]`: runs every combination of
+// a base run config's axes (sim/sweep/sweep_spec.h for the file), each plan in
+// its own child process, and writes sweep.csv (one row per plan, in plan
+// order), pareto.csv (the non-dominated feasible plans) and
+// sweep.resolved.json into DIR, plus each plan's full run outputs in
+// DIR/runs/<index>/. The sweep file is validated before anything is written.
+// Infeasible plans are rows, not failures; the exit status is 1 only when a
+// plan hit an internal error. Progress goes to stderr, the Pareto front to stdout.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sim/config_error.h"
+#include "sim/output_dir.h"
+#include "sim/sweep/sweep_runner.h"
+#include "sim/sweep/sweep_spec.h"
+#include "sim/units.h"
+#include "tools/command.h"
+#include "tools/command_line.h"
+
+namespace servesim {
+namespace {
+
+std::string metric_text(const std::string& name, double value) {
+  if (std::isnan(value)) return "-";
+  if (name.size() > 2 && name.compare(name.size() - 2, 2, "_s") == 0 && name != "requests_per_s") {
+    return format_seconds(value);
+  }
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.4g", value);
+  return buffer;
+}
+
+// The Pareto front as an aligned table: index, axis values, objective metrics.
+void print_front(const SweepSpec& spec, const std::vector<SweepRow>& rows, const std::vector<std::size_t>& front) {
+  const auto& names = sweep_metric_names();
+  std::vector<std::vector<std::string>> table;
+  std::vector<std::string> header{"index"};
+  for (const auto& axis : spec.axes) header.push_back(axis.pointer);
+  for (const auto& objective : spec.objectives) header.push_back(objective.metric);
+  table.push_back(header);
+  for (std::size_t i : front) {
+    const SweepRow& row = rows[i];
+    std::vector<std::string> line{std::to_string(row.index)};
+    const auto at = spec.coordinates(row.index);
+    for (std::size_t k = 0; k < spec.axes.size(); ++k) line.push_back(axis_value_text(spec.axes[k].values[at[k]]));
+    for (const auto& objective : spec.objectives) {
+      const auto k = static_cast<std::size_t>(std::find(names.begin(), names.end(), objective.metric) - names.begin());
+      line.push_back(metric_text(objective.metric, row.metrics[k]));
+    }
+    table.push_back(line);
+  }
+  std::vector<std::size_t> width(header.size(), 0);
+  for (const auto& line : table) {
+    for (std::size_t c = 0; c < line.size(); ++c) width[c] = std::max(width[c], line[c].size());
+  }
+  for (const auto& line : table) {
+    std::string text = " ";
+    for (std::size_t c = 0; c < line.size(); ++c) {
+      text += " " + line[c] + std::string(width[c] - line[c].size() + 1, ' ');
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    std::printf("%s\n", text.c_str());
+  }
+}
+
+int run_sweep_command(const std::vector<std::string>& args) {
+  namespace po = boost::program_options;
+  po::options_description options("options");
+  std::string sweep_path;
+  std::string out_dir = "out";
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.add_options()("sweep", po::value<std::string>(&sweep_path)->required(), "sweep file (JSON)")(
+      "out", po::value<std::string>(&out_dir), "output directory (default: out)")(
+      "jobs", po::value<int>(&jobs), "plans simulated at a time, each in its own process (default: CPUs)");
+  po::positional_options_description positional;
+  positional.add("sweep", 1);
+  po::variables_map vars;
+  if (!parse_command_line("sweep", "SWEEP.json [--out DIR] [--jobs N]",
+                          "Simulates every combination of a base run config's axes and finds the\n"
+                          "Pareto-optimal plans. SWEEP.json: {\"base\": RUN CONFIG or path to one,\n"
+                          "\"axes\": {\"/json/pointer\": [values...], ...}, \"objectives\": [{\"metric\",\n"
+                          "\"goal\": \"min\"|\"max\"}, ...]}. Plans are the cartesian product of the axes in\n"
+                          "the order given, the last axis fastest; plan i runs as `servesim run` would\n"
+                          "into DIR/runs/i. Infeasible plans (bad value, does not fit) are reported, not\n"
+                          "fatal. Writes sweep.csv, pareto.csv and sweep.resolved.json into DIR.\n"
+                          "Objective metrics: requests_per_s, output_tokens_per_s_per_gpu,\n"
+                          "goodput_requests_per_s_per_gpu, ttft_p50_s, ttft_p99_s, tpot_p50_s, tpot_p99_s,\n"
+                          "j_per_output_token, slo_attainment (default: max output_tokens_per_s_per_gpu,\n"
+                          "min ttft_p99_s, min tpot_p99_s).",
+                          options, positional, args, &vars)) {
+    return 0;
+  }
+  if (jobs < 1) throw ConfigError::at("--jobs", "must be at least 1, got " + std::to_string(jobs));
+  const auto wall_start = std::chrono::steady_clock::now();
+  const SweepSpec spec = read_sweep_spec(sweep_path);
+
+  OutputDir out(out_dir);
+  SweepRunOptions run_options;
+  run_options.out_dir = out_dir;
+  run_options.jobs = jobs;
+  run_options.on_done = [](std::size_t done, std::size_t total, const SweepRow& row) {
+    std::fprintf(stderr, "servesim sweep: %zu/%zu done (plan %zu %s)\n", done, total, row.index, row.status.c_str());
+  };
+  const std::vector<SweepRow> rows = run_sweep(spec, run_options);
+  const std::vector<std::size_t> front = sweep_pareto(spec, rows);
+
+  out.write("sweep.csv", sweep_csv(spec, rows));
+  out.write("pareto.csv", pareto_csv(spec, rows, front));
+  out.write("sweep.resolved.json", spec.resolved().dump(2) + "\n");
+
+  std::size_t ok = 0;
+  std::size_t infeasible = 0;
+  std::size_t errors = 0;
+  for (const auto& row : rows) {
+    if (row.status == "ok") ++ok;
+    else if (row.status == "infeasible") ++infeasible;
+    else ++errors;
+  }
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  std::printf("servesim sweep: %zu plans (%zu ok, %zu infeasible%s) with %d jobs in %.2f s wall\n", rows.size(), ok,
+              infeasible, errors > 0 ? (", " + std::to_string(errors) + " failed").c_str() : "", jobs, wall_s);
+  std::string goals;
+  for (const auto& objective : spec.objectives) {
+    goals += std::string(goals.empty() ? "" : ", ") + (objective.maximize ? "max " : "min ") + objective.metric;
+  }
+  std::printf("Pareto front (%zu of %zu ok plans; %s):\n", front.size(), ok, goals.c_str());
+  print_front(spec, rows, front);
+  std::printf("  wrote %s/{sweep.csv,pareto.csv,sweep.resolved.json,runs/}\n", out_dir.c_str());
+  for (const auto& row : rows) {
+    if (row.status == "error") {
+      std::fprintf(stderr, "servesim sweep: plan %zu failed: %s\n", row.index, row.reason.c_str());
+    }
+  }
+  return errors > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+SERVESIM_COMMAND("sweep", "simulate every combination of a config's axes; Pareto-optimal plans", run_sweep_command);
+
+}  // namespace servesim
