@@ -1,0 +1,198 @@
+// Held-out operator benchmark (not a test): predicts the per-layer GEMMs of
+// Vidur's public operator profiles (../shared/data/profiling/vidur/compute/
+// <gpu>/<org>/<model>/mlp.csv, GPU time per op in ms, one TP shard) exactly as
+// an iteration of OpLevelExecutionModel costs them: gemm_cost() with
+// iteration_efficiency(effective_efficiency(gpu)). None of these numbers entered
+// any fit: H100 uses our h100-sxm calibration (H100 microbenchmarks), A100 the
+// datasheet peaks x default fractions. Prints gpu, model, tp, tokens, op,
+// measured us, predicted us, error % and the bound, then per GPU the median and
+// max |error| overall, for small M (tokens <= 128) and large M, and per op.
+// Usage: heldout_bench [--summary] [VIDUR_COMPUTE_DIR]
+//   (default: $SERVESIM_HOME/../shared/data/profiling/vidur/compute)
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/execution/op_level_model.h"
+#include "sim/config/catalog.h"
+#include "sim/config/spec_readers.h"
+#include "sim/config_error.h"
+
+namespace servesim {
+namespace {
+
+constexpr double kBf16BytesPerParam = 2.0;
+constexpr int64_t kSmallMTokens = 128;  // tokens <= this: the weight-streaming (small-M) regime
+const int64_t kTokens[] = {1, 8, 32, 128, 512, 2048, 4096};
+const char* const kOps[] = {"attn_pre_proj", "attn_post_proj", "mlp_up_proj", "mlp_down_proj"};
+const char* const kOpLabels[] = {"qkv", "o", "gate_up", "down"};
+
+struct GpuCase {
+  const char* vidur_dir;  // folder under compute/
+  const char* hardware;   // our catalog name
+};
+const GpuCase kGpus[] = {{"h100", "h100-sxm"}, {"a100", "a100-sxm-80gb"}};
+const char* const kModels[] = {"meta-llama/Llama-2-7b-hf",  "meta-llama/Llama-2-70b-hf", "codellama/CodeLlama-34b-Instruct-hf",
+                               "Qwen/Qwen-72B",             "meta-llama/Meta-Llama-3-8B", "meta-llama/Meta-Llama-3-70B"};
+
+struct Shape {
+  double heads = 0, kv_heads = 0, embd = 0, expanded = 0;
+  bool gated = true;
+};
+
+// One (tp, tokens) point: the medians of the four GEMM ops in seconds
+// (files hold several rows per point; their medians are averaged).
+struct Point {
+  Shape shape;
+  double sum_s[4] = {0, 0, 0, 0};
+  int rows = 0;
+};
+
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream in(line);
+  std::string cell;
+  while (std::getline(in, cell, ',')) out.push_back(cell);
+  return out;
+}
+
+std::map<std::pair<int64_t, int64_t>, Point> read_vidur(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line)) throw ConfigError::at(path.string(), "empty file");
+  const std::vector<std::string> header = split(line);
+  auto column = [&](const std::string& name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) throw ConfigError::at(path.string(), "no column '" + name + "'");
+    return static_cast<std::size_t>(it - header.begin());
+  };
+  std::size_t op_col[4];
+  for (int i = 0; i < 4; ++i) op_col[i] = column(std::string("time_stats.") + kOps[i] + ".median");
+  const std::size_t heads = column("n_head"), kv = column("n_kv_head"), embd = column("n_embd"),
+                    expanded = column("n_expanded_embd"), gated = column("use_gated_mlp"), tokens = column("num_tokens"),
+                    tp = column("num_tensor_parallel_workers");
+  std::map<std::pair<int64_t, int64_t>, Point> points;
+  while (std::getline(in, line)) {
+    const std::vector<std::string> cells = split(line);
+    if (cells.size() < header.size()) continue;
+    Point& p = points[{std::stoll(cells[tp]), std::stoll(cells[tokens])}];
+    p.shape = Shape{std::stod(cells[heads]), std::stod(cells[kv]), std::stod(cells[embd]), std::stod(cells[expanded]),
+                    cells[gated] == "True"};
+    for (int i = 0; i < 4; ++i) p.sum_s[i] += std::stod(cells[op_col[i]]) * 1e-3;
+    ++p.rows;
+  }
+  return points;
+}
+
+// (N, K) of each GEMM on one TP shard, as OpLevelExecutionModel shards the model.
+std::pair<double, double> gemm_nk(const Shape& s, double tp, int op) {
+  const double head_dim = s.embd / s.heads;
+  const double heads = s.heads / tp;
+  const double kv_heads = std::max(1.0, s.kv_heads / tp);
+  const double ffn = s.expanded / tp;
+  switch (op) {
+    case 0: return {(heads + 2.0 * kv_heads) * head_dim, s.embd};
+    case 1: return {s.embd, heads * head_dim};
+    case 2: return {(s.gated ? 2.0 : 1.0) * ffn, s.embd};
+    default: return {s.embd, ffn};
+  }
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+double max_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
+
+std::string summary(const std::vector<double>& v) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%4zu cases, median %5.1f%%, max %6.1f%%", v.size(), median(v), max_of(v));
+  return buf;
+}
+
+int run(int argc, char** argv) {
+  bool table = true;
+  std::string root = servesim_home() + "/../shared/data/profiling/vidur/compute";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--summary") == 0) {
+      table = false;
+    } else {
+      root = argv[i];
+    }
+  }
+  if (!std::filesystem::is_directory(root)) {
+    std::printf("heldout_bench: %s not found; skipped (needs Vidur's compute profiles, ../shared/data)\n", root.c_str());
+    return 0;
+  }
+  if (table) {
+    std::printf("%-5s %-28s %3s %6s %-8s %11s %11s %8s  %s\n", "gpu", "model", "tp", "tokens", "op", "measured_us",
+                "predicted_us", "error", "bound");
+  }
+  std::vector<std::string> summaries;
+  for (const GpuCase& gpu : kGpus) {
+    const GpuSpec spec = load_node(gpu.hardware).gpu;
+    const GpuEfficiency eff = iteration_efficiency(effective_efficiency(spec));
+    std::vector<double> all, small_m, large_m, per_op[4];
+    for (const char* model : kModels) {
+      const std::filesystem::path path = std::filesystem::path(root) / gpu.vidur_dir / model / "mlp.csv";
+      if (!std::filesystem::exists(path)) continue;
+      const std::string name = std::filesystem::path(model).filename().string();
+      for (const auto& [key, point] : read_vidur(path)) {
+        const auto [tp, tokens] = key;
+        if (std::find(std::begin(kTokens), std::end(kTokens), tokens) == std::end(kTokens)) continue;
+        for (int op = 0; op < 4; ++op) {
+          const double measured_s = point.sum_s[op] / point.rows;
+          if (!(measured_s > 0.0)) continue;
+          const auto [n, k] = gemm_nk(point.shape, static_cast<double>(tp), op);
+          const GemmCost cost = gemm_cost(eff, spec.sms, static_cast<double>(tokens), n, k, kBf16BytesPerParam);
+          const double error = (cost.seconds / measured_s - 1.0) * 100.0;
+          all.push_back(std::fabs(error));
+          (tokens <= kSmallMTokens ? small_m : large_m).push_back(std::fabs(error));
+          per_op[op].push_back(std::fabs(error));
+          if (table) {
+            std::printf("%-5s %-28s %3lld %6lld %-8s %11.1f %11.1f %+7.1f%%  %s\n", gpu.vidur_dir, name.c_str(),
+                        static_cast<long long>(tp), static_cast<long long>(tokens), kOpLabels[op], measured_s * 1e6,
+                        cost.seconds * 1e6, error, bound_name(cost.bound));
+          }
+        }
+      }
+    }
+    std::string s = std::string(gpu.vidur_dir) + " (" + gpu.hardware + ", " +
+                    (spec.efficiency.calibrated ? "our calibration" : "datasheet defaults") + "): |error|\n";
+    s += "  all              " + summary(all) + "\n";
+    s += "  small M (<=" + std::to_string(kSmallMTokens) + ")   " + summary(small_m) + "\n";
+    s += "  large M          " + summary(large_m) + "\n";
+    for (int op = 0; op < 4; ++op) {
+      char label[32];
+      std::snprintf(label, sizeof label, "  %-17s", kOpLabels[op]);
+      s += label + summary(per_op[op]) + "\n";
+    }
+    if (all.empty()) s = std::string(gpu.vidur_dir) + ": no Vidur files found under " + root + "\n";
+    summaries.push_back(s);
+  }
+  std::printf("\nheld-out GEMMs, tokens {1,8,32,128,512,2048,4096} x TP {1,2,4,8} (bf16), predicted as inside an iteration\n");
+  for (const std::string& s : summaries) std::printf("%s", s.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace servesim
+
+int main(int argc, char** argv) {
+  try {
+    return servesim::run(argc, argv);
+  } catch (const servesim::ConfigError& error) {
+    std::fprintf(stderr, "heldout_bench: error: %s\n", error.what());
+    return 2;
+  }
+}
