@@ -1,0 +1,239 @@
+// Claims about `servesim sweep` as a user sees it: rows in plan order whose
+// metrics are exactly what `servesim run` gives, infeasible plans reported
+// and skipped, outputs independent of --jobs, and strict input validation.
+// Workloads are 200 requests of Llama-3.1-8B so the whole file runs in seconds.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/sweep/sweep_spec.h"
+#include "tests/cli/process.h"
+
+namespace servesim {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::make_temp_dir;
+using testing::read_file;
+using testing::run_servesim;
+using testing::write_file;
+
+const char* const kBase = R"({
+    "hardware": "h100-sxm",
+    "model": "llama-3.1-8b",
+    "engine": "vllm",
+    "plan": {"tp": 1},
+    "scheduler": {"impl": "vllm", "max_num_batched_tokens": 8192, "max_num_seqs": 256},
+    "workload": {"generator": {"impl": "poisson", "rate": 20, "num_requests": 200, "seed": 7,
+                 "input_dist": "lognormal", "input_mu": 6.0, "input_sigma": 0.8, "input_min": 2, "input_max": 4000,
+                 "output_dist": "lognormal", "output_mu": 4.5, "output_sigma": 0.7, "output_min": 2,
+                 "output_max": 500}},
+    "slo": {"ttft": "500 ms", "tpot": "50 ms"}
+  })";
+
+std::string sweep_text(const std::string& axes, const std::string& extra = "") {
+  return std::string(R"({"base": )") + kBase + R"(, "axes": )" + axes + extra + "}";
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Splits a CSV line whose cells hold no quotes (ok rows and headers).
+std::vector<std::string> split_cells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::string cell;
+  std::istringstream in(line);
+  while (std::getline(in, cell, ',')) cells.push_back(cell);
+  if (!line.empty() && line.back() == ',') cells.push_back("");
+  return cells;
+}
+
+std::string without_wall_time(const std::string& summary) {
+  std::istringstream in(summary);
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"wall_s\":") == std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
+TEST(SweepCommand, TwoByTwoSweepGivesFourRowsInPlanOrderEachEqualToItsRun) {
+  // Axes /plan/tp [1, 2] then /scheduler/max_num_seqs [16, 256]: rows are
+  // (1,16), (1,256), (2,16), (2,256). Each row's metrics equal the summary.json
+  // of `servesim run` on that plan's config, and runs/<i> holds the same files.
+  const fs::path dir = make_temp_dir();
+  write_file(dir / "sweep.json", sweep_text(R"({"/plan/tp": [1, 2], "/scheduler/max_num_seqs": [16, 256]})"));
+  auto sweep = run_servesim("sweep " + (dir / "sweep.json").string() + " --jobs 2 --out " + (dir / "out").string());
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  EXPECT_NE(sweep.err.find("servesim sweep: 4/4 done"), std::string::npos) << sweep.err;
+
+  const auto lines = split_lines(read_file(dir / "out" / "sweep.csv"));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0],
+            "index,/plan/tp,/scheduler/max_num_seqs,status,reason,gpus,requests_per_s,output_tokens_per_s_per_gpu,"
+            "goodput_requests_per_s_per_gpu,ttft_p50_s,ttft_p99_s,tpot_p50_s,tpot_p99_s,j_per_output_token,"
+            "slo_attainment");
+  const int tp[] = {1, 1, 2, 2};
+  const int seqs[] = {16, 256, 16, 256};
+  for (int i = 0; i < 4; ++i) {
+    const auto cells = split_cells(lines[static_cast<std::size_t>(i) + 1]);
+    ASSERT_EQ(cells.size(), 15u) << lines[static_cast<std::size_t>(i) + 1];
+    EXPECT_EQ(cells[0], std::to_string(i));
+    EXPECT_EQ(cells[1], std::to_string(tp[i]));
+    EXPECT_EQ(cells[2], std::to_string(seqs[i]));
+    EXPECT_EQ(cells[3], "ok");
+    EXPECT_EQ(cells[4], "");
+    EXPECT_EQ(cells[5], std::to_string(tp[i]));
+
+    auto config = nlohmann::json::parse(kBase);
+    config["plan"]["tp"] = tp[i];
+    config["scheduler"]["max_num_seqs"] = seqs[i];
+    const fs::path run_dir = dir / ("run" + std::to_string(i));
+    write_file(dir / ("config" + std::to_string(i) + ".json"), config.dump());
+    auto run = run_servesim("run " + (dir / ("config" + std::to_string(i) + ".json")).string() + " --out " +
+                            run_dir.string());
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const auto summary = nlohmann::json::parse(read_file(run_dir / "summary.json"));
+    const double expected[] = {summary["throughput"]["requests_per_s"].get<double>(),
+                               summary["throughput"]["output_tokens_per_s_per_gpu"].get<double>(),
+                               summary["slo"]["goodput_requests_per_s"].get<double>() / tp[i],
+                               summary["ttft_s"]["p50"].get<double>(),
+                               summary["ttft_s"]["p99"].get<double>(),
+                               summary["tpot_s"]["p50"].get<double>(),
+                               summary["tpot_s"]["p99"].get<double>(),
+                               summary["energy"]["j_per_output_token"].get<double>(),
+                               summary["slo"]["attainment"].get<double>()};
+    for (std::size_t k = 0; k < 9; ++k) {
+      EXPECT_EQ(std::stod(cells[6 + k]), expected[k]) << "plan " << i << " " << sweep_metric_names()[k];
+    }
+    const fs::path plan_dir = dir / "out" / "runs" / std::to_string(i);
+    EXPECT_EQ(without_wall_time(read_file(plan_dir / "summary.json")),
+              without_wall_time(read_file(run_dir / "summary.json")));
+    for (const char* name : {"requests.csv", "config.resolved.json", "kv_utilization.csv"}) {
+      EXPECT_EQ(read_file(plan_dir / name), read_file(run_dir / name)) << "plan " << i << " " << name;
+    }
+  }
+  EXPECT_TRUE(fs::exists(dir / "out" / "pareto.csv"));
+  EXPECT_TRUE(fs::exists(dir / "out" / "sweep.resolved.json"));
+  EXPECT_NE(sweep.out.find("Pareto front ("), std::string::npos) << sweep.out;
+  fs::remove_all(dir);
+}
+
+TEST(SweepCommand, InfeasiblePlanIsReportedWithItsReasonAndTheOthersStillRun) {
+  // Llama-3.1-70B at TP 1 on one H100 (80 GB) cannot hold its 131 GiB of weights.
+  const fs::path dir = make_temp_dir();
+  const std::string path = (dir / "sweep.json").string();
+  write_file(path, sweep_text(R"({"/model": ["llama-3.1-8b", "llama-3.1-70b"], "/plan/tp": [1, 2]})"));
+  auto sweep = run_servesim("sweep " + path + " --jobs 2 --out " + (dir / "out").string());
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  const auto lines = split_lines(read_file(dir / "out" / "sweep.csv"));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[3], "2,llama-3.1-70b,1,infeasible,\"" + path +
+                          ": /plan: needs 133.9 GiB per GPU (weights 131.4 GiB + activations 2.5 GiB), has 71.3 GiB "
+                          "(90% of 79.2 GiB): short by 62.6 GiB\",,,,,,,,,,");
+  for (std::size_t row : {1u, 2u, 4u}) EXPECT_EQ(split_cells(lines[row])[3], "ok") << lines[row];
+  EXPECT_FALSE(fs::exists(dir / "out" / "runs" / "2"));
+  EXPECT_TRUE(fs::exists(dir / "out" / "runs" / "3" / "summary.json"));
+  // The infeasible plan is never on the front.
+  EXPECT_EQ(read_file(dir / "out" / "pareto.csv").find("infeasible"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(SweepCommand, OneJobAndTwoJobsGiveByteIdenticalOutputs) {
+  const fs::path dir = make_temp_dir();
+  write_file(dir / "sweep.json",
+             sweep_text(R"({"/plan/tp": [1, 2, 4], "/scheduler/max_num_seqs": [16, 256]})"));
+  ASSERT_EQ(run_servesim("sweep " + (dir / "sweep.json").string() + " --jobs 1 --out " + (dir / "a").string())
+                .exit_code,
+            0);
+  ASSERT_EQ(run_servesim("sweep " + (dir / "sweep.json").string() + " --jobs 2 --out " + (dir / "b").string())
+                .exit_code,
+            0);
+  for (const char* name : {"sweep.csv", "pareto.csv", "sweep.resolved.json"}) {
+    const std::string a = read_file(dir / "a" / name);
+    EXPECT_FALSE(a.empty()) << name;
+    EXPECT_EQ(a, read_file(dir / "b" / name)) << name;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(SweepCommand, ObjectivesPickTheFrontColumns) {
+  // Maximizing only requests/s: the front is the plans with the highest requests/s.
+  const fs::path dir = make_temp_dir();
+  write_file(dir / "sweep.json", sweep_text(R"({"/scheduler/max_num_seqs": [16, 256]})",
+                                            R"(, "objectives": [{"metric": "requests_per_s", "goal": "max"}])"));
+  auto sweep = run_servesim("sweep " + (dir / "sweep.json").string() + " --out " + (dir / "out").string());
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  const auto rows = split_lines(read_file(dir / "out" / "sweep.csv"));
+  const auto front = split_lines(read_file(dir / "out" / "pareto.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  ASSERT_EQ(front.size(), 2u);
+  const double r0 = std::stod(split_cells(rows[1])[4 + 2]);
+  const double r1 = std::stod(split_cells(rows[2])[4 + 2]);
+  EXPECT_EQ(front[1], r0 >= r1 ? rows[1] : rows[2]);
+  EXPECT_NE(sweep.out.find("requests_per_s"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// Runs a sweep file that must be rejected: exit 2, exactly `message` (after the
+// sweep path) on stderr, nothing on stdout and no output directory.
+void expect_rejected(const std::string& text, const std::string& message) {
+  const fs::path dir = make_temp_dir();
+  const std::string path = (dir / "sweep.json").string();
+  write_file(path, text);
+  auto result = run_servesim("sweep " + path + " --out " + (dir / "out").string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "servesim: error: " + path + ": " + message + "\n");
+  EXPECT_EQ(result.out, "");
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  fs::remove_all(dir);
+}
+
+TEST(SweepCommand, UnknownTopLevelKeyIsRejectedWithNothingWritten) {
+  expect_rejected(sweep_text(R"({"/plan/tp": [1]})", R"(, "axis": {})"),
+                  "/axis: unknown key 'axis'; allowed: axes, base, objectives");
+}
+
+TEST(SweepCommand, PointerWhoseParentIsMissingIsRejectedWithNothingWritten) {
+  expect_rejected(sweep_text(R"({"/plans/tp": [1, 2]})"),
+                  "/axes/~1plans~1tp: does not resolve in the base config: /plans is missing");
+}
+
+TEST(SweepCommand, PointerIntoANonObjectIsRejectedWithNothingWritten) {
+  expect_rejected(sweep_text(R"({"/plan/tp/size": [1, 2]})"),
+                  "/axes/~1plan~1tp~1size: does not resolve in the base config: /plan/tp is not an object");
+}
+
+TEST(SweepCommand, TextThatIsNotAPointerIsRejectedWithNothingWritten) {
+  expect_rejected(sweep_text(R"({"plan/tp": [1, 2]})"),
+                  "/axes/plan~1tp: not a JSON pointer (give \"/key/key...\", with ~0 for ~ and ~1 for /)");
+}
+
+TEST(SweepCommand, EmptyAxisIsRejectedWithNothingWritten) {
+  expect_rejected(sweep_text(R"({"/plan/tp": [1, 2], "/scheduler/max_num_seqs": []})"),
+                  "/axes/~1scheduler~1max_num_seqs: empty axis: give at least one value");
+}
+
+TEST(SweepCommand, NoAxesIsRejectedWithNothingWritten) {
+  expect_rejected(sweep_text("{}"), "/axes: no axes: give at least one {\"/json/pointer\": [values...]}");
+}
+
+TEST(SweepCommand, UnknownObjectiveMetricIsRejectedWithNothingWritten) {
+  expect_rejected(
+      sweep_text(R"({"/plan/tp": [1]})", R"(, "objectives": [{"metric": "speed", "goal": "max"}])"),
+      "/objectives/0/metric: bad value \"speed\"; allowed: requests_per_s, output_tokens_per_s_per_gpu, "
+      "goodput_requests_per_s_per_gpu, ttft_p50_s, ttft_p99_s, tpot_p50_s, tpot_p99_s, j_per_output_token, "
+      "slo_attainment");
+}
+
+}  // namespace
+}  // namespace servesim
