@@ -14,54 +14,19 @@
 #include "sim/config_error.h"
 #include "sim/registry.h"
 #include "sim/serving/serving_run.h"
+#include "tests/serving/serving_fixtures.h"
 #include "traces/trace_source.h"
 #include "workloads/generator.h"
 
 namespace servesim {
 namespace {
 
-constexpr double kFixed = 0.010;     // s per iteration
-constexpr double kPerToken = 1e-4;   // s per token computed
-constexpr double kEnergy = 2.0;      // J per iteration
-
-class AffineModel : public ExecutionModel {
- public:
-  IterationPrediction predict(const BatchShape& batch) const override {
-    IterationPrediction p;
-    p.iteration_s = seconds(batch);
-    return p;
-  }
-  IterationTiming timing(const BatchShape& batch) override { return {seconds(batch), kEnergy}; }
-  static double seconds(const BatchShape& batch) {
-    int64_t tokens = 0;
-    for (const Segment& s : batch.segments) tokens += s.sequences * s.new_tokens;
-    return kFixed + kPerToken * static_cast<double>(tokens);
-  }
-};
-
-class VectorSource : public TraceSource {
- public:
-  explicit VectorSource(std::vector<RequestSpec> requests) : requests_(std::move(requests)) {}
-  bool next(RequestSpec& out) override {
-    if (index_ >= requests_.size()) return false;
-    out = requests_[index_++];
-    return true;
-  }
-  const std::string& origin() const override { return origin_; }
-
- private:
-  std::vector<RequestSpec> requests_;
-  std::size_t index_ = 0;
-  std::string origin_ = "test-trace";
-};
-
-RequestSpec request(double arrival_s, int64_t input, int64_t output) {
-  RequestSpec r;
-  r.arrival_s = arrival_s;
-  r.input_tokens = input;
-  r.output_tokens = output;
-  return r;
-}
+using testing::AffineModel;
+using testing::kEnergy;
+using testing::kFixed;
+using testing::kPerToken;
+using testing::request;
+using testing::VectorSource;
 
 std::unique_ptr<Scheduler> scheduler(const std::string& name) {
   const auto* entry = Registry<Scheduler>::instance().find(name);
