@@ -85,5 +85,12 @@ TEST(ConfigNode, PointerEscapesSlashAndTilde) {
             "cfg.json: /a~1b/c~0d: expected an integer, got \"x\"");
 }
 
+// Input quoted in a message (a trace header with a stray carriage return, say) cannot
+// break the one-line error: control characters are shown escaped.
+TEST(ConfigError, ControlCharactersInQuotedInputAreEscaped) {
+  const ConfigError error = ConfigError::at_line("t.csv", 1, "missing column 'a' (header has: a\rb, c\td, \x01)");
+  EXPECT_STREQ(error.what(), "t.csv:1: missing column 'a' (header has: a\\rb, c\\td, \\x01)");
+}
+
 }  // namespace
 }  // namespace servesim
