@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,7 +88,8 @@ int run_sweep_command(const std::vector<std::string>& args) {
                           "\"goal\": \"min\"|\"max\"}, ...]}. Plans are the cartesian product of the axes in\n"
                           "the order given, the last axis fastest; plan i runs as `servesim run` would\n"
                           "into DIR/runs/i. Infeasible plans (bad value, does not fit) are reported, not\n"
-                          "fatal. Writes sweep.csv, pareto.csv and sweep.resolved.json into DIR.\n"
+                          "fatal; if every plan fails the same way, that is bad input (exit 2).\n"
+                          "Writes sweep.csv, pareto.csv and sweep.resolved.json into DIR.\n"
                           "Objective metrics: requests_per_s, output_tokens_per_s_per_gpu,\n"
                           "goodput_requests_per_s_per_gpu, ttft_p50_s, ttft_p99_s, tpot_p50_s, tpot_p99_s,\n"
                           "j_per_output_token, slo_attainment (default: max output_tokens_per_s_per_gpu,\n"
@@ -107,6 +109,18 @@ int run_sweep_command(const std::vector<std::string>& args) {
     std::fprintf(stderr, "servesim sweep: %zu/%zu done (plan %zu %s)\n", done, total, row.index, row.status.c_str());
   };
   const std::vector<SweepRow> rows = run_sweep(spec, run_options);
+  // Every plan failing with one and the same reason is a mistake in the base config
+  // (or in every value of an axis), not a finding: bad input, nothing written.
+  const bool all_same_failure =
+      std::all_of(rows.begin(), rows.end(), [&](const SweepRow& row) {
+        return row.status == "infeasible" && row.reason == rows.front().reason;
+      });
+  if (!rows.empty() && all_same_failure) {
+    std::error_code ignored;
+    std::filesystem::remove(std::filesystem::path(out_dir) / "runs", ignored);  // empty: failed runs leave nothing
+    std::fprintf(stderr, "servesim: error: %s (every plan of the sweep fails this way)\n", rows.front().reason.c_str());
+    return 2;
+  }
   const std::vector<std::size_t> front = sweep_pareto(spec, rows);
 
   out.write("sweep.csv", sweep_csv(spec, rows));

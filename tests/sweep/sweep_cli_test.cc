@@ -148,6 +148,24 @@ TEST(SweepCommand, InfeasiblePlanIsReportedWithItsReasonAndTheOthersStillRun) {
   fs::remove_all(dir);
 }
 
+// A base config mistake no axis touches fails every plan the same way: that is bad input
+// (exit 2, one line naming the file and pointer), and nothing is left in DIR.
+TEST(SweepCommand, EveryPlanFailingTheSameWayIsBadInputWithNothingWritten) {
+  const fs::path dir = make_temp_dir();
+  const std::string path = (dir / "sweep.json").string();
+  std::string text = sweep_text(R"({"/plan/tp": [1, 2]})");
+  text.replace(text.find("\"max_num_seqs\""), 14, "\"max_num_seqz\"");
+  write_file(path, text);
+  auto sweep = run_servesim("sweep " + path + " --jobs 2 --out " + (dir / "out").string());
+  EXPECT_EQ(sweep.exit_code, 2);
+  const std::string last_line = sweep.err.substr(sweep.err.rfind("servesim: error:"));
+  EXPECT_EQ(last_line, "servesim: error: " + path +
+                           ": /scheduler/max_num_seqz: unknown key 'max_num_seqz'; allowed: impl, long_prefill_token_"
+                           "threshold, max_num_batched_tokens, max_num_seqs (every plan of the sweep fails this way)\n");
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  fs::remove_all(dir);
+}
+
 TEST(SweepCommand, OneJobAndTwoJobsGiveByteIdenticalOutputs) {
   const fs::path dir = make_temp_dir();
   write_file(dir / "sweep.json",
