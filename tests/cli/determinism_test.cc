@@ -16,20 +16,12 @@ namespace fs = std::filesystem;
 using testing::make_temp_dir;
 using testing::read_file;
 using testing::run_servesim;
+using testing::without_wall_time;
 
 std::set<std::string> files_in(const fs::path& dir) {
   std::set<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename().string());
   return names;
-}
-
-std::string without_wall_time(const std::string& summary) {
-  std::istringstream in(summary);
-  std::string out;
-  for (std::string line; std::getline(in, line);) {
-    if (line.find("\"wall_s\":") == std::string::npos) out += line + "\n";
-  }
-  return out;
 }
 
 TEST(Determinism, BundledDefaultRunTwiceGivesByteIdenticalFiles) {

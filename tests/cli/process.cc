@@ -17,6 +17,15 @@ std::string read_file(const std::string& path) {
   return buffer.str();
 }
 
+std::string without_wall_time(const std::string& summary) {
+  std::istringstream in(summary);
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"wall_s\":") == std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
 void write_file(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << content;

@@ -21,6 +21,9 @@ std::string make_temp_dir();
 /// Whole file as a string ("" if missing).
 std::string read_file(const std::string& path);
 
+/// summary.json without its "wall_s" line (the one value that differs between reruns).
+std::string without_wall_time(const std::string& summary);
+
 /// Writes `content` to `path`.
 void write_file(const std::string& path, const std::string& content);
 

@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 using testing::make_temp_dir;
 using testing::read_file;
 using testing::run_servesim;
+using testing::without_wall_time;
 using testing::write_file;
 
 const char* const kBase = R"({
@@ -55,15 +56,6 @@ std::vector<std::string> split_cells(const std::string& line) {
   while (std::getline(in, cell, ',')) cells.push_back(cell);
   if (!line.empty() && line.back() == ',') cells.push_back("");
   return cells;
-}
-
-std::string without_wall_time(const std::string& summary) {
-  std::istringstream in(summary);
-  std::string out;
-  for (std::string line; std::getline(in, line);) {
-    if (line.find("\"wall_s\":") == std::string::npos) out += line + "\n";
-  }
-  return out;
 }
 
 TEST(SweepCommand, TwoByTwoSweepGivesFourRowsInPlanOrderEachEqualToItsRun) {
