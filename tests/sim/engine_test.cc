@@ -67,6 +67,34 @@ TEST(DiskModel, ReadTakesBytesOverReadBandwidthAndWriteOverWriteBandwidth) {
   EXPECT_NEAR(write_done, 1.0, 1e-9);
 }
 
+// Two equal reads started together share the disk: each finishes at 2 x bytes / read bandwidth.
+TEST(DiskModel, TwoConcurrentReadsShareTheDiskEvenly) {
+  Engine engine(two_hosts_one_link());
+  std::vector<double> done;
+  for (int i = 0; i < 2; ++i) {
+    engine.disk_io(engine.disk("ssd"), 1e9, DiskOp::kRead, [&] { done.push_back(engine.now()); });
+  }
+  engine.run();
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_NEAR(done[0], 2 * 1e9 / 4e9, 1e-9);
+  EXPECT_NEAR(done[1], 2 * 1e9 / 4e9, 1e-9);
+}
+
+// A short flow joining a long one: both share the link while the short one lasts,
+// then the long one gets it all. Long 2 GB from t = 0, short 0.5 GB from t = 0.1 s on 10 GB/s:
+// short ends at 0.1 + 0.5 / 5 = 0.2 s (+ latency); long has 2 - 0.1 x 10 - 0.1 x 5 = 0.5 GB left
+// at 0.2 s and ends at 0.25 s (+ latency).
+TEST(FlowModel, ShortFlowJoiningALongOneSharesUntilItEnds) {
+  Engine engine(two_hosts_one_link());
+  double long_done = -1.0, short_done = -1.0;
+  const EndpointId a = engine.endpoint("a"), b = engine.endpoint("b");
+  engine.transfer(a, b, 2e9, [&] { long_done = engine.now(); });
+  engine.schedule_at(0.1, kPhaseDefault, [&] { engine.transfer(a, b, 0.5e9, [&] { short_done = engine.now(); }); });
+  engine.run();
+  EXPECT_NEAR(short_done, 0.2 + 2e-6, 1e-9);
+  EXPECT_NEAR(long_done, 0.25 + 2e-6, 1e-9);
+}
+
 // Events at one instant run by ascending phase, then in scheduling order, whatever order they were added.
 TEST(EventQueue, SameTimeEventsRunInPhaseThenSequenceOrder) {
   Engine engine(two_hosts_one_link());
