@@ -108,6 +108,21 @@ struct FabricSpec {
   double send_recv_bytes_per_s = 0.0;
 };
 
+/// CXL-attached memory expander reached through the host (optional; capacity 0 = none).
+/// The bandwidth is per direction (CXL runs over PCIe lanes, full duplex).
+struct CxlMemorySpec {
+  double capacity_bytes = 0.0;
+  double bytes_per_s = 0.0;
+  double latency_s = 0.0;
+};
+
+/// NVMe SSD attached to the host (optional; capacity 0 = none).
+struct SsdSpec {
+  double capacity_bytes = 0.0;
+  double read_bytes_per_s = 0.0;
+  double write_bytes_per_s = 0.0;
+};
+
 struct NodeSpec {
   std::string name;
   GpuSpec gpu;
@@ -115,6 +130,8 @@ struct NodeSpec {
   HostCpuSpec cpu;
   HostLinkSpec host_link;
   FabricSpec fabric;  // GPU-to-GPU inside the node (NVLink/NVSwitch)
+  CxlMemorySpec cxl;  // extra memory tiers below host DRAM (KV offload)
+  SsdSpec ssd;
 };
 
 }  // namespace servesim

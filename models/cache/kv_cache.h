@@ -8,7 +8,8 @@
 // it is evicted: free blocks are reused least-recently-freed first (LRU), and
 // a reused block loses its hash. It does not decide who is preempted (the
 // scheduler does) nor time any data movement (the replica does, via the
-// engine). Deterministic; no allocation in steady state. Units: tokens, blocks.
+// engine). Evicted hashes can be logged for an offload tier (see
+// offload_tier.h). Deterministic; no allocation in steady state. Units: tokens, blocks.
 
 #include <cstdint>
 #include <functional>
@@ -66,6 +67,9 @@ class KvCache {
   virtual void release(std::vector<int32_t>& table) = 0;
   /// Counts a prefix lookup of `tokens` prompt tokens of which `hits` were cached.
   virtual void record_lookup(int64_t tokens, int64_t hits) = 0;
+  /// From now on appends the hash of every cached block it evicts to `*log` (null: stop); the
+  /// owner drains it (the KV offload tier keeps evicted blocks below GPU memory).
+  virtual void set_eviction_log(std::vector<uint64_t>* log) = 0;
   virtual const KvCacheStats& stats() const = 0;
 };
 

@@ -80,6 +80,28 @@ FabricSpec read_fabric(ConfigNode& node, const std::string& name) {
   return fabric;
 }
 
+CxlMemorySpec read_cxl(ConfigNode& node) {
+  node.require_object();
+  CxlMemorySpec cxl;
+  skip_documentation(node);
+  cxl.capacity_bytes = node.quantity("capacity", Dimension::kBytes);
+  cxl.bytes_per_s = node.quantity("bandwidth", Dimension::kBytesPerSecond);
+  cxl.latency_s = node.quantity("latency", Dimension::kSeconds, 0.0, true);
+  node.finish();
+  return cxl;
+}
+
+SsdSpec read_ssd(ConfigNode& node) {
+  node.require_object();
+  SsdSpec ssd;
+  skip_documentation(node);
+  ssd.capacity_bytes = node.quantity("capacity", Dimension::kBytes);
+  ssd.read_bytes_per_s = node.quantity("read_bandwidth", Dimension::kBytesPerSecond);
+  ssd.write_bytes_per_s = node.quantity("write_bandwidth", Dimension::kBytesPerSecond);
+  node.finish();
+  return ssd;
+}
+
 RowScope read_rows(ConfigNode& node) {
   return node.choice("rows", {"tokens", "sampled"}, "tokens") == "tokens" ? RowScope::kTokens : RowScope::kSampled;
 }
@@ -151,6 +173,14 @@ NodeSpec read_node(ConfigNode& node, const std::string& name, bool with_calibrat
   spec.host_link = read_host_link(link, sub);
   ConfigNode fabric = resolve_entry(node, "fabric", kFabricCatalog, "fabric", &sub);
   spec.fabric = read_fabric(fabric, sub);
+  if (node.has("cxl")) {
+    ConfigNode cxl = node.child("cxl");
+    spec.cxl = read_cxl(cxl);
+  }
+  if (node.has("ssd")) {
+    ConfigNode ssd = node.child("ssd");
+    spec.ssd = read_ssd(ssd);
+  }
   node.finish();
   return spec;
 }

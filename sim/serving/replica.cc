@@ -17,6 +17,10 @@ Replica::Replica(Engine& engine, ExecutionModel& model, Scheduler& scheduler, Kv
   if (timeline_ != nullptr) {
     timeline_->name_track(params_.index, 0, "replica " + std::to_string(params_.index), "iterations");
   }
+  if (params_.offload_capacity_blocks > 0 && cache_.prefix_caching()) {
+    tier_ = std::make_unique<KvOffloadTier>(params_.offload_capacity_blocks);
+    cache_.set_eviction_log(&evicted_);
+  }
 }
 
 void Replica::start() {
@@ -169,7 +173,7 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
   // A request that did not fit is retried every iteration; while nothing it depends on changed
   // (no block freed, no hash published or evicted, budget not larger) the answer is still no.
   if (&r == blocked_ && cache_.free_blocks() <= blocked_free_ && cache_.generation() == blocked_generation_ &&
-      max_new_tokens <= blocked_max_new_) {
+      max_new_tokens <= blocked_max_new_ && offload_generation_ == blocked_offload_generation_) {
     return -1;
   }
   // Cheap bound first: even if every hashed block hit, would the rest fit in the free blocks?
@@ -181,19 +185,43 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
   }
   // Dry run next: failing admissions must not churn the cache.
   int64_t unreferenced = 0;
-  const int64_t hits = cache_.cached_prefix(r.block_hashes.data(), hash_count, (total - 1) / bt, &unreferenced);
-  const int64_t pending = total - hits * bt;
+  const int64_t max_hits = (total - 1) / bt;
+  const int64_t hits = cache_.cached_prefix(r.block_hashes.data(), hash_count, max_hits, &unreferenced);
+  // Blocks right after the GPU hits that the offload tier holds are loaded rather than recomputed.
+  const int64_t loaded =
+      tier_ != nullptr && hits < hash_count ? tier_->prefix_length(r.block_hashes.data() + hits, hash_count - hits,
+                                                                   max_hits - hits)
+                                            : 0;
+  const int64_t known = hits + loaded;
+  const int64_t pending = total - known * bt;
   const int64_t tokens = chunking ? std::min(pending, max_new_tokens) : pending;
-  const int64_t new_blocks = (hits * bt + tokens + bt - 1) / bt - hits;
+  // Admitted only if the first prefill chunk after the load would fit as well.
+  const int64_t new_blocks = (known * bt + tokens + bt - 1) / bt - hits;
   if ((!chunking && pending > max_new_tokens && !alone) || new_blocks + unreferenced > cache_.free_blocks()) {
     blocked_ = &r;
     blocked_free_ = cache_.free_blocks();
     blocked_generation_ = cache_.generation();
     blocked_max_new_ = max_new_tokens;
+    blocked_offload_generation_ = offload_generation_;
     return -1;
   }
   blocked_ = nullptr;
   const int64_t hit_blocks = cache_.acquire_prefix(r.block_hashes.data(), hash_count, hits, r.blocks);
+  if (loaded > 0) {
+    const bool allocated = cache_.grow(r.blocks, known * bt);
+    assert(hit_blocks == hits && allocated);
+    (void)allocated;
+    r.computed = known * bt;
+    cache_.record_lookup(total, r.computed);
+    if (first_time) {
+      r.first_scheduled_s = engine_.now();
+      r.prefix_hit_tokens = r.computed;
+    }
+    r.published = hit_blocks;
+    leave_waiting();
+    load_offloaded(r, loaded);
+    return 0;
+  }
   r.computed = hit_blocks * bt;
   const bool grown = cache_.grow(r.blocks, r.computed + tokens);
   assert(hit_blocks == hits && grown);
@@ -242,6 +270,60 @@ void Replica::preempt(Request& r) {
   waiting_.push_front(&r);
 }
 
+void Replica::load_offloaded(Request& r, int64_t blocks) {
+  const int64_t bt = cache_.block_tokens();
+  const int64_t first = r.computed / bt - blocks;
+  tier_->touch(r.block_hashes.data() + first, blocks);
+  const double bytes = static_cast<double>(blocks * bt) * params_.kv_bytes_per_token;
+  stats_.offload_hit_tokens += blocks * bt;
+  stats_.offload_load_bytes += bytes;
+  ++stats_.offload_loads;
+  r.state = RequestState::kSwappingIn;
+  Request* request = &r;
+  auto loaded = [this, request] {
+    publish_full_blocks(*request);
+    request->state = RequestState::kRunning;
+    running_.push_back(request);
+    if (!busy_) step();
+  };
+  if (params_.offload_tier == OffloadTierKind::kSsd) {
+    engine_.disk_io(params_.offload_disk, bytes, DiskOp::kRead, [this, bytes, loaded] {
+      engine_.transfer(params_.host, params_.gpu, bytes, loaded);
+    });
+  } else {
+    engine_.transfer(params_.offload_endpoint, params_.gpu, bytes, loaded);
+  }
+}
+
+void Replica::store_evicted() {
+  // A block the tier already holds is only refreshed; the rest cross the link together.
+  std::size_t kept = 0;
+  for (uint64_t hash : evicted_) {
+    if (tier_->contains(hash)) {
+      tier_->insert(hash);
+    } else {
+      evicted_[kept++] = hash;
+    }
+  }
+  evicted_.resize(kept);
+  if (evicted_.empty()) return;
+  const double bytes =
+      static_cast<double>(static_cast<int64_t>(kept) * cache_.block_tokens()) * params_.kv_bytes_per_token;
+  stats_.offload_store_bytes += bytes;
+  auto stored = [this, hashes = evicted_] {
+    for (uint64_t hash : hashes) tier_->insert(hash);
+    ++offload_generation_;
+  };
+  evicted_.clear();
+  if (params_.offload_tier == OffloadTierKind::kSsd) {
+    engine_.transfer(params_.gpu, params_.host, bytes, [this, bytes, stored] {
+      engine_.disk_io(params_.offload_disk, bytes, DiskOp::kWrite, stored);
+    });
+  } else {
+    engine_.transfer(params_.gpu, params_.offload_endpoint, bytes, stored);
+  }
+}
+
 void Replica::publish_full_blocks(Request& r) {
   if (!cache_.prefix_caching()) return;
   const int64_t full = std::min<int64_t>(r.computed / cache_.block_tokens(), static_cast<int64_t>(r.block_hashes.size()));
@@ -281,6 +363,7 @@ void Replica::step() {
   ++step_serial_;
   swaps_this_step_ = 0;
   scheduler_.schedule(*this, batch_);
+  if (!evicted_.empty()) store_evicted();
   sample_kv();
   stats_.peak_running = std::max<int64_t>(stats_.peak_running, static_cast<int64_t>(running_.size()));
   stats_.peak_waiting = std::max<int64_t>(stats_.peak_waiting, static_cast<int64_t>(waiting_.size()));

@@ -22,6 +22,15 @@
 // point the replica first lets the feed route every arrival due by now, so a
 // request arriving at the instant an iteration ends is seen by that
 // iteration's successor exactly as with one replica reading the trace.
+// KV offload (optional, needs prefix caching): published blocks the GPU cache
+// evicts while a batch is formed are written to the offload tier in the
+// background, as one engine transfer per scheduling step (GPU->host over D2H;
+// cxl: then over the CXL link; ssd: then a disk write), and become findable
+// when it completes. At admission, blocks that follow the GPU prefix hits and
+// sit in the tier are loaded back (host->GPU over H2D; cxl: CXL link first;
+// ssd: disk read first) into freshly allocated GPU blocks; they count as
+// prefix hits. The request joins the running set when its load completes and
+// then prefills only the rest; loads and stores never hold up an iteration.
 
 #include <cstdint>
 #include <deque>
@@ -31,6 +40,7 @@
 #include <vector>
 
 #include "models/cache/kv_cache.h"
+#include "models/cache/offload_tier.h"
 #include "models/execution/execution_model.h"
 #include "models/scheduler/scheduler.h"
 #include "sim/engine.h"
@@ -57,6 +67,11 @@ struct ReplicaParams {
   EndpointId gpu = 0;  // endpoints of the host link (swap)
   EndpointId host = 1;
   int index = 0;  // replica number (timeline track, requests.csv column when dp > 1)
+  // KV offload tier (offload_capacity_blocks 0 = none).
+  OffloadTierKind offload_tier = OffloadTierKind::kHost;
+  int64_t offload_capacity_blocks = 0;
+  EndpointId offload_endpoint = 1;  // where offloaded blocks live: host (host, ssd) or cxl
+  DiskId offload_disk = -1;         // ssd
 };
 
 struct ReplicaStats {
@@ -74,6 +89,10 @@ struct ReplicaStats {
   double kv_peak_fraction = 0.0;
   int64_t peak_running = 0;
   int64_t peak_waiting = 0;
+  int64_t offload_hit_tokens = 0;  // prompt tokens loaded back from the offload tier
+  int64_t offload_loads = 0;       // admissions that loaded blocks
+  double offload_load_bytes = 0.0;
+  double offload_store_bytes = 0.0;
 };
 
 class Replica final : public SchedulerContext {
@@ -95,6 +114,8 @@ class Replica final : public SchedulerContext {
   /// Prompt tokens not yet prefilled + output tokens not yet generated, running and waiting.
   int64_t outstanding_tokens() const;
   const KvCache& cache() const { return cache_; }
+  /// The KV offload tier (null when offload is off).
+  const KvOffloadTier* offload_tier() const { return tier_.get(); }
   int index() const { return params_.index; }
 
   const ReplicaStats& stats() const { return stats_; }
@@ -121,6 +142,10 @@ class Replica final : public SchedulerContext {
   void accept(RequestSpec& spec, int64_t id);
   void publish_full_blocks(Request& request);
   void sample_kv();
+  /// Writes the blocks the GPU cache evicted during this scheduling step to the offload tier.
+  void store_evicted();
+  /// Starts loading `blocks` offloaded blocks of `request` back to the GPU.
+  void load_offloaded(Request& request, int64_t blocks);
   Request* new_request();
   void recycle(Request* request);
 
@@ -165,6 +190,10 @@ class Replica final : public SchedulerContext {
   double next_sample_s_ = 0.0;
   std::vector<std::pair<double, double>> kv_samples_;
   ReplicaStats stats_;
+  std::unique_ptr<KvOffloadTier> tier_;
+  std::vector<uint64_t> evicted_;       // hashes the GPU cache evicted in this scheduling step
+  uint64_t offload_generation_ = 0;     // changes when stored blocks become findable
+  uint64_t blocked_offload_generation_ = 0;
 };
 
 }  // namespace servesim

@@ -5,7 +5,7 @@
 // "workload" ({"trace": {"format", "path", "start", "end", "rate_scale",
 // "max_requests", format params}} or {"generator": {"impl", params}}, plus
 // "oversized": "error" | "reject"), "slo" ({"ttft": "500 ms", "tpot": "50 ms"})
-// and "kv_sample_interval". Every key is validated where it is read (JSON
+// and "kv_sample_interval"; "cache" may hold "offload". Every key is validated where it is read (JSON
 // pointer in errors) and the resolved values, defaults included, are kept for
 // config.resolved.json. A trace path is relative to the config file. Opening
 // the workload reads the trace header and first record, so a bad trace fails
@@ -45,9 +45,17 @@ struct WorkloadChoice {
   nlohmann::ordered_json resolved;
 };
 
+/// "cache": {"offload": {"tier": "host" | "cxl" | "ssd", "capacity": "<size>"}}; absent = no tier.
+struct OffloadChoice {
+  bool enabled = false;
+  std::string tier;  // "host", "cxl", "ssd"
+  double capacity_bytes = 0.0;
+};
+
 struct RunConfig {
   ComponentChoice scheduler;
   ComponentChoice cache;
+  OffloadChoice offload;  // checked against the hardware by the run driver
   ComponentChoice router;
   bool router_given = false;  // "router" key present
   WorkloadChoice workload;

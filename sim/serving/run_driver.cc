@@ -1,5 +1,7 @@
 #include "sim/serving/run_driver.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <stdexcept>
@@ -49,6 +51,55 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
                                   "\"swap\" needs a host link with both bandwidths and host memory in the hardware");
   }
 
+  // KV offload tier: its hardware must exist on the node; capacity in whole blocks.
+  OffloadInputs offload;
+  if (config.offload.enabled) {
+    const std::string& tier = config.offload.tier;
+    const NodeSpec& node = deployment.node;
+    if (!cache->prefix_caching()) {
+      throw ConfigError::at_pointer(name, "/cache/offload", "needs \"prefix_caching\": true (offloaded blocks are prefix-cache blocks)");
+    }
+    if (!(link.d2h_bytes_per_s > 0.0) || !(link.h2d_bytes_per_s > 0.0)) {
+      throw ConfigError::at_pointer(name, "/cache/offload", "needs a host link with both bandwidths in the hardware");
+    }
+    double tier_bytes = 0.0;
+    std::string what;
+    if (tier == "host") {
+      offload.tier = OffloadTierKind::kHost;
+      tier_bytes = node.cpu.memory_bytes;
+      what = "host memory (cpu.memory)";
+    } else if (tier == "cxl") {
+      offload.tier = OffloadTierKind::kCxl;
+      offload.cxl = node.cxl;
+      tier_bytes = node.cxl.capacity_bytes;
+      what = "CXL memory";
+    } else {
+      offload.tier = OffloadTierKind::kSsd;
+      offload.ssd = node.ssd;
+      tier_bytes = node.ssd.capacity_bytes;
+      what = "SSD";
+    }
+    if (!(tier_bytes > 0.0)) {
+      throw ConfigError::at_pointer(name, "/cache/offload/tier",
+                                    "\"" + tier + "\" needs " + what + " in the hardware (node \"" + node.name +
+                                        "\" has none" + (tier == "host" ? "" : "; add \"" + tier + "\": {...} to the node") +
+                                        ")");
+    }
+    if (config.offload.capacity_bytes > tier_bytes) {
+      char text[160];
+      std::snprintf(text, sizeof text, "%.9g B exceeds the %.9g B of %s", config.offload.capacity_bytes, tier_bytes,
+                    what.c_str());
+      throw ConfigError::at_pointer(name, "/cache/offload/capacity", text);
+    }
+    const double block_bytes = static_cast<double>(cache->block_tokens()) * budget.kv_bytes_per_token_replica;
+    const double blocks = std::floor(config.offload.capacity_bytes / block_bytes);
+    if (blocks < 1.0) {
+      throw ConfigError::at_pointer(name, "/cache/offload/capacity", "smaller than one KV block (" +
+                                                                         std::to_string(static_cast<int64_t>(block_bytes)) + " B)");
+    }
+    offload.capacity_blocks = static_cast<int64_t>(std::min(blocks, 1e9));
+  }
+
   // 3. Output directory and workload, before any simulation work.
   OutputDir out(options.out_dir);
   auto source = open_workload(config.workload);
@@ -72,6 +123,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   inputs.kv_bytes_per_token_replica = budget.kv_bytes_per_token_replica;
   inputs.host_link = link;
   inputs.host_memory_bytes = deployment.node.cpu.memory_bytes;
+  inputs.offload = offload;
   inputs.gpus = deployment.plan.gpus_per_replica();  // per replica; run_serving multiplies by dp
   inputs.idle_w_per_gpu = deployment.node.gpu.idle_w;
   inputs.max_context_tokens = deployment.model.max_context;

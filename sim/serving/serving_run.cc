@@ -14,7 +14,21 @@
 namespace servesim {
 namespace {
 
-PlatformSpec host_link_platform(const HostLinkSpec& link, std::size_t replicas) {
+// The offload tier's hardware behind replica `n`'s host link (n = "" with one replica).
+void add_offload_tier(PlatformSpec& spec, const OffloadInputs& offload, const std::string& n) {
+  if (offload.capacity_blocks <= 0) return;
+  if (offload.tier == OffloadTierKind::kCxl) {
+    spec.endpoints.push_back("cxl" + n);
+    spec.links.push_back({"cxl_w" + n, offload.cxl.bytes_per_s, offload.cxl.latency_s});
+    spec.links.push_back({"cxl_r" + n, offload.cxl.bytes_per_s, offload.cxl.latency_s});
+    spec.routes.push_back({"gpu" + n, "cxl" + n, {"d2h" + n, "cxl_w" + n}, false});
+    spec.routes.push_back({"cxl" + n, "gpu" + n, {"cxl_r" + n, "h2d" + n}, false});
+  } else if (offload.tier == OffloadTierKind::kSsd) {
+    spec.disks.push_back({"ssd" + n, "host" + n, offload.ssd.read_bytes_per_s, offload.ssd.write_bytes_per_s});
+  }
+}
+
+PlatformSpec host_link_platform(const HostLinkSpec& link, std::size_t replicas, const OffloadInputs& offload) {
   PlatformSpec spec;
   const bool has_link = link.d2h_bytes_per_s > 0.0 && link.h2d_bytes_per_s > 0.0;
   if (replicas == 1) {
@@ -22,6 +36,7 @@ PlatformSpec host_link_platform(const HostLinkSpec& link, std::size_t replicas) 
     if (has_link) {
       spec.links = {{"d2h", link.d2h_bytes_per_s, link.latency_s}, {"h2d", link.h2d_bytes_per_s, link.latency_s}};
       spec.routes = {{"gpu", "host", {"d2h"}, false}, {"host", "gpu", {"h2d"}, false}};
+      add_offload_tier(spec, offload, "");
     }
     return spec;
   }
@@ -35,6 +50,7 @@ PlatformSpec host_link_platform(const HostLinkSpec& link, std::size_t replicas) 
       spec.links.push_back({"h2d" + n, link.h2d_bytes_per_s, link.latency_s});
       spec.routes.push_back({"gpu" + n, "host" + n, {"d2h" + n}, false});
       spec.routes.push_back({"host" + n, "gpu" + n, {"h2d" + n}, false});
+      add_offload_tier(spec, offload, n);
     }
   }
   return spec;
@@ -72,12 +88,13 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   assert(!parts.empty() && (router != nullptr || parts.size() == 1));
   const std::size_t n = parts.size();
   const bool data_parallel = n > 1;
-  Engine engine(host_link_platform(inputs.host_link, n));
+  Engine engine(host_link_platform(inputs.host_link, n, inputs.offload));
   Metrics metrics(inputs.slo, data_parallel);
   if (inputs.requests_csv_sink) metrics.set_csv_sink(inputs.requests_csv_sink);
   std::unique_ptr<TimelineWriter> timeline;
   if (inputs.timeline) timeline = std::make_unique<TimelineWriter>(inputs.timeline_sink);
   const bool has_link = inputs.host_link.d2h_bytes_per_s > 0.0 && inputs.host_link.h2d_bytes_per_s > 0.0;
+  const bool offload = has_link && inputs.offload.capacity_blocks > 0;
 
   uint64_t model_calls = 0;
   std::vector<std::unique_ptr<CountingModel>> counted;
@@ -94,6 +111,13 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
     params.gpu = engine.endpoint("gpu" + suffix);
     params.host = engine.endpoint("host" + suffix);
     params.index = static_cast<int>(i);
+    if (offload) {
+      params.offload_tier = inputs.offload.tier;
+      params.offload_capacity_blocks = inputs.offload.capacity_blocks;
+      params.offload_endpoint =
+          engine.endpoint((inputs.offload.tier == OffloadTierKind::kCxl ? "cxl" : "host") + suffix);
+      if (inputs.offload.tier == OffloadTierKind::kSsd) params.offload_disk = engine.disk("ssd" + suffix);
+    }
     counted.push_back(std::make_unique<CountingModel>(*parts[i].model, inputs.progress, engine, metrics, model_calls));
     replicas.push_back(std::make_unique<Replica>(engine, *counted.back(), *parts[i].scheduler, *parts[i].cache, source,
                                                  metrics, params, timeline.get()));
@@ -186,6 +210,33 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   kv_json["evictions"] = kv.evictions;
   kv_json["samples"] = "kv_utilization.csv";
   s["kv_cache"] = kv_json;
+  if (offload) {
+    int64_t stored = 0, resident = 0, dropped = 0, hit_tokens = 0, loads = 0;
+    double load_bytes = 0.0, store_bytes = 0.0;
+    for (Replica* replica : replica_list) {
+      const ReplicaStats& r = replica->stats();
+      hit_tokens += r.offload_hit_tokens;
+      loads += r.offload_loads;
+      load_bytes += r.offload_load_bytes;
+      store_bytes += r.offload_store_bytes;
+      if (const KvOffloadTier* tier = replica->offload_tier()) {
+        stored += tier->stats().stored_blocks;
+        dropped += tier->stats().evicted_blocks;
+        resident += tier->resident_blocks();
+      }
+    }
+    nlohmann::ordered_json o;
+    o["tier"] = offload_tier_name(inputs.offload.tier);
+    o["capacity_blocks"] = inputs.offload.capacity_blocks;  // per replica
+    o["stored_blocks"] = stored;
+    o["resident_blocks"] = resident;
+    o["evicted_blocks"] = dropped;
+    o["loads"] = loads;
+    o["hit_tokens"] = hit_tokens;
+    o["load_bytes"] = load_bytes;
+    o["store_bytes"] = store_bytes;
+    s["offload"] = o;
+  }
   s["slo"] = latency["slo"];
   s["simulated_s"] = duration;
   s["iterations"] = metrics.iterations();

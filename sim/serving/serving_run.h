@@ -15,6 +15,11 @@
 // GPU divides by all GPUs of all replicas, energy sums all replicas,
 // summary.json gains a "replicas" array, requests.csv a "replica" column and
 // kv_utilization.csv a replica column.
+// KV offload (inputs.offload, optional): each replica gets its own tier of
+// capacity_blocks blocks; "cxl" adds an endpoint "cxl" behind the host link
+// (GPU->cxl crosses D2H then the CXL write link, cxl->GPU the CXL read link
+// then H2D), "ssd" a disk "ssd" on the host endpoint. summary.json gains an
+// "offload" object only when offload is on.
 
 #include <cstdint>
 #include <functional>
@@ -25,6 +30,7 @@
 
 #include "hardware/hardware_spec.h"
 #include "models/cache/kv_cache.h"
+#include "models/cache/offload_tier.h"
 #include "models/execution/execution_model.h"
 #include "models/router/router.h"
 #include "models/scheduler/scheduler.h"
@@ -33,10 +39,18 @@
 
 namespace servesim {
 
+struct OffloadInputs {
+  int64_t capacity_blocks = 0;  // per replica; 0 = no offload tier
+  OffloadTierKind tier = OffloadTierKind::kHost;
+  CxlMemorySpec cxl;  // tier "cxl"
+  SsdSpec ssd;        // tier "ssd"
+};
+
 struct ServingInputs {
   double kv_bytes_per_token_replica = 0.0;
   HostLinkSpec host_link;          // zero bandwidth = no host link (swap falls back to recompute)
   double host_memory_bytes = 0.0;  // room for swapped KV
+  OffloadInputs offload;           // KV offload tier below GPU memory (needs the host link)
   int64_t gpus = 1;                // GPUs of one replica (per-GPU throughput, idle energy)
   double idle_w_per_gpu = 0.0;
   int64_t max_context_tokens = 0;

@@ -116,6 +116,7 @@ class PagedKvCache : public KvCache {
       unlink_free(block);
       if (hash_[block] != 0) {
         cached_.erase(hash_[block]);
+        if (eviction_log_ != nullptr) eviction_log_->push_back(hash_[block]);
         hash_[block] = 0;
         ++generation_;
         ++stats_.evictions;
@@ -148,6 +149,7 @@ class PagedKvCache : public KvCache {
     stats_.hit_tokens += hits;
   }
   const KvCacheStats& stats() const override { return stats_; }
+  void set_eviction_log(std::vector<uint64_t>* log) override { eviction_log_ = log; }
 
  private:
   void push_free(int32_t block) {  // at the tail: reused last
@@ -176,6 +178,7 @@ class PagedKvCache : public KvCache {
   BlockHashTable cached_;
   KvCacheStats stats_;
   uint64_t generation_ = 0;
+  std::vector<uint64_t>* eviction_log_ = nullptr;
 };
 
 SERVESIM_REGISTER(KvCache, "paged", "paged KV blocks with prefix caching (chained block hashes, LRU eviction)",

@@ -1,0 +1,76 @@
+#include "models/cache/offload_tier.h"
+
+#include <cassert>
+
+namespace servesim {
+
+const char* offload_tier_name(OffloadTierKind kind) {
+  switch (kind) {
+    case OffloadTierKind::kHost: return "host";
+    case OffloadTierKind::kCxl: return "cxl";
+    case OffloadTierKind::kSsd: return "ssd";
+  }
+  return "";
+}
+
+// Slot 0 is the sentinel of the LRU ring; slots are added as blocks arrive (memory follows use).
+KvOffloadTier::KvOffloadTier(int64_t capacity_blocks)
+    : capacity_(capacity_blocks), hash_(1, 0), prev_(1, 0), next_(1, 0) {
+  assert(capacity_blocks >= 1 && capacity_blocks < (int64_t{1} << 31));
+}
+
+void KvOffloadTier::unlink(int32_t slot) {
+  next_[prev_[slot]] = next_[slot];
+  prev_[next_[slot]] = prev_[slot];
+}
+
+void KvOffloadTier::push_back(int32_t slot) {
+  const int32_t tail = prev_[0];
+  next_[tail] = slot;
+  prev_[slot] = tail;
+  next_[slot] = 0;
+  prev_[0] = slot;
+}
+
+void KvOffloadTier::insert(uint64_t hash) {
+  auto it = slot_of_.find(hash);
+  if (it != slot_of_.end()) {
+    unlink(it->second);
+    push_back(it->second);
+    return;
+  }
+  int32_t slot;
+  if (resident_blocks() >= capacity_) {  // full: drop the least recently used
+    slot = next_[0];
+    unlink(slot);
+    slot_of_.erase(hash_[slot]);
+    ++stats_.evicted_blocks;
+  } else {
+    slot = static_cast<int32_t>(hash_.size());
+    hash_.push_back(0);
+    prev_.push_back(0);
+    next_.push_back(0);
+  }
+  hash_[slot] = hash;
+  slot_of_.emplace(hash, slot);
+  push_back(slot);
+  ++stats_.stored_blocks;
+}
+
+int64_t KvOffloadTier::prefix_length(const uint64_t* hashes, int64_t count, int64_t max_blocks) const {
+  int64_t n = 0;
+  while (n < count && n < max_blocks && slot_of_.count(hashes[n]) != 0) ++n;
+  return n;
+}
+
+void KvOffloadTier::touch(const uint64_t* hashes, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    auto it = slot_of_.find(hashes[i]);
+    assert(it != slot_of_.end());
+    unlink(it->second);
+    push_back(it->second);
+  }
+  stats_.hit_blocks += count;
+}
+
+}  // namespace servesim
