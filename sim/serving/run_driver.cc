@@ -77,7 +77,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
       offload.tier = OffloadTierKind::kSsd;
       offload.ssd = node.ssd;
       tier_bytes = node.ssd.capacity_bytes;
-      what = "SSD";
+      what = "an SSD";
     }
     if (!(tier_bytes > 0.0)) {
       throw ConfigError::at_pointer(name, "/cache/offload/tier",
@@ -87,7 +87,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     }
     if (config.offload.capacity_bytes > tier_bytes) {
       char text[160];
-      std::snprintf(text, sizeof text, "%.9g B exceeds the %.9g B of %s", config.offload.capacity_bytes, tier_bytes,
+      std::snprintf(text, sizeof text, "%.0f B exceeds the %.0f B of %s", config.offload.capacity_bytes, tier_bytes,
                     what.c_str());
       throw ConfigError::at_pointer(name, "/cache/offload/capacity", text);
     }

@@ -195,5 +195,68 @@ TEST(RunCommand, DataParallelRunReportsEachReplica) {
   EXPECT_EQ(resolved["router"]["impl"], "least-loaded");
 }
 
+// KV offload: a tier name that does not exist, and a tier whose hardware the node lacks, are each
+// one line naming the JSON pointer; nothing is written.
+std::string offload_config(const std::string& hardware, const std::string& offload) {
+  return R"({"hardware": )" + hardware + R"(, "model": "llama-3.1-8b", "engine": "vllm", "plan": {"tp": 1},
+    "cache": {"offload": )" + offload + R"(},
+    "workload": {"trace": {"format": "vidur", "path": "t.csv"}}})";
+}
+
+TEST(RunCommand, UnknownOffloadTierListsTheTiers) {
+  const fs::path dir = scratch("offload_tier_name");
+  write(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,2\n");
+  const fs::path cfg =
+      write(dir / "c.json", offload_config(R"("h100-sxm")", R"({"tier": "nvme", "capacity": "64 GiB"})"));
+  const Result result = run(cfg.string() + " --out " + (dir / "out").string(), dir);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "servesim: error: " + cfg.string() +
+                            ": /cache/offload/tier: bad value \"nvme\"; allowed: host, cxl, ssd\n");
+  EXPECT_TRUE(empty_dir(dir / "out"));
+}
+
+TEST(RunCommand, OffloadTierWithoutItsHardwareOnTheNodeFails) {
+  const fs::path dir = scratch("offload_tier_hardware");
+  write(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,2\n");
+  const fs::path cfg =
+      write(dir / "c.json", offload_config(R"("h100-sxm")", R"({"tier": "cxl", "capacity": "64 GiB"})"));
+  const Result result = run(cfg.string() + " --out " + (dir / "out").string(), dir);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "servesim: error: " + cfg.string() +
+                            ": /cache/offload/tier: \"cxl\" needs CXL memory in the hardware (node \"h100-sxm\" "
+                            "has none; add \"cxl\": {...} to the node)\n");
+  EXPECT_TRUE(empty_dir(dir / "out"));
+}
+
+// An inline node with a CXL expander: the offload tier runs end to end and is reported; a
+// capacity beyond the expander's is one line naming /cache/offload/capacity.
+std::string node_with_cxl() {
+  return R"({"gpus_per_node": 8, "cpu": "sapphire-rapids", "host_link": "pcie-gen5-x16",
+    "fabric": "nvlink4-nvswitch",
+    "gpu": {"name": "H100-SXM5-80GB", "bf16": "989.4 TFLOP/s", "hbm": "85017493504 B", "hbm_bandwidth": "3.35 TB/s",
+            "l2": "50 MiB", "sms": 132, "clock": "1980 MHz", "tdp": "700 W", "idle": "151.9 W",
+            "calibration": "h100-sxm"},
+    "cxl": {"capacity": "512 GiB", "bandwidth": "64 GB/s", "latency": "250 ns"}})";
+}
+
+TEST(RunCommand, CxlOffloadTierOnAnInlineNodeRunsAndIsReported) {
+  const fs::path dir = scratch("offload_cxl");
+  write(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,2\n1,20,3\n");
+  const fs::path cfg = write(dir / "c.json", offload_config(node_with_cxl(), R"({"tier": "cxl", "capacity": "64 GiB"})"));
+  ASSERT_EQ(run(cfg.string() + " --out " + (dir / "out").string(), dir).status, 0);
+  const auto summary = nlohmann::json::parse(read(dir / "out" / "summary.json"));
+  EXPECT_EQ(summary["offload"]["tier"], "cxl");
+  EXPECT_EQ(summary["offload"]["capacity_blocks"].get<int64_t>(), 32768);  // 64 GiB / (16 x 128 KiB)
+  EXPECT_EQ(summary["requests"]["finished"].get<int>(), 2);
+  const auto resolved = nlohmann::json::parse(read(dir / "out" / "config.resolved.json"));
+  EXPECT_EQ(resolved["cache"]["offload"]["tier"], "cxl");
+
+  const fs::path big = write(dir / "big.json", offload_config(node_with_cxl(), R"({"tier": "cxl", "capacity": "1 TiB"})"));
+  const Result result = run(big.string() + " --out " + (dir / "out2").string(), dir);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "servesim: error: " + big.string() +
+                            ": /cache/offload/capacity: 1099511627776 B exceeds the 549755813888 B of CXL memory\n");
+}
+
 }  // namespace
 }  // namespace servesim
