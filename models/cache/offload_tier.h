@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace servesim {
@@ -32,8 +31,8 @@ class KvOffloadTier {
 
   int64_t capacity_blocks() const { return capacity_; }
   /// Blocks held now.
-  int64_t resident_blocks() const { return static_cast<int64_t>(slot_of_.size()); }
-  bool contains(uint64_t hash) const { return slot_of_.count(hash) != 0; }
+  int64_t resident_blocks() const { return resident_; }
+  bool contains(uint64_t hash) const { return find(hash) >= 0; }
   /// Stores `hash` as the most recently used block (dropping the least recently used when full);
   /// a hash already held is only refreshed.
   void insert(uint64_t hash);
@@ -44,13 +43,21 @@ class KvOffloadTier {
   const OffloadTierStats& stats() const { return stats_; }
 
  private:
+  // Hash -> slot: open addressing (linear probing, backward-shift deletion), grown by doubling
+  // so memory follows the blocks held, not the capacity. Hashes are mixed and never 0.
+  int32_t find(uint64_t hash) const;
+  void index_insert(uint64_t hash, int32_t slot);
+  void index_erase(uint64_t hash);
   void unlink(int32_t slot);
   void push_back(int32_t slot);  // at the most recently used end
 
   int64_t capacity_;
-  std::unordered_map<uint64_t, int32_t> slot_of_;
+  int64_t resident_ = 0;
   std::vector<uint64_t> hash_;
   std::vector<int32_t> prev_, next_;  // LRU ring through the sentinel slot 0, oldest first
+  std::vector<uint64_t> keys_;
+  std::vector<int32_t> values_;
+  std::size_t mask_ = 0;
   OffloadTierStats stats_;
 };
 
