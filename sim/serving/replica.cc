@@ -296,25 +296,37 @@ void Replica::load_offloaded(Request& r, int64_t blocks) {
 }
 
 void Replica::store_evicted() {
-  // A block the tier already holds is only refreshed; the rest cross the link together.
-  std::size_t kept = 0;
+  // A block the tier already holds is only refreshed; the rest join the store backlog.
   for (uint64_t hash : evicted_) {
     if (tier_->contains(hash)) {
       tier_->insert(hash);
     } else {
-      evicted_[kept++] = hash;
+      store_backlog_.push_back(hash);
     }
   }
-  evicted_.resize(kept);
-  if (evicted_.empty()) return;
-  const double bytes =
-      static_cast<double>(static_cast<int64_t>(kept) * cache_.block_tokens()) * params_.kv_bytes_per_token;
+  evicted_.clear();
+  if (!storing_) start_store();
+}
+
+void Replica::start_store() {
+  if (store_backlog_.empty()) return;
+  // Blocks beyond the tier's capacity would be dropped by the newer ones anyway: never written.
+  const auto capacity = static_cast<std::size_t>(tier_->capacity_blocks());
+  if (store_backlog_.size() > capacity) {
+    store_backlog_.erase(store_backlog_.begin(),
+                         store_backlog_.end() - static_cast<std::ptrdiff_t>(capacity));
+  }
+  const double bytes = static_cast<double>(static_cast<int64_t>(store_backlog_.size()) * cache_.block_tokens()) *
+                       params_.kv_bytes_per_token;
   stats_.offload_store_bytes += bytes;
-  auto stored = [this, hashes = evicted_] {
+  storing_ = true;
+  auto stored = [this, hashes = std::move(store_backlog_)] {
     for (uint64_t hash : hashes) tier_->insert(hash);
     ++offload_generation_;
+    storing_ = false;
+    start_store();
   };
-  evicted_.clear();
+  store_backlog_.clear();
   if (params_.offload_tier == OffloadTierKind::kSsd) {
     engine_.transfer(params_.gpu, params_.host, bytes, [this, bytes, stored] {
       engine_.disk_io(params_.offload_disk, bytes, DiskOp::kWrite, stored);

@@ -24,9 +24,11 @@
 // iteration's successor exactly as with one replica reading the trace.
 // KV offload (optional, needs prefix caching): published blocks the GPU cache
 // evicts while a batch is formed are written to the offload tier in the
-// background, as one engine transfer per scheduling step (GPU->host over D2H;
-// cxl: then over the CXL link; ssd: then a disk write), and become findable
-// when it completes. At admission, blocks that follow the GPU prefix hits and
+// background by one store stream per replica (GPU->host over D2H; cxl: then
+// over the CXL link; ssd: then a disk write): blocks evicted while a store is
+// in flight go together in the next one (at most the tier's capacity of the
+// newest; older ones would be dropped anyway). Blocks become findable when
+// their store completes. At admission, blocks that follow the GPU prefix hits and
 // sit in the tier are loaded back (host->GPU over H2D; cxl: CXL link first;
 // ssd: disk read first) into freshly allocated GPU blocks; they count as
 // prefix hits. The request joins the running set when its load completes and
@@ -142,8 +144,10 @@ class Replica final : public SchedulerContext {
   void accept(RequestSpec& spec, int64_t id);
   void publish_full_blocks(Request& request);
   void sample_kv();
-  /// Writes the blocks the GPU cache evicted during this scheduling step to the offload tier.
+  /// Queues the blocks the GPU cache evicted during this scheduling step for the offload tier.
   void store_evicted();
+  /// Writes the queued blocks to the offload tier as one store, unless one is in flight.
+  void start_store();
   /// Starts loading `blocks` offloaded blocks of `request` back to the GPU.
   void load_offloaded(Request& request, int64_t blocks);
   Request* new_request();
@@ -192,6 +196,8 @@ class Replica final : public SchedulerContext {
   ReplicaStats stats_;
   std::unique_ptr<KvOffloadTier> tier_;
   std::vector<uint64_t> evicted_;       // hashes the GPU cache evicted in this scheduling step
+  std::vector<uint64_t> store_backlog_;  // evicted hashes waiting for the store in flight
+  bool storing_ = false;
   uint64_t offload_generation_ = 0;     // changes when stored blocks become findable
   uint64_t blocked_offload_generation_ = 0;
 };
