@@ -123,6 +123,10 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   inputs.kv_bytes_per_token_replica = budget.kv_bytes_per_token_replica;
   inputs.host_link = link;
   inputs.host_memory_bytes = deployment.node.cpu.memory_bytes;
+  // A host-DRAM offload tier takes its capacity out of the room for swapped KV.
+  if (offload.capacity_blocks > 0 && offload.tier == OffloadTierKind::kHost) {
+    inputs.host_memory_bytes = std::max(0.0, inputs.host_memory_bytes - config.offload.capacity_bytes);
+  }
   inputs.offload = offload;
   inputs.gpus = deployment.plan.gpus_per_replica();  // per replica; run_serving multiplies by dp
   inputs.idle_w_per_gpu = deployment.node.gpu.idle_w;
