@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@
 #include "workloads/generator.h"
 
 namespace servesim {
+
+// Test names print the tier by name.
+void PrintTo(OffloadTierKind tier, std::ostream* os) { *os << offload_tier_name(tier); }
+
 namespace {
 
 using testing::AffineModel;
@@ -182,12 +187,13 @@ TEST(KvOffloadTier, KeepsTheMostRecentlyUsedBlocksAndStopsPrefixLookupsAtTheFirs
 }
 
 // Conservation under pressure with offload on: 2000 generated requests sharing prefixes
-// (5 common first blocks), a small GPU cache, each tier and both preemption modes.
+// (5 common first blocks), a small GPU cache, each scheduler, both preemption modes and each tier.
 // Expect: arrived = finished + rejected, every request is in requests.csv, and the tier is used.
-class OffloadConservation : public ::testing::TestWithParam<std::tuple<std::string, OffloadTierKind>> {};
+class OffloadConservation
+    : public ::testing::TestWithParam<std::tuple<std::string, std::string, OffloadTierKind>> {};
 
 TEST_P(OffloadConservation, EveryArrivedRequestFinishesOrIsRejected) {
-  const auto& [preemption, tier] = GetParam();
+  const auto& [scheduler_name, preemption, tier] = GetParam();
   GeneratorParams g;
   g.rate_per_s = 50.0;
   g.cv = 2.0;
@@ -207,8 +213,9 @@ TEST_P(OffloadConservation, EveryArrivedRequestFinishesOrIsRejected) {
   ServingInputs inputs = with_tier(tier, 64);
   inputs.oversize_is_error = false;
   inputs.host_memory_bytes = 2e9;
+  for (std::size_t i = 0; i < requests.size(); ++i) requests[i].priority = static_cast<int64_t>(i % 3);
   AffineModel model;
-  const auto* entry = Registry<Scheduler>::instance().find("vllm");
+  const auto* entry = Registry<Scheduler>::instance().find(scheduler_name);
   auto scheduler = entry->factory(default_params(entry->info.params));
   auto kv = paged_cache(4096, preemption);
   VectorSource source(requests);
@@ -224,13 +231,16 @@ TEST_P(OffloadConservation, EveryArrivedRequestFinishesOrIsRejected) {
   EXPECT_GT(result.summary["preemptions"].get<int64_t>(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(EachTierAndPreemption, OffloadConservation,
-                         ::testing::Combine(::testing::Values("recompute", "swap"),
+INSTANTIATE_TEST_SUITE_P(AllSchedulersEachTier, OffloadConservation,
+                         ::testing::Combine(::testing::Values("vllm", "sarathi", "orca", "prefill-first", "priority"),
+                                            ::testing::Values("recompute", "swap"),
                                             ::testing::Values(OffloadTierKind::kHost, OffloadTierKind::kCxl,
                                                               OffloadTierKind::kSsd)),
                          [](const auto& param_info) {
-                           return std::get<0>(param_info.param) + "_" +
-                                  offload_tier_name(std::get<1>(param_info.param));
+                           std::string name = std::get<0>(param_info.param) + "_" + std::get<1>(param_info.param) +
+                                              "_" + offload_tier_name(std::get<2>(param_info.param));
+                           for (char& c : name) c = (c == '-') ? '_' : c;
+                           return name;
                          });
 
 }  // namespace
