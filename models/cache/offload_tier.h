@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "models/cache/block_hash_index.h"
+
 namespace servesim {
 
 enum class OffloadTierKind { kHost, kCxl, kSsd };
@@ -31,8 +33,8 @@ class KvOffloadTier {
 
   int64_t capacity_blocks() const { return capacity_; }
   /// Blocks held now.
-  int64_t resident_blocks() const { return resident_; }
-  bool contains(uint64_t hash) const { return find(hash) >= 0; }
+  int64_t resident_blocks() const { return static_cast<int64_t>(index_.size()); }
+  bool contains(uint64_t hash) const { return index_.find(hash) >= 0; }
   /// Stores `hash` as the most recently used block (dropping the least recently used when full);
   /// a hash already held is only refreshed.
   void insert(uint64_t hash);
@@ -43,21 +45,13 @@ class KvOffloadTier {
   const OffloadTierStats& stats() const { return stats_; }
 
  private:
-  // Hash -> slot: open addressing (linear probing, backward-shift deletion), grown by doubling
-  // so memory follows the blocks held, not the capacity. Hashes are mixed and never 0.
-  int32_t find(uint64_t hash) const;
-  void index_insert(uint64_t hash, int32_t slot);
-  void index_erase(uint64_t hash);
   void unlink(int32_t slot);
   void push_back(int32_t slot);  // at the most recently used end
 
   int64_t capacity_;
-  int64_t resident_ = 0;
   std::vector<uint64_t> hash_;
   std::vector<int32_t> prev_, next_;  // LRU ring through the sentinel slot 0, oldest first
-  std::vector<uint64_t> keys_;
-  std::vector<int32_t> values_;
-  std::size_t mask_ = 0;
+  BlockHashIndex index_;  // hash -> slot; grows with the blocks held, not the capacity
   OffloadTierStats stats_;
 };
 

@@ -3,62 +3,13 @@
 #include <cassert>
 #include <string>
 
+#include "models/cache/block_hash_index.h"
 #include "models/cache/kv_cache.h"
 #include "sim/registry.h"
 
 namespace servesim {
 namespace {
 
-// Hash -> block with open addressing (linear probing, backward-shift deletion). At most one
-// entry per block, so the table is sized once; keys are already mixed hashes and never 0.
-class BlockHashTable {
- public:
-  explicit BlockHashTable(int64_t blocks) {
-    std::size_t capacity = 16;
-    while (capacity < static_cast<std::size_t>(blocks) * 2) capacity <<= 1;
-    keys_.assign(capacity, 0);
-    values_.assign(capacity, -1);
-    mask_ = capacity - 1;
-  }
-  int32_t find(uint64_t key) const {
-    for (std::size_t i = key & mask_;; i = (i + 1) & mask_) {
-      if (keys_[i] == key) return values_[i];
-      if (keys_[i] == 0) return -1;
-    }
-  }
-  bool insert(uint64_t key, int32_t value) {
-    std::size_t i = key & mask_;
-    for (; keys_[i] != 0; i = (i + 1) & mask_) {
-      if (keys_[i] == key) return false;
-    }
-    keys_[i] = key;
-    values_[i] = value;
-    return true;
-  }
-  void erase(uint64_t key) {
-    std::size_t i = key & mask_;
-    while (keys_[i] != key) {
-      if (keys_[i] == 0) return;
-      i = (i + 1) & mask_;
-    }
-    // Backward shift: move later entries of the probe run into the hole.
-    for (std::size_t j = (i + 1) & mask_; keys_[j] != 0; j = (j + 1) & mask_) {
-      const std::size_t home = keys_[j] & mask_;
-      if (((j - home) & mask_) >= ((j - i) & mask_)) {
-        keys_[i] = keys_[j];
-        values_[i] = values_[j];
-        i = j;
-      }
-    }
-    keys_[i] = 0;
-    values_[i] = -1;
-  }
-
- private:
-  std::vector<uint64_t> keys_;
-  std::vector<int32_t> values_;
-  std::size_t mask_ = 0;
-};
 
 class PagedKvCache : public KvCache {
  public:
@@ -175,7 +126,7 @@ class PagedKvCache : public KvCache {
   std::vector<uint64_t> hash_;
   std::vector<int32_t> prev_, next_;
   int64_t free_count_ = 0;
-  BlockHashTable cached_;
+  BlockHashIndex cached_;  // at most one entry per block
   KvCacheStats stats_;
   uint64_t generation_ = 0;
   std::vector<uint64_t>* eviction_log_ = nullptr;
