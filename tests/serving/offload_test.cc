@@ -194,17 +194,7 @@ class OffloadConservation
 
 TEST_P(OffloadConservation, EveryArrivedRequestFinishesOrIsRejected) {
   const auto& [scheduler_name, preemption, tier] = GetParam();
-  GeneratorParams g;
-  g.rate_per_s = 50.0;
-  g.cv = 2.0;
-  g.num_requests = 2000;
-  g.seed = 7;
-  g.input = {LengthShape::kLognormal, 0, 1, 3000, 5.5, 1.0};
-  g.output = {LengthShape::kLognormal, 0, 1, 600, 4.5, 1.0};
-  auto generator = make_generator(g, "generator");
-  std::vector<RequestSpec> requests;
-  RequestSpec spec;
-  while (generator->next(spec)) requests.push_back(spec);
+  std::vector<RequestSpec> requests = testing::pressure_requests();
   for (std::size_t i = 0; i < requests.size(); ++i) {
     requests[i].prefix_hashes = {static_cast<int64_t>(i % 5), static_cast<int64_t>(i % 7),
                                  static_cast<int64_t>(i)};

@@ -10,6 +10,7 @@
 
 #include "models/execution/execution_model.h"
 #include "traces/trace_source.h"
+#include "workloads/generator.h"
 
 namespace servesim::testing {
 
@@ -59,6 +60,23 @@ inline RequestSpec request(double arrival_s, int64_t input, int64_t output, std:
   r.prefix_hashes = std::move(prefix);
   r.hash_block_tokens = r.prefix_hashes.empty() ? 0 : 16;
   return r;
+}
+
+/// 2000 bursty requests (Gamma arrivals at 50/s, cv 2; lognormal prompts up to 3000 tokens and
+/// outputs up to 600), seed 7: enough to keep a small KV cache under pressure.
+inline std::vector<RequestSpec> pressure_requests() {
+  GeneratorParams g;
+  g.rate_per_s = 50.0;
+  g.cv = 2.0;
+  g.num_requests = 2000;
+  g.seed = 7;
+  g.input = {LengthShape::kLognormal, 0, 1, 3000, 5.5, 1.0};
+  g.output = {LengthShape::kLognormal, 0, 1, 600, 4.5, 1.0};
+  auto source = make_generator(g, "generator");
+  std::vector<RequestSpec> requests;
+  RequestSpec spec;
+  while (source->next(spec)) requests.push_back(spec);
+  return requests;
 }
 
 }  // namespace servesim::testing
