@@ -78,6 +78,30 @@ void fit_power(const std::string& path, const NodeSpec& node, GpuEfficiency* eff
   quality->push_back(q);
 }
 
+// The host cost of one eager launch from whole-model iterations launched op by op,
+// when the file has host-bound ones: launches from the reference-eager profile on
+// the measured model's shapes. They time exactly what an eager iteration pays, so
+// they take precedence over the engine layer and the tiny-op loop.
+double fit_eager(const std::string& path, const NodeSpec& node, std::vector<FitQuality>* quality) {
+  const WholeModelTable table = read_whole_model(path);
+  if (table.cases.empty()) return 0.0;
+  Deployment deployment;
+  deployment.node = node;
+  deployment.model = table.model;
+  deployment.engine = load_engine("reference-eager");
+  const OpLevelExecutionModel model(deployment);  // launch counts only: no efficiency needed
+  std::vector<EagerIterationSample> samples;
+  for (const WholeModelCase& c : table.cases) {
+    if (c.kind != "eager") continue;
+    samples.push_back(EagerIterationSample{c.label, static_cast<double>(model.launches(c.batch)), c.seconds,
+                                           c.graph_seconds});
+  }
+  FitQuality q;
+  const double c = fit_eager_launch(samples, &q);
+  if (c > 0.0) quality->push_back(q);
+  return c;
+}
+
 // The eager host cost per op was measured on the reference engine's own layer;
 // an eager iteration pays it once per launch the engine profile describes, so
 // the two counts should agree.
@@ -178,21 +202,23 @@ int run_calibrate(const std::vector<std::string>& args) {
   if (!parse_command_line("calibrate", "MICROBENCH.json [--out FILE] | --nccl DIR",
                           "Fits a GPU's efficiency curves (GEMM, prefill and decode attention, elementwise\n"
                           "bandwidth, launch costs) to microbenchmarks by least squares, and its power\n"
-                          "coefficients to the file's energy table when it has one. Whole-model iteration\n"
-                          "times are never used. Writes a calibration that a GPU entry of\n"
+                          "coefficients to the file's energy table when it has one. Of whole-model iteration\n"
+                          "times only the host-bound eager ones are used (the host cost of one launch). Writes a calibration that a GPU entry of\n"
                           "hardware/catalog names with \"calibration\" (models/execution/calibrations/NAME.json).",
                           options, positional, args, &vars)) {
     return 0;
   }
   if (!nccl.empty()) return calibrate_nccl(nccl, out);
   if (file.empty()) throw ConfigError::at("calibrate", "missing MICROBENCH.json (or --nccl DIR)");
-  const Microbench bench = read_microbench(file);
+  Microbench bench = read_microbench(file);
   if (hardware.empty()) hardware = guess_hardware(bench.gpu);
   if (hardware.empty()) {
     throw ConfigError::at(file, "cannot tell which hardware catalog entry '" + bench.gpu + "' is; pass --hardware");
   }
   const NodeSpec node = load_node(hardware, false);
   std::vector<FitQuality> quality;
+  std::vector<FitQuality> eager_quality;
+  bench.eager_iterations_op_s = fit_eager(file, node, &eager_quality);
   GpuEfficiency eff = fit_efficiency(bench, node.gpu, &quality);
   if (bench.eager_engine_op_s > 0.0) check_eager_op_count(bench);
   if (bench.gemm_gpu_only || bench.prefill_attention_gpu_only || bench.decode_attention_gpu_only) {
@@ -206,6 +232,7 @@ int run_calibrate(const std::vector<std::string>& args) {
   }
   if (eff.power_limit_w <= 0.0) eff.power_limit_w = node.gpu.tdp_w;
   fit_power(file, node, &eff, &quality);
+  quality.insert(quality.end(), eager_quality.begin(), eager_quality.end());
   for (const FitQuality& q : quality) {
     std::fprintf(stderr, "calibrate: %-36s %2d points, rms %.1f%%, max %.1f%%\n", q.curve.c_str(), q.points,
                  q.rms_relative_error * 100.0, q.max_relative_error * 100.0);

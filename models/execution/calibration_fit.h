@@ -62,6 +62,9 @@ struct Microbench {
   double eager_engine_op_s = 0.0;
   double eager_engine_ops_per_layer = 0.0;
   double eager_engine_layer_s = 0.0;
+  // Host seconds per launch fitted to host-bound eager whole-model iterations
+  // (fit_eager_launch; 0 = the file has none). Takes precedence over the above.
+  double eager_iterations_op_s = 0.0;
   double power_limit_w = 0.0;
   double idle_w = 0.0;  // 0 = not measured
 };
@@ -92,6 +95,33 @@ int64_t launches_per_layer(const EngineProfile& engine);
 /// Relative difference above which the measured eager ops per layer and the engine
 /// profile's launches per layer are reported as disagreeing.
 constexpr double kOpCountTolerance = 0.10;
+
+/// One whole-model iteration launched op by op from the host (eager), with the
+/// same iteration's CUDA-graph replayed time and the launches the engine profile
+/// describes for it.
+struct EagerIterationSample {
+  std::string label;
+  double launches = 0.0;
+  double eager_seconds = 0.0;
+  double graph_seconds = 0.0;
+};
+
+/// An eager iteration at least this much slower than its graph replay is host bound:
+/// its time is the host's launches, not GPU work.
+constexpr double kHostBoundRatio = 1.2;
+
+/// Host seconds per launch from the host-bound eager iterations (least squares on
+/// relative error of launches x cost); 0 when no row is host bound.
+double fit_eager_launch(const std::vector<EagerIterationSample>& samples, FitQuality* quality);
+
+/// What one launch of the reference engine costs the host, per second of the tiny-op
+/// loop (`eager_tiny_op_us`), on our H200 host: 12.84 us fitted to the host-bound
+/// eager Llama-3-8B iterations of ../shared/calibration/h200_microbench_and_llama3_8b.json
+/// over its 16.40 us tiny-op loop (checked by a test against that file). A tiny op
+/// in a tight loop costs more than an op of a real layer. Files that have neither
+/// host-bound eager iterations nor the engine's own layer (`eager_engine_op_us`)
+/// scale their tiny-op loop by this.
+constexpr double kEngineOpPerTinyOp = 0.783;
 
 /// Fits every curve; the power fields are left at zero.
 GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, std::vector<FitQuality>* quality);

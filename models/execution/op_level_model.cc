@@ -440,6 +440,12 @@ GpuActivity OpLevelExecutionModel::activity(const BatchShape& batch) const {
                      totals.bytes};
 }
 
+int64_t OpLevelExecutionModel::launches(const BatchShape& batch) const {
+  Totals totals;
+  evaluate(batch, &totals, nullptr);
+  return totals.launches;
+}
+
 const char* bound_name(Bound bound) {
   switch (bound) {
     case Bound::kCompute: return "compute";

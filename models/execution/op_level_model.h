@@ -55,6 +55,8 @@ class OpLevelExecutionModel : public ExecutionModel {
   /// What one GPU does in the iteration (predicted wall time, busy time, FLOPs, HBM bytes):
   /// the input of the power model, also used to fit it.
   GpuActivity activity(const BatchShape& batch) const;
+  /// Kernel launches of the iteration (what an eager engine pays host time for).
+  int64_t launches(const BatchShape& batch) const;
 
  private:
   enum class OpClass { kElementwise, kGemm, kAttention, kAllReduce, kSendRecv, kRepeatKv };

@@ -232,6 +232,7 @@ Microbench read_microbench(const std::string& path) {
 WholeModelTable read_whole_model(const std::string& path) {
   ConfigNode root(load_json_file(path), path);
   WholeModelTable table;
+  table.path = path;
   if (!root.has("llama3_8b_arch")) return table;
   ConfigNode arch = root.child("llama3_8b_arch");
   table.model.name = "llama-3-8b (measured)";
@@ -259,6 +260,7 @@ WholeModelTable read_whole_model(const std::string& path) {
     c.kind = "eager";
     c.batch = read_segments(row.child("segs"), &c.tokens);
     c.seconds = row.number("eager_ms", 1e-9, 1e9) * 1e-3;
+    c.graph_seconds = row.number("graph_ms", 1e-9, 1e9) * 1e-3;
     c.label = label_of(c.batch);
     table.cases.push_back(c);
   }

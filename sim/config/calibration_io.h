@@ -33,11 +33,13 @@ struct WholeModelCase {
   BatchShape batch;
   int64_t tokens = 0;   // new tokens of the iteration
   double seconds = 0.0;  // measured iteration time (energy rows: ms_per_iter)
+  double graph_seconds = 0.0;   // eager rows: the same iteration replayed from a CUDA graph
   double watts = 0.0;           // energy rows
   double joules_per_token = 0.0;  // energy rows
 };
 
 struct WholeModelTable {
+  std::string path;  // the measurement file
   ModelSpec model;  // from llama3_8b_arch
   double weights_bytes = 0.0;
   double idle_w = 0.0;

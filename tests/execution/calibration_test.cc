@@ -18,6 +18,7 @@
 #include "sim/config/catalog.h"
 #include "sim/config/spec_readers.h"
 #include "sim/config_error.h"
+#include "sim/units.h"
 
 namespace servesim {
 namespace {
@@ -232,8 +233,30 @@ TEST(Calibrate, EagerEngineOpCostBecomesTheEagerLaunchCost) {
   }
   EXPECT_TRUE(found);
 
-  // Without the key the tiny-op loop's cost stays the eager launch cost.
-  EXPECT_DOUBLE_EQ(calibrate_file(write_file(synthetic_microbench(false))).eager_launch_s, 16.4e-6);
+  // Without the key the tiny-op loop's cost is scaled to an engine op's.
+  EXPECT_DOUBLE_EQ(calibrate_file(write_file(synthetic_microbench(false))).eager_launch_s,
+                   16.4e-6 * kEngineOpPerTinyOp);
+}
+
+// Unit: the eager launch cost is launches x cost fitted (relative least squares)
+// to the host-bound eager iterations only; rows close to their graph time are GPU
+// bound and carry no information on the host. Oracle: rows generated from 13 us
+// per launch with +-2% noise of opposite signs give 13 us within 0.1%.
+TEST(Calibrate, HostBoundEagerIterationsGiveTheLaunchCost) {
+  std::vector<EagerIterationSample> rows = {
+      {"decode 1x1024", 1000.0, 1000.0 * 13e-6 * 1.02, 6e-3},
+      {"decode 64x1024", 1000.0, 1000.0 * 13e-6 * 0.98, 9e-3},
+      {"prefill 1x2048", 1100.0, 62e-3, 61e-3},  // GPU bound: ignored
+  };
+  FitQuality quality;
+  EXPECT_NEAR(fit_eager_launch(rows, &quality), 13e-6, 13e-9);
+  EXPECT_EQ(quality.points, 2);
+  EXPECT_NEAR(quality.max_relative_error, 0.02, 1e-3);
+  rows.resize(2);
+  rows.push_back({"prefill 1x128", 1064.0, 1064.0 * 13e-6, 8e-3});
+  EXPECT_NEAR(fit_eager_launch(rows, nullptr), 13e-6, 13e-9);
+  EXPECT_EQ(fit_eager_launch({{"prefill 1x2048", 1100.0, 62e-3, 61e-3}}, nullptr), 0.0);
+  EXPECT_EQ(fit_eager_launch({}, nullptr), 0.0);
 }
 
 // The reference-eager profile describes 36 launches per layer; a measured layer
@@ -278,6 +301,29 @@ TEST(Calibrate, FilesWithoutTheNewKeysRegenerateTheShippedCalibrationsExactly) {
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, read_all(shipped + output)) << input;
   }
+}
+
+// System: calibrating the shared H200 file fits the eager launch cost to its
+// host-bound eager iterations (3 of 4 rows; the 1x2048 prefill is GPU bound), and
+// kEngineOpPerTinyOp, which scales the tiny-op loop of files without such rows
+// (the H100's), is that cost over the same file's tiny-op loop.
+TEST(Calibrate, EngineOpPerTinyOpIsTheH200HostBoundFitOverItsTinyOpLoop) {
+  const std::string dir = shared_calibration_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/calibration not found: cannot check the H200 eager fit";
+  const CommandResult r = run_servesim("calibrate " + dir + "/h200_microbench_and_llama3_8b.json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json fit = nlohmann::json::parse(r.out);
+  bool found = false;
+  for (const auto& q : fit.at("fit_quality")) {
+    if (q.at("curve") != "eager launch (host-bound iterations)") continue;
+    found = true;
+    EXPECT_EQ(q.at("points"), 3);
+    EXPECT_LT(q.at("max_relative_error").get<double>(), 0.05);
+  }
+  EXPECT_TRUE(found) << r.out;
+  const double fitted = parse_quantity(fit.at("eager_launch").get<std::string>(), Dimension::kSeconds);
+  const double tiny = read_microbench(dir + "/h200_microbench_and_llama3_8b.json").eager_launch_s;
+  EXPECT_NEAR(fitted / tiny, kEngineOpPerTinyOp, 0.0005);
 }
 
 }  // namespace
