@@ -4,7 +4,8 @@
 // ascending phase, then in the order they were scheduled, so runs are
 // deterministic. A SimGrid kernel timer wakes the queue at its earliest time;
 // byte transfers are SimGrid Comms on the platform's links (max-min sharing of
-// bandwidth, CM02) and disk operations are SimGrid Ios. A link is pipelined: a
+// bandwidth, CM02); a disk is a read link, a write link and a shared link of
+// the larger bandwidth, crossed by reads and writes alike. A link is pipelined: a
 // flow shares bandwidth from the moment it starts and its last byte arrives the
 // route's latency after it was sent, so a lone flow takes bytes / bandwidth +
 // latency. (SimGrid would instead hold the flow off the link during the

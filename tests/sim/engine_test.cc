@@ -80,6 +80,19 @@ TEST(DiskModel, TwoConcurrentReadsShareTheDiskEvenly) {
   EXPECT_NEAR(done[1], 2 * 1e9 / 4e9, 1e-9);
 }
 
+// Reads and writes in flight together share the device's capacity (the larger of
+// the two bandwidths) max-min: a 1 GB read (4 GB/s) and a 1 GB write (2 GB/s)
+// started together get 2 GB/s each and both end at 0.5 s.
+TEST(DiskModel, ReadAndWriteInFlightTogetherShareTheDevice) {
+  Engine engine(two_hosts_one_link());
+  double read_done = -1.0, write_done = -1.0;
+  engine.disk_io(engine.disk("ssd"), 1e9, DiskOp::kRead, [&] { read_done = engine.now(); });
+  engine.disk_io(engine.disk("ssd"), 1e9, DiskOp::kWrite, [&] { write_done = engine.now(); });
+  engine.run();
+  EXPECT_NEAR(read_done, 0.5, 1e-9);
+  EXPECT_NEAR(write_done, 0.5, 1e-9);
+}
+
 // A short flow joining a long one: both share the link while the short one lasts,
 // then the long one gets it all. Long 2 GB from t = 0, short 0.5 GB from t = 0.1 s on 10 GB/s:
 // short ends at 0.1 + 0.5 / 5 = 0.2 s (+ latency); long has 2 - 0.1 x 10 - 0.1 x 5 = 0.5 GB left
