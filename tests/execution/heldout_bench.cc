@@ -6,7 +6,8 @@
 // any fit: H100 uses our h100-sxm calibration (H100 microbenchmarks), A100 the
 // datasheet peaks x default fractions. Prints gpu, model, tp, tokens, op,
 // measured us, predicted us, error % and the bound, then per GPU the median and
-// max |error| overall, for small M (tokens <= 128) and large M, and per op.
+// max |error| overall, for small M (tokens <= 128) and large M, per op, and of
+// the four GEMMs summed per layer (what an iteration pays) by TP degree.
 // Usage: heldout_bench [--summary] [VIDUR_COMPUTE_DIR]
 //   (default: $SERVESIM_HOME/../shared/data/profiling/vidur/compute)
 #include <algorithm>
@@ -143,6 +144,7 @@ int run(int argc, char** argv) {
     const GpuSpec spec = load_node(gpu.hardware).gpu;
     const GpuEfficiency eff = iteration_efficiency(effective_efficiency(spec));
     std::vector<double> all, small_m, large_m, per_op[4];
+    std::map<int64_t, std::vector<double>> layer_by_tp;  // |error| of the 4 GEMMs summed
     for (const char* model : kModels) {
       const std::filesystem::path path = std::filesystem::path(root) / gpu.vidur_dir / model / "mlp.csv";
       if (!std::filesystem::exists(path)) continue;
@@ -150,6 +152,7 @@ int run(int argc, char** argv) {
       for (const auto& [key, point] : read_vidur(path)) {
         const auto [tp, tokens] = key;
         if (std::find(std::begin(kTokens), std::end(kTokens), tokens) == std::end(kTokens)) continue;
+        double layer_measured_s = 0.0, layer_predicted_s = 0.0;
         for (int op = 0; op < 4; ++op) {
           const double measured_s = point.sum_s[op] / point.rows;
           if (!(measured_s > 0.0)) continue;
@@ -159,11 +162,16 @@ int run(int argc, char** argv) {
           all.push_back(std::fabs(error));
           (tokens <= kSmallMTokens ? small_m : large_m).push_back(std::fabs(error));
           per_op[op].push_back(std::fabs(error));
+          layer_measured_s += measured_s;
+          layer_predicted_s += cost.seconds;
           if (table) {
             std::printf("%-5s %-28s %3lld %6lld %-8s %11.1f %11.1f %+7.1f%%  %s\n", gpu.vidur_dir, name.c_str(),
                         static_cast<long long>(tp), static_cast<long long>(tokens), kOpLabels[op], measured_s * 1e6,
                         cost.seconds * 1e6, error, bound_name(cost.bound));
           }
+        }
+        if (layer_measured_s > 0.0) {
+          layer_by_tp[tp].push_back(std::fabs((layer_predicted_s / layer_measured_s - 1.0) * 100.0));
         }
       }
     }
@@ -176,6 +184,11 @@ int run(int argc, char** argv) {
       char label[32];
       std::snprintf(label, sizeof label, "  %-17s", kOpLabels[op]);
       s += label + summary(per_op[op]) + "\n";
+    }
+    for (const auto& [tp, errors] : layer_by_tp) {
+      char label[48];
+      std::snprintf(label, sizeof label, "  per layer, TP %-2lld ", static_cast<long long>(tp));
+      s += label + summary(errors) + "\n";
     }
     if (all.empty()) s = std::string(gpu.vidur_dir) + ": no Vidur files found under " + root + "\n";
     summaries.push_back(s);
