@@ -2,7 +2,9 @@
 // Contract: fits a GPU's efficiency curves (GpuEfficiency) to microbenchmarks
 // in the format of ../shared/calibration (GEMM sweep, causal prefill and decode
 // attention, HBM copy, launch costs), by least squares with Eigen. Only
-// microbenchmarks enter the fit, never whole-model iterations. Microbenchmark
+// microbenchmarks enter the GPU curves, never whole-model iterations (the host
+// cost of an eager launch may come from host-bound eager iterations, see
+// fit_eager_launch: they time the host, not the GPU). Microbenchmark
 // timings of one call include the host's dispatch of that call when the GPU
 // work is shorter (a floor of ~20-60 us here); points within kFloorMultiple of
 // the smallest time of their kind are treated as floor-bound and left out of
