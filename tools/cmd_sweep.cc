@@ -1,7 +1,7 @@
 // `servesim sweep SWEEP.json [--out DIR] [--jobs N]`: runs every combination of
 // a base run config's axes (sim/sweep/sweep_spec.h for the file), each plan in
 // its own child process, and writes sweep.csv (one row per plan, in plan
-// order), pareto.csv (the non-dominated feasible plans) and
+// order), pareto.csv (the non-dominated feasible plans), pareto.svg (their plot) and
 // sweep.resolved.json into DIR, plus each plan's full run outputs in
 // DIR/runs/<index>/. The sweep file is validated before anything is written.
 // Infeasible plans are rows, not failures; the exit status is 1 only when a
@@ -17,6 +17,7 @@
 
 #include "sim/config_error.h"
 #include "sim/output_dir.h"
+#include "sim/sweep/pareto_plot.h"
 #include "sim/sweep/sweep_runner.h"
 #include "sim/sweep/sweep_spec.h"
 #include "sim/units.h"
@@ -89,7 +90,8 @@ int run_sweep_command(const std::vector<std::string>& args) {
                           "the order given, the last axis fastest; plan i runs as `servesim run` would\n"
                           "into DIR/runs/i. Infeasible plans (bad value, does not fit) are reported, not\n"
                           "fatal; if every plan fails the same way, that is bad input (exit 2).\n"
-                          "Writes sweep.csv, pareto.csv and sweep.resolved.json into DIR.\n"
+                          "Writes sweep.csv, pareto.csv, pareto.svg (the feasible plans on the first two\n"
+                          "objectives, the front highlighted) and sweep.resolved.json into DIR.\n"
                           "Objective metrics: requests_per_s, output_tokens_per_s_per_gpu,\n"
                           "goodput_requests_per_s_per_gpu, ttft_p50_s, ttft_p99_s, tpot_p50_s, tpot_p99_s,\n"
                           "j_per_output_token, slo_attainment (default: max output_tokens_per_s_per_gpu,\n"
@@ -125,6 +127,7 @@ int run_sweep_command(const std::vector<std::string>& args) {
 
   out.write("sweep.csv", sweep_csv(spec, rows));
   out.write("pareto.csv", pareto_csv(spec, rows, front));
+  out.write("pareto.svg", pareto_svg(spec, rows, front));
   out.write("sweep.resolved.json", spec.resolved().dump(2) + "\n");
 
   std::size_t ok = 0;
@@ -144,7 +147,7 @@ int run_sweep_command(const std::vector<std::string>& args) {
   }
   std::printf("Pareto front (%zu of %zu ok plans; %s):\n", front.size(), ok, goals.c_str());
   print_front(spec, rows, front);
-  std::printf("  wrote %s/{sweep.csv,pareto.csv,sweep.resolved.json,runs/}\n", out_dir.c_str());
+  std::printf("  wrote %s/{sweep.csv,pareto.csv,pareto.svg,sweep.resolved.json,runs/}\n", out_dir.c_str());
   for (const auto& row : rows) {
     if (row.status == "error") {
       std::fprintf(stderr, "servesim sweep: plan %zu failed: %s\n", row.index, row.reason.c_str());

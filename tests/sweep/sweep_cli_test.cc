@@ -168,7 +168,7 @@ TEST(SweepCommand, OneJobAndTwoJobsGiveByteIdenticalOutputs) {
   ASSERT_EQ(run_servesim("sweep " + (dir / "sweep.json").string() + " --jobs 2 --out " + (dir / "b").string())
                 .exit_code,
             0);
-  for (const char* name : {"sweep.csv", "pareto.csv", "sweep.resolved.json"}) {
+  for (const char* name : {"sweep.csv", "pareto.csv", "pareto.svg", "sweep.resolved.json"}) {
     const std::string a = read_file(dir / "a" / name);
     EXPECT_FALSE(a.empty()) << name;
     EXPECT_EQ(a, read_file(dir / "b" / name)) << name;
