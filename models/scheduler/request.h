@@ -14,7 +14,9 @@
 
 namespace servesim {
 
-enum class RequestState : uint8_t { kWaiting, kRunning, kSwappingOut, kSwappingIn, kFinished };
+// kHandingOff: prefilled on a prefill replica, its KV on the way to a decode
+// replica; kReceiving: the same request on the decode replica, KV arriving.
+enum class RequestState : uint8_t { kWaiting, kRunning, kSwappingOut, kSwappingIn, kHandingOff, kReceiving, kFinished };
 
 struct Request {
   // What was asked.

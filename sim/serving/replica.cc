@@ -93,9 +93,11 @@ void Replica::accept(RequestSpec& spec, int64_t id) {
   r->prefix_hit_tokens = 0;
   r->in_batch = false;
 
-  // The most KV a request ever holds: all but its last output token.
+  // The most KV a request ever holds: all but its last output token (a prefill
+  // replica holds the prompt only; its decode replica the rest).
   std::string reason;
-  const int64_t kv_tokens = r->input_tokens + r->output_tokens - 1;
+  const int64_t full_kv_tokens = r->input_tokens + r->output_tokens - 1;
+  const int64_t kv_tokens = params_.role == ReplicaRole::kPrefill ? r->input_tokens : full_kv_tokens;
   if (r->input_tokens < 1 || r->output_tokens < 1) {
     reason = "needs at least 1 input and 1 output token (has " + std::to_string(r->input_tokens) + " and " +
              std::to_string(r->output_tokens) + ")";
@@ -105,6 +107,9 @@ void Replica::accept(RequestSpec& spec, int64_t id) {
   } else if (kv_tokens > max_kv_tokens_) {
     reason = "needs KV for " + std::to_string(kv_tokens) + " tokens but the replica's KV cache holds " +
              std::to_string(max_kv_tokens_) + " tokens";
+  } else if (params_.downstream_kv_tokens > 0 && full_kv_tokens > params_.downstream_kv_tokens) {
+    reason = "needs KV for " + std::to_string(full_kv_tokens) + " tokens but a decode replica's KV cache holds " +
+             std::to_string(params_.downstream_kv_tokens) + " tokens";
   }
   if (!reason.empty()) {
     if (params_.oversize_is_error) {
@@ -118,6 +123,52 @@ void Replica::accept(RequestSpec& spec, int64_t id) {
     return;
   }
   waiting_.push_back(r);
+}
+
+void Replica::release_handed_off(Request& request) {
+  cache_.release(request.blocks);
+  ++stats_.handed_off;
+  recycle(&request);
+  if (!busy_) step();
+}
+
+Request* Replica::reserve_incoming(const Request& from) {
+  Request* r = new_request();
+  r->blocks.clear();
+  if (!cache_.grow(r->blocks, from.computed)) {
+    free_.push_back(r);
+    return nullptr;
+  }
+  ++in_flight_;
+  ++stats_.received;
+  r->id = from.id;
+  r->arrival_s = from.arrival_s;
+  r->input_tokens = from.input_tokens;
+  r->output_tokens = from.output_tokens;
+  r->priority = from.priority;
+  r->prefix_hashes = from.prefix_hashes;
+  r->hash_block_tokens = from.hash_block_tokens;
+  r->block_hashes = cache_.prefix_caching() ? from.block_hashes : std::vector<uint64_t>{};
+  r->state = RequestState::kReceiving;
+  r->swapped = false;
+  r->computed = from.computed;
+  r->generated = from.generated;
+  r->published = 0;
+  r->first_scheduled_s = from.first_scheduled_s;
+  r->first_token_s = from.first_token_s;
+  r->last_token_s = from.last_token_s;
+  r->max_itl_s = from.max_itl_s;
+  r->preemptions = from.preemptions;
+  r->prefix_hit_tokens = from.prefix_hit_tokens;
+  r->in_batch = false;
+  return r;
+}
+
+void Replica::receive(Request& request) {
+  request.state = RequestState::kRunning;
+  publish_full_blocks(request);
+  running_.push_back(&request);
+  if (!busy_) step();
 }
 
 void Replica::pull_arrivals() {
@@ -451,6 +502,11 @@ void Replica::finish_iteration() {
       if (itl > r.max_itl_s) r.max_itl_s = itl;
     }
     r.last_token_s = now;
+    if (params_.role == ReplicaRole::kPrefill && r.generated == 1 && r.output_tokens > 1) {
+      r.state = RequestState::kHandingOff;  // decoded elsewhere: leaves the running set below
+      any_finished = true;
+      continue;
+    }
     if (r.generated == r.output_tokens) {
       r.state = RequestState::kFinished;
       cache_.release(r.blocks);
@@ -463,14 +519,20 @@ void Replica::finish_iteration() {
   }
   if (any_finished) {
     std::size_t kept = 0;
+    handed_off_.clear();
     for (Request* r : running_) {
       if (r->state == RequestState::kFinished) {
         recycle(r);
+      } else if (r->state == RequestState::kHandingOff) {
+        handed_off_.push_back(r);
       } else {
         running_[kept++] = r;
       }
     }
     running_.resize(kept);
+    // Handed off once the running set is consistent (busy_ is still set: no step starts inside).
+    assert(handed_off_.empty() || handoff_ != nullptr);
+    for (Request* r : handed_off_) handoff_->prefilled(*this, *r);
   }
   step();
 }

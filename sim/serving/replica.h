@@ -52,6 +52,22 @@
 
 namespace servesim {
 
+/// What a replica does with a request (prefill/decode disaggregation).
+enum class ReplicaRole : uint8_t {
+  kColocated,  // prefill and decode (the default)
+  kPrefill,    // prefill and the first token; then the KV goes to a decode replica
+  kDecode,     // continues requests whose KV it received (and re-prefills ones it preempted)
+};
+
+/// Takes prefilled requests from prefill replicas (see KvHandoff).
+class PrefillHandoff {
+ public:
+  virtual ~PrefillHandoff() = default;
+  /// `request` (state kHandingOff, off the running set, its KV blocks still held) has its first
+  /// token; the handoff later calls from.release_handed_off(request) once its KV has left.
+  virtual void prefilled(class Replica& from, Request& request) = 0;
+};
+
 /// Source of routed arrivals for replicas that do not read the trace themselves.
 class ArrivalFeed {
  public:
@@ -74,6 +90,10 @@ struct ReplicaParams {
   int64_t offload_capacity_blocks = 0;
   EndpointId offload_endpoint = 1;  // where offloaded blocks live: host (host, ssd) or cxl
   DiskId offload_disk = -1;         // ssd
+  ReplicaRole role = ReplicaRole::kColocated;
+  // Prefill replicas: KV tokens a request needs on its decode replica (prompt + output - 1)
+  // may not exceed this (0 = no check): larger ones are rejected at arrival.
+  int64_t downstream_kv_tokens = 0;
 };
 
 struct ReplicaStats {
@@ -91,6 +111,8 @@ struct ReplicaStats {
   double kv_peak_fraction = 0.0;
   int64_t peak_running = 0;
   int64_t peak_waiting = 0;
+  int64_t handed_off = 0;          // prefill replicas: requests whose KV went to a decode replica
+  int64_t received = 0;            // decode replicas: requests received
   int64_t offload_hit_tokens = 0;  // prompt tokens loaded back from the offload tier
   int64_t offload_loads = 0;       // admissions that loaded blocks
   double offload_load_bytes = 0.0;
@@ -113,6 +135,21 @@ class Replica final : public SchedulerContext {
   }
   /// Schedules a wake-up now (kPhaseArrival) if the replica is idle and none is pending.
   void wake_soon();
+  /// Prefill replicas: where prefilled requests go (call before start()).
+  void use_handoff(PrefillHandoff& handoff) { handoff_ = &handoff; }
+  /// Prefill replicas: the KV of a handed-off request has left; frees its blocks.
+  void release_handed_off(Request& request);
+  /// Decode replicas: reserves KV blocks for `from` (a prefilled request) and returns the
+  /// receiving copy (state kReceiving), or null when the blocks are not free now.
+  Request* reserve_incoming(const Request& from);
+  /// Decode replicas: the KV of `request` (from reserve_incoming) has arrived; it joins the running set.
+  void receive(Request& request);
+  /// KV blocks free in the cache now.
+  int64_t free_kv_blocks() const { return cache_.free_blocks(); }
+  /// KV bytes per token of this replica (what a handoff moves per prompt token).
+  double kv_bytes_per_token() const { return params_.kv_bytes_per_token; }
+  EndpointId gpu_endpoint() const { return params_.gpu; }
+  ReplicaRole role() const { return params_.role; }
   /// Prompt tokens not yet prefilled + output tokens not yet generated, running and waiting.
   int64_t outstanding_tokens() const;
   const KvCache& cache() const { return cache_; }
@@ -162,6 +199,7 @@ class Replica final : public SchedulerContext {
   ReplicaParams params_;
   TimelineWriter* timeline_;
   ArrivalFeed* feed_ = nullptr;
+  PrefillHandoff* handoff_ = nullptr;
 
   std::vector<Request*> running_;
   std::deque<Request*> waiting_;
@@ -195,6 +233,7 @@ class Replica final : public SchedulerContext {
   std::vector<std::pair<double, double>> kv_samples_;
   ReplicaStats stats_;
   std::unique_ptr<KvOffloadTier> tier_;
+  std::vector<Request*> handed_off_;    // prefill replicas: prefilled in the iteration that just ended
   std::vector<uint64_t> evicted_;       // hashes the GPU cache evicted in this scheduling step
   std::vector<uint64_t> store_backlog_;  // evicted hashes waiting for the store in flight
   bool storing_ = false;

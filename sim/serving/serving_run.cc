@@ -8,6 +8,7 @@
 
 #include "sim/engine.h"
 #include "sim/serving/dispatcher.h"
+#include "sim/serving/kv_handoff.h"
 #include "sim/serving/replica.h"
 #include "traces/timeline_writer.h"
 
@@ -25,6 +26,23 @@ void add_offload_tier(PlatformSpec& spec, const OffloadInputs& offload, const st
     spec.routes.push_back({"cxl" + n, "gpu" + n, {"cxl_r" + n, "h2d" + n}, false});
   } else if (offload.tier == OffloadTierKind::kSsd) {
     spec.disks.push_back({"ssd" + n, "host" + n, offload.ssd.read_bytes_per_s, offload.ssd.write_bytes_per_s});
+  }
+}
+
+// Each replica's KV link (disaggregation): out of prefill replica p over kv_tx<p>, into decode
+// replica d over kv_rx<d>; the latency sits on the outgoing side only.
+void add_kv_links(PlatformSpec& spec, const DisaggregationInputs& d, std::size_t replicas) {
+  const auto prefill = static_cast<std::size_t>(d.prefill_replicas);
+  for (std::size_t i = 0; i < replicas; ++i) {
+    const std::string n = std::to_string(i);
+    spec.links.push_back({i < prefill ? "kv_tx" + n : "kv_rx" + n, d.kv_link_bytes_per_s,
+                          i < prefill ? d.kv_link_latency_s : 0.0});
+  }
+  for (std::size_t p = 0; p < prefill; ++p) {
+    for (std::size_t q = prefill; q < replicas; ++q) {
+      const std::string a = std::to_string(p), b = std::to_string(q);
+      spec.routes.push_back({"gpu" + a, "gpu" + b, {"kv_tx" + a, "kv_rx" + b}, false});
+    }
   }
 }
 
@@ -88,7 +106,12 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   assert(!parts.empty() && (router != nullptr || parts.size() == 1));
   const std::size_t n = parts.size();
   const bool data_parallel = n > 1;
-  Engine engine(host_link_platform(inputs.host_link, n, inputs.offload));
+  const auto prefill_count = static_cast<std::size_t>(inputs.disaggregation.prefill_replicas);
+  const bool disaggregated = prefill_count > 0;
+  assert(!disaggregated || (prefill_count < n && router != nullptr));
+  PlatformSpec platform = host_link_platform(inputs.host_link, n, inputs.offload);
+  if (disaggregated) add_kv_links(platform, inputs.disaggregation, n);
+  Engine engine(platform);
   Metrics metrics(inputs.slo, data_parallel);
   if (inputs.requests_csv_sink) metrics.set_csv_sink(inputs.requests_csv_sink);
   std::unique_ptr<TimelineWriter> timeline;
@@ -100,9 +123,20 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   std::vector<std::unique_ptr<CountingModel>> counted;
   std::vector<std::unique_ptr<Replica>> replicas;
   std::vector<Replica*> replica_list;
+  // A request must fit the KV cache of any decode replica it may be handed to.
+  int64_t decode_kv_tokens = 0;
+  for (std::size_t i = prefill_count; disaggregated && i < n; ++i) {
+    const int64_t tokens = parts[i].cache->total_blocks() * parts[i].cache->block_tokens();
+    decode_kv_tokens = i == prefill_count ? tokens : std::min(decode_kv_tokens, tokens);
+  }
   for (std::size_t i = 0; i < n; ++i) {
     ReplicaParams params;
-    params.kv_bytes_per_token = inputs.kv_bytes_per_token_replica;
+    params.kv_bytes_per_token =
+        parts[i].kv_bytes_per_token > 0.0 ? parts[i].kv_bytes_per_token : inputs.kv_bytes_per_token_replica;
+    if (disaggregated) {
+      params.role = i < prefill_count ? ReplicaRole::kPrefill : ReplicaRole::kDecode;
+      if (i < prefill_count) params.downstream_kv_tokens = decode_kv_tokens;
+    }
     params.host_memory_bytes = has_link ? inputs.host_memory_bytes : 0.0;
     params.max_context_tokens = inputs.max_context_tokens;
     params.oversize_is_error = inputs.oversize_is_error;
@@ -124,7 +158,19 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
     replica_list.push_back(replicas.back().get());
   }
   std::unique_ptr<Dispatcher> dispatcher;
-  if (router != nullptr) {
+  std::unique_ptr<KvHandoff> handoff;
+  if (disaggregated) {
+    const std::vector<Replica*> prefill(replica_list.begin(), replica_list.begin() + static_cast<std::ptrdiff_t>(prefill_count));
+    const std::vector<Replica*> decode(replica_list.begin() + static_cast<std::ptrdiff_t>(prefill_count), replica_list.end());
+    handoff = std::make_unique<KvHandoff>(engine, decode);
+    dispatcher = std::make_unique<Dispatcher>(engine, source, *router, prefill);
+    for (Replica* replica : prefill) {
+      replica->use_feed(*dispatcher);
+      replica->use_handoff(*handoff);
+    }
+    for (Replica* replica : decode) replica->use_feed(*handoff);
+    dispatcher->start();
+  } else if (router != nullptr) {
     dispatcher = std::make_unique<Dispatcher>(engine, source, *router, replica_list);
     for (Replica* replica : replica_list) replica->use_feed(*dispatcher);
     dispatcher->start();
@@ -168,7 +214,9 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   result.events = engine.events_run();
 
   const double duration = stats.last_finish_s;
-  const int64_t all_gpus = inputs.gpus * static_cast<int64_t>(n);
+  auto gpus_of = [&](std::size_t i) { return parts[i].gpus > 0 ? parts[i].gpus : inputs.gpus; };
+  int64_t all_gpus = 0;
+  for (std::size_t i = 0; i < n; ++i) all_gpus += gpus_of(i);
   nlohmann::ordered_json& s = result.summary;
   nlohmann::ordered_json requests;
   requests["arrived"] = stats.arrived;
@@ -179,12 +227,12 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   nlohmann::ordered_json latency = metrics.summary(duration, all_gpus);
   for (const char* key : {"ttft_s", "tpot_s", "e2e_s", "itl_s", "queueing_s"}) s[key] = latency[key];
   s["throughput"] = latency["throughput"];
-  double idle_s = 0.0;  // replica-seconds without an iteration
-  for (Replica* replica : replica_list) {
-    const double busy = replica->stats().busy_s;
-    idle_s += duration > busy ? duration - busy : 0.0;
+  double idle_gpu_s = 0.0;  // GPU-seconds without an iteration
+  for (std::size_t i = 0; i < n; ++i) {
+    const double busy = replica_list[i]->stats().busy_s;
+    idle_gpu_s += (duration > busy ? duration - busy : 0.0) * static_cast<double>(gpus_of(i));
   }
-  const double idle_j = inputs.idle_w_per_gpu * static_cast<double>(inputs.gpus) * idle_s;
+  const double idle_j = inputs.idle_w_per_gpu * idle_gpu_s;
   nlohmann::ordered_json energy;
   energy["total_j"] = metrics.energy_j() + idle_j;
   energy["j_per_output_token"] =
@@ -249,6 +297,16 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
       const ReplicaStats& r = replica->stats();
       nlohmann::ordered_json item;
       item["replica"] = replica->index();
+      if (disaggregated) {
+        const bool prefill = replica->role() == ReplicaRole::kPrefill;
+        item["role"] = prefill ? "prefill" : "decode";
+        item["gpus"] = gpus_of(static_cast<std::size_t>(replica->index()));
+        if (prefill) {
+          item["handed_off"] = r.handed_off;
+        } else {
+          item["received"] = r.received;
+        }
+      }
       item["requests"] = r.arrived;
       item["finished"] = r.finished;
       item["rejected"] = r.rejected;
@@ -261,6 +319,21 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
       list.push_back(item);
     }
     s["replicas"] = list;
+  }
+  if (disaggregated) {
+    const KvHandoffStats& h = handoff->stats();
+    nlohmann::ordered_json d;
+    d["prefill_replicas"] = static_cast<int64_t>(prefill_count);
+    d["decode_replicas"] = static_cast<int64_t>(n - prefill_count);
+    d["kv_link_bytes_per_s"] = inputs.disaggregation.kv_link_bytes_per_s;
+    d["kv_link_latency_s"] = inputs.disaggregation.kv_link_latency_s;
+    d["kv_transfers"] = h.transfers;
+    d["kv_transfer_bytes"] = h.bytes;
+    const double count = h.transfers > 0 ? static_cast<double>(h.transfers) : 1.0;
+    d["kv_wait_s_mean"] = h.wait_s / count;
+    d["kv_wait_s_max"] = h.max_wait_s;
+    d["kv_transfer_s_mean"] = h.transfer_s / count;
+    s["disaggregation"] = d;
   }
 
   if (inputs.requests_csv_sink) {

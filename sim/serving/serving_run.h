@@ -20,6 +20,15 @@
 // (GPU->cxl crosses D2H then the CXL write link, cxl->GPU the CXL read link
 // then H2D), "ssd" a disk "ssd" on the host endpoint. summary.json gains an
 // "offload" object only when offload is on.
+// Disaggregation (inputs.disaggregation, needs at least one replica of each
+// kind): arrivals go through the router to the prefill replicas; a request's
+// first token is emitted by its prefill replica, which then hands it to a
+// decode replica (KvHandoff: KV over the KV links). TTFT is the prefill
+// replica's; the gap to the second token (KV wait + transfer + the decode
+// replica's queue) counts as an inter-token gap. requests.csv's replica column
+// is the replica the request finished on (a decode replica, numbered after the
+// prefill ones, unless it had one output token); summary.json gains a
+// "disaggregation" object and a "role" per replica.
 
 #include <cstdint>
 #include <functional>
@@ -46,12 +55,23 @@ struct OffloadInputs {
   SsdSpec ssd;        // tier "ssd"
 };
 
+/// Prefill/decode disaggregation: the first `prefill_replicas` replicas only
+/// prefill, the others only decode (0 = every replica does both). Each replica
+/// has a KV link of its own (a NIC: kv_tx<i> out, kv_rx<i> in, at the link's
+/// bandwidth; the latency is paid once per transfer).
+struct DisaggregationInputs {
+  int64_t prefill_replicas = 0;
+  double kv_link_bytes_per_s = 0.0;
+  double kv_link_latency_s = 0.0;
+};
+
 struct ServingInputs {
   double kv_bytes_per_token_replica = 0.0;
   HostLinkSpec host_link;          // zero bandwidth = no host link (swap falls back to recompute)
   double host_memory_bytes = 0.0;  // room for swapped KV
   OffloadInputs offload;           // KV offload tier below GPU memory (needs the host link)
-  int64_t gpus = 1;                // GPUs of one replica (per-GPU throughput, idle energy)
+  DisaggregationInputs disaggregation;
+  int64_t gpus = 1;                // GPUs of one replica (per-GPU throughput, idle energy) unless its parts say
   double idle_w_per_gpu = 0.0;
   int64_t max_context_tokens = 0;
   bool oversize_is_error = true;
@@ -87,13 +107,16 @@ struct ReplicaParts {
   ExecutionModel* model = nullptr;
   Scheduler* scheduler = nullptr;
   KvCache* cache = nullptr;
+  int64_t gpus = 0;                 // 0 = ServingInputs::gpus
+  double kv_bytes_per_token = 0.0;  // 0 = ServingInputs::kv_bytes_per_token_replica
 };
 
 /// Runs the stream to completion on one replica; throws ConfigError for bad trace records.
 ServingResult run_serving(const ServingInputs& inputs, ExecutionModel& model, Scheduler& scheduler, KvCache& cache,
                           TraceSource& source);
-/// Runs the stream on `replicas` (identical deployments) behind `router`; a null router is allowed
-/// only for one replica (it then reads the trace itself).
+/// Runs the stream on `replicas` behind `router`; a null router is allowed only for one
+/// replica (it then reads the trace itself). With inputs.disaggregation the router spreads
+/// arrivals over the prefill replicas only.
 ServingResult run_serving(const ServingInputs& inputs, const std::vector<ReplicaParts>& replicas, Router* router,
                           TraceSource& source);
 

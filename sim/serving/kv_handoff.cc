@@ -1,0 +1,61 @@
+#include "sim/serving/kv_handoff.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+namespace servesim {
+
+KvHandoff::KvHandoff(Engine& engine, std::vector<Replica*> decode)
+    : engine_(engine), decode_(std::move(decode)), pending_(decode_.size()), assigned_tokens_(decode_.size(), 0) {
+  assert(!decode_.empty());
+}
+
+void KvHandoff::prefilled(Replica& from, Request& request) {
+  std::size_t best = 0;
+  int64_t best_load = 0;
+  for (std::size_t d = 0; d < decode_.size(); ++d) {
+    const int64_t load = decode_[d]->outstanding_tokens() + assigned_tokens_[d];
+    if (d == 0 || load < best_load) {
+      best = d;
+      best_load = load;
+    }
+  }
+  assigned_tokens_[best] += request.output_tokens - request.generated;
+  ++in_flight_;
+  pending_[best].push_back(Pending{&from, &request});
+  start_transfers(best);
+}
+
+void KvHandoff::deliver_due(double, const Replica* caller) {
+  const auto it = std::find(decode_.begin(), decode_.end(), caller);
+  if (it != decode_.end()) start_transfers(static_cast<std::size_t>(it - decode_.begin()));
+}
+
+void KvHandoff::start_transfers(std::size_t d) {
+  Replica& to = *decode_[d];
+  std::deque<Pending>& queue = pending_[d];
+  while (!queue.empty()) {
+    const Pending head = queue.front();
+    Request* incoming = to.reserve_incoming(*head.request);
+    if (incoming == nullptr) return;  // no room yet: retried at the replica's next scheduling point
+    queue.pop_front();
+    const double now = engine_.now();
+    const double wait = now - head.request->last_token_s;
+    const double bytes = static_cast<double>(head.request->computed) * head.from->kv_bytes_per_token();
+    ++stats_.transfers;
+    stats_.bytes += bytes;
+    stats_.wait_s += wait;
+    stats_.max_wait_s = std::max(stats_.max_wait_s, wait);
+    const int64_t due = head.request->output_tokens - head.request->generated;
+    engine_.transfer(head.from->gpu_endpoint(), to.gpu_endpoint(), bytes, [this, head, incoming, &to, d, due, now] {
+      stats_.transfer_s += engine_.now() - now;
+      assigned_tokens_[d] -= due;
+      --in_flight_;
+      head.from->release_handed_off(*head.request);
+      to.receive(*incoming);
+    });
+  }
+}
+
+}  // namespace servesim
