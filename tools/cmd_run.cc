@@ -1,5 +1,6 @@
 // `servesim run CONFIG.json [--out DIR] [--timeline]`: replays a workload through
-// one replica, or plan.dp identical replicas behind a router, and writes summary.json, requests.csv, config.resolved.json,
+// one replica, plan.dp identical replicas behind a router, or disaggregated prefill and decode pools, and
+// writes summary.json, requests.csv, config.resolved.json,
 // kv_utilization.csv (and timeline.json). Everything is validated before the
 // simulation starts (config, deployment, trace header and first record, output
 // directory); files appear only after the simulation succeeded, each
@@ -36,10 +37,12 @@ int run_run(const std::vector<std::string>& args) {
   po::variables_map vars;
   if (!parse_command_line("run", "CONFIG.json [--out DIR] [--timeline]",
                           "Simulates serving a workload (trace replay or generator) on one replica,\n"
-                          "or plan.dp replicas behind a router: continuous batching, paged KV cache,\n"
-                          "prefix caching, preemption. Writes summary.json, requests.csv,\n"
-                          "config.resolved.json and kv_utilization.csv into DIR (timeline.json with\n"
-                          "--timeline). Config keys: hardware, model, engine, plan, scheduler, cache,\n"
+                          "plan.dp replicas behind a router, or disaggregated prefill and decode pools:\n"
+                          "continuous batching, paged KV cache, prefix caching, preemption, KV\n"
+                          "handoff. Writes summary.json, requests.csv, config.resolved.json and\n"
+                          "kv_utilization.csv into DIR (timeline.json with --timeline). Config keys:\n"
+                          "hardware, model, engine, plan or disaggregation ({\"prefill\": PLAN,\n"
+                          "\"decode\": PLAN, \"kv_link\": {\"bandwidth\", \"latency\"}}), scheduler, cache,\n"
                           "router (default round-robin), workload, slo, kv_sample_interval (see\n"
                           "`servesim list` for scheduler, kv-cache, router, trace-format and\n"
                           "workload-generator parameters).",
@@ -60,7 +63,16 @@ int run_run(const std::vector<std::string>& args) {
   std::printf("servesim run: %lld requests (%lld finished, %lld rejected) over %.1f s simulated in %.2f s wall\n",
               static_cast<long long>(result.arrived), static_cast<long long>(result.finished),
               static_cast<long long>(result.rejected), result.simulated_s, wall_s);
-  if (replicas > 1) {
+  if (summary.contains("disaggregation")) {
+    const auto& d = summary["disaggregation"];
+    std::printf("  %lld prefill + %lld decode replicas (%s router to prefill): %lld KV transfers, %.3g GB, "
+                "mean wait for decode KV %s, mean transfer %s\n",
+                static_cast<long long>(d["prefill_replicas"].get<int64_t>()),
+                static_cast<long long>(d["decode_replicas"].get<int64_t>()), outcome.router_impl.c_str(),
+                static_cast<long long>(d["kv_transfers"].get<int64_t>()), d["kv_transfer_bytes"].get<double>() / 1e9,
+                format_seconds(d["kv_wait_s_mean"].get<double>()).c_str(),
+                format_seconds(d["kv_transfer_s_mean"].get<double>()).c_str());
+  } else if (replicas > 1) {
     std::printf("  %zu replicas (%s router):", replicas, outcome.router_impl.c_str());
     for (const auto& item : summary["replicas"]) {
       std::printf(" %lld", static_cast<long long>(item["requests"].get<int64_t>()));

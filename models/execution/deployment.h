@@ -24,6 +24,15 @@ struct ParallelPlan {
   int64_t gpus_per_replica() const { return tp * pp; }
 };
 
+/// Prefill/decode disaggregation: one plan per pool (dp = the pool's replicas)
+/// and the KV link each replica has for sending or receiving prefilled KV.
+struct DisaggregatedPlan {
+  ParallelPlan prefill;
+  ParallelPlan decode;
+  double kv_link_bytes_per_s = 0.0;
+  double kv_link_latency_s = 0.0;
+};
+
 struct Deployment {
   NodeSpec node;
   ModelSpec model;

@@ -305,4 +305,26 @@ Deployment read_deployment(ConfigNode& root) {
   return deployment;
 }
 
+DisaggregatedPlan read_disaggregation(ConfigNode& root, const Deployment& deployment) {
+  ConfigNode node = root.child("disaggregation");
+  node.require_object();
+  if (root.has("plan")) {
+    node.fail("give either \"plan\" or \"disaggregation\" (which holds one plan per pool: \"prefill\" and "
+              "\"decode\")");
+  }
+  DisaggregatedPlan plan;
+  ConfigNode prefill = node.child("prefill");
+  plan.prefill = read_plan(prefill, deployment.model, deployment.node);
+  ConfigNode decode = node.child("decode");
+  plan.decode = read_plan(decode, deployment.model, deployment.node);
+  ConfigNode link = node.child("kv_link");
+  link.require_object();
+  skip_documentation(link);
+  plan.kv_link_bytes_per_s = link.quantity("bandwidth", Dimension::kBytesPerSecond);
+  plan.kv_link_latency_s = link.quantity("latency", Dimension::kSeconds, 0.0, true);
+  link.finish();
+  node.finish();
+  return plan;
+}
+
 }  // namespace servesim

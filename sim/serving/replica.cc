@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <utility>
 
 #include "sim/config_error.h"
 
@@ -133,34 +134,17 @@ void Replica::release_handed_off(Request& request) {
 }
 
 Request* Replica::reserve_incoming(const Request& from) {
+  std::vector<int32_t> blocks;
+  if (!cache_.grow(blocks, from.computed)) return nullptr;
   Request* r = new_request();
-  r->blocks.clear();
-  if (!cache_.grow(r->blocks, from.computed)) {
-    free_.push_back(r);
-    return nullptr;
-  }
+  *r = from;  // what was asked, the progress so far and the metrics taken until now
+  r->blocks = std::move(blocks);
+  if (!cache_.prefix_caching()) r->block_hashes.clear();
+  r->state = RequestState::kReceiving;
+  r->published = 0;
+  r->in_batch = false;
   ++in_flight_;
   ++stats_.received;
-  r->id = from.id;
-  r->arrival_s = from.arrival_s;
-  r->input_tokens = from.input_tokens;
-  r->output_tokens = from.output_tokens;
-  r->priority = from.priority;
-  r->prefix_hashes = from.prefix_hashes;
-  r->hash_block_tokens = from.hash_block_tokens;
-  r->block_hashes = cache_.prefix_caching() ? from.block_hashes : std::vector<uint64_t>{};
-  r->state = RequestState::kReceiving;
-  r->swapped = false;
-  r->computed = from.computed;
-  r->generated = from.generated;
-  r->published = 0;
-  r->first_scheduled_s = from.first_scheduled_s;
-  r->first_token_s = from.first_token_s;
-  r->last_token_s = from.last_token_s;
-  r->max_itl_s = from.max_itl_s;
-  r->preemptions = from.preemptions;
-  r->prefix_hit_tokens = from.prefix_hit_tokens;
-  r->in_batch = false;
   return r;
 }
 

@@ -25,25 +25,49 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   ConfigNode root(json, name);
   root.require_object();
   Deployment deployment = read_deployment(root);
+  std::optional<DisaggregatedPlan> disaggregation;
+  if (root.has("disaggregation")) disaggregation = read_disaggregation(root, deployment);
   RunConfig config = read_run_config(root);
   root.finish();
-  const std::size_t replicas = static_cast<std::size_t>(deployment.plan.dp);
+
+  // 2. Pools of identical replicas: one ("/plan", dp replicas) or, disaggregated, a prefill and
+  // a decode pool, each with its own plan, KV capacity and GPU count.
+  struct Pool {
+    std::string pointer;  // where its plan is in the config (messages)
+    Deployment deployment;
+    std::size_t replicas = 1;
+    KvBudget budget;
+  };
+  std::vector<Pool> pools;
+  if (disaggregation) {
+    pools.push_back(Pool{"/disaggregation/prefill", deployment, static_cast<std::size_t>(disaggregation->prefill.dp), {}});
+    pools.back().deployment.plan = disaggregation->prefill;
+    pools.push_back(Pool{"/disaggregation/decode", deployment, static_cast<std::size_t>(disaggregation->decode.dp), {}});
+    pools.back().deployment.plan = disaggregation->decode;
+  } else {
+    pools.push_back(Pool{"/plan", deployment, static_cast<std::size_t>(deployment.plan.dp), {}});
+  }
+  std::size_t replicas = 0;
+  for (const Pool& pool : pools) replicas += pool.replicas;
   if (replicas > 1) config.resolved["router"] = config.router.resolved;
 
-  // 2. KV capacity from hardware and model (per replica; replicas are identical).
+  // KV capacity from hardware and model, per pool.
   auto scheduler = make_scheduler(config.scheduler);
-  KvBudget budget;
-  try {
-    budget = kv_budget(deployment, config.cache.params.number("gpu_memory_utilization"),
-                       scheduler->max_batched_tokens());
-  } catch (const std::invalid_argument& error) {
-    throw ConfigError::at_pointer(name, "/plan", error.what());
+  for (Pool& pool : pools) {
+    try {
+      pool.budget = kv_budget(pool.deployment, config.cache.params.number("gpu_memory_utilization"),
+                              scheduler->max_batched_tokens());
+    } catch (const std::invalid_argument& error) {
+      throw ConfigError::at_pointer(name, pool.pointer, error.what());
+    }
+    if (make_kv_cache(config.cache, pool.budget.capacity_tokens)->total_blocks() < 1) {
+      throw ConfigError::at_pointer(name, disaggregation ? pool.pointer : "/cache",
+                                    "no room for even one KV block (capacity " +
+                                        std::to_string(pool.budget.capacity_tokens) + " tokens)");
+    }
   }
+  const KvBudget& budget = pools.front().budget;
   auto cache = make_kv_cache(config.cache, budget.capacity_tokens);
-  if (cache->total_blocks() < 1) {
-    throw ConfigError::at_pointer(name, "/cache", "no room for even one KV block (capacity " +
-                                                      std::to_string(budget.capacity_tokens) + " tokens)");
-  }
   const HostLinkSpec& link = deployment.node.host_link;
   if (cache->preemption() == PreemptionMode::kSwap &&
       (!(link.d2h_bytes_per_s > 0.0) || !(link.h2d_bytes_per_s > 0.0) || !(deployment.node.cpu.memory_bytes > 0.0))) {
@@ -53,6 +77,9 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
 
   // KV offload tier: its hardware must exist on the node; capacity in whole blocks.
   OffloadInputs offload;
+  if (config.offload.enabled && disaggregation) {
+    throw ConfigError::at_pointer(name, "/cache/offload", "a KV offload tier with \"disaggregation\" is not modelled");
+  }
   if (config.offload.enabled) {
     const std::string& tier = config.offload.tier;
     const NodeSpec& node = deployment.node;
@@ -103,17 +130,27 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   // 3. Output directory and workload, before any simulation work.
   OutputDir out(options.out_dir);
   auto source = open_workload(config.workload);
-  auto model = make_execution_model(deployment);
+  auto model = make_execution_model(pools.front().deployment);
   // Each replica gets its own scheduler, KV cache and execution model (none is shared state).
   std::vector<std::unique_ptr<Scheduler>> schedulers;
   std::vector<std::unique_ptr<KvCache>> caches;
   std::vector<std::unique_ptr<ExecutionModel>> models;
-  std::vector<ReplicaParts> parts{ReplicaParts{model.get(), scheduler.get(), cache.get()}};
-  for (std::size_t i = 1; i < replicas; ++i) {
-    schedulers.push_back(make_scheduler(config.scheduler));
-    caches.push_back(make_kv_cache(config.cache, budget.capacity_tokens));
-    models.push_back(make_execution_model(deployment));
-    parts.push_back(ReplicaParts{models.back().get(), schedulers.back().get(), caches.back().get()});
+  std::vector<ReplicaParts> parts;
+  int64_t all_gpus = 0;
+  for (const Pool& pool : pools) {
+    const int64_t gpus = pool.deployment.plan.gpus_per_replica();
+    all_gpus += gpus * static_cast<int64_t>(pool.replicas);
+    for (std::size_t i = 0; i < pool.replicas; ++i) {
+      if (parts.empty()) {
+        parts.push_back(ReplicaParts{model.get(), scheduler.get(), cache.get(), gpus, pool.budget.kv_bytes_per_token_replica});
+        continue;
+      }
+      schedulers.push_back(make_scheduler(config.scheduler));
+      caches.push_back(make_kv_cache(config.cache, pool.budget.capacity_tokens));
+      models.push_back(make_execution_model(pool.deployment));
+      parts.push_back(ReplicaParts{models.back().get(), schedulers.back().get(), caches.back().get(), gpus,
+                                   pool.budget.kv_bytes_per_token_replica});
+    }
   }
   std::unique_ptr<Router> router;
   if (replicas > 1) router = make_router(config.router);
@@ -128,7 +165,12 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     inputs.host_memory_bytes = std::max(0.0, inputs.host_memory_bytes - config.offload.capacity_bytes);
   }
   inputs.offload = offload;
-  inputs.gpus = deployment.plan.gpus_per_replica();  // per replica; run_serving multiplies by dp
+  inputs.gpus = pools.front().deployment.plan.gpus_per_replica();  // per replica unless its parts say
+  if (disaggregation) {
+    inputs.disaggregation.prefill_replicas = static_cast<int64_t>(pools.front().replicas);
+    inputs.disaggregation.kv_link_bytes_per_s = disaggregation->kv_link_bytes_per_s;
+    inputs.disaggregation.kv_link_latency_s = disaggregation->kv_link_latency_s;
+  }
   inputs.idle_w_per_gpu = deployment.node.gpu.idle_w;
   inputs.max_context_tokens = deployment.model.max_context;
   inputs.oversize_is_error = config.workload.oversize_is_error;
@@ -158,17 +200,24 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
                                 : run_serving(inputs, *model, *scheduler, *cache, *source);
   outcome.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   outcome.replicas = static_cast<int64_t>(replicas);
-  outcome.gpus = deployment.plan.gpus_per_replica() * deployment.plan.dp;
+  outcome.gpus = all_gpus;
   outcome.router_impl = config.router.impl;
 
   // 5. Outputs.
   nlohmann::ordered_json& summary = outcome.result.summary;
-  nlohmann::ordered_json kv;
-  kv["gpu_memory_bytes"] = budget.gpu_memory_bytes;
-  kv["weights_bytes_per_gpu"] = budget.weights_bytes_per_gpu;
-  kv["activation_reserve_bytes"] = budget.activation_reserve_bytes;
-  kv["kv_bytes_per_token_replica"] = budget.kv_bytes_per_token_replica;
-  summary["kv_budget"] = kv;
+  auto budget_json = [](const KvBudget& b) {
+    nlohmann::ordered_json kv;
+    kv["gpu_memory_bytes"] = b.gpu_memory_bytes;
+    kv["weights_bytes_per_gpu"] = b.weights_bytes_per_gpu;
+    kv["activation_reserve_bytes"] = b.activation_reserve_bytes;
+    kv["kv_bytes_per_token_replica"] = b.kv_bytes_per_token_replica;
+    return kv;
+  };
+  if (disaggregation) {
+    summary["kv_budget"] = {{"prefill", budget_json(pools[0].budget)}, {"decode", budget_json(pools[1].budget)}};
+  } else {
+    summary["kv_budget"] = budget_json(budget);
+  }
   summary["wall_s"] = outcome.wall_s;
 
   nlohmann::ordered_json resolved = nlohmann::ordered_json::parse(json->dump());

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -256,6 +258,68 @@ TEST(RunCommand, CxlOffloadTierOnAnInlineNodeRunsAndIsReported) {
   EXPECT_EQ(result.status, 2);
   EXPECT_EQ(result.err, "servesim: error: " + big.string() +
                             ": /cache/offload/capacity: 1099511627776 B exceeds the 549755813888 B of CXL memory\n");
+}
+
+// Prefill/decode disaggregation from the config: pools with their own TP, the
+// KV handoff reported, GPUs of both pools counted; mistakes are one line naming
+// the JSON pointer with nothing written.
+std::string disaggregated_config(const std::string& disaggregation, const std::string& extra = "") {
+  return R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm",
+    "disaggregation": )" + disaggregation + R"(,
+    "workload": {"trace": {"format": "vidur", "path": "t.csv"}})" + extra + "}";
+}
+
+TEST(RunCommand, DisaggregatedRunHandsEveryRequestToTheDecodePool) {
+  const fs::path dir = scratch("disaggregated");
+  write(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,100,2\n0,200,3\n1,300,4\n2,400,1\n");
+  const fs::path cfg = write(dir / "c.json", disaggregated_config(R"({"prefill": {"tp": 2}, "decode": {"tp": 1, "dp": 2},
+      "kv_link": {"bandwidth": "50 GB/s", "latency": "5 us"}})"));
+  ASSERT_EQ(run(cfg.string() + " --out " + (dir / "out").string(), dir).status, 0);
+  const auto summary = nlohmann::json::parse(read(dir / "out" / "summary.json"));
+  EXPECT_EQ(summary["requests"]["finished"].get<int>(), 4);
+  EXPECT_EQ(summary["disaggregation"]["prefill_replicas"].get<int>(), 1);
+  EXPECT_EQ(summary["disaggregation"]["decode_replicas"].get<int>(), 2);
+  EXPECT_EQ(summary["disaggregation"]["kv_transfers"].get<int>(), 3);  // the 1-token request stays on prefill
+  // 131072 B of KV per token (Llama-3.1-8B), 600 prompt tokens moved.
+  EXPECT_DOUBLE_EQ(summary["disaggregation"]["kv_transfer_bytes"].get<double>(), 600.0 * 131072.0);
+  ASSERT_EQ(summary["replicas"].size(), 3u);
+  EXPECT_EQ(summary["replicas"][0]["role"], "prefill");
+  EXPECT_EQ(summary["replicas"][0]["gpus"].get<int>(), 2);
+  EXPECT_EQ(summary["replicas"][2]["role"], "decode");
+  EXPECT_TRUE(summary["kv_budget"].contains("decode"));
+  // 4 GPUs in all: per-GPU throughput is a quarter of the total.
+  EXPECT_NEAR(summary["throughput"]["output_tokens_per_s_per_gpu"].get<double>(),
+              summary["throughput"]["output_tokens_per_s"].get<double>() / 4.0, 1e-9);
+}
+
+TEST(RunCommand, DisaggregationMistakesNameTheirPointer) {
+  const fs::path dir = scratch("disaggregated_bad");
+  write(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,2\n");
+  const std::string pools = R"({"prefill": {"tp": 1}, "decode": {"tp": 1}, "kv_link": {"bandwidth": "50 GB/s"}})";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {disaggregated_config(pools, R"(, "plan": {"tp": 1})"),
+       ": /disaggregation: give either \"plan\" or \"disaggregation\" (which holds one plan per pool: \"prefill\" "
+       "and \"decode\")\n"},
+      {disaggregated_config(R"({"prefill": {"tp": 3}, "decode": {"tp": 1}, "kv_link": {"bandwidth": "1 GB/s"}})"),
+       ": /disaggregation/prefill/tp: tp 3 does not divide the model's 32 attention heads\n"},
+      {disaggregated_config(R"({"prefill": {"tp": 1}, "decode": {"tp": 1}})"),
+       ": /disaggregation: missing required key 'kv_link'\n"},
+      {disaggregated_config(R"({"prefill": {"tp": 1}, "decode": {"tp": 1}, "kv_link": {"bandwidth": "50 GB"}})"),
+       ": /disaggregation/kv_link/bandwidth: bad value \"50 GB\": unit 'GB' has the wrong dimension; expected a "
+       "bandwidth, e.g. \"64 GB/s\"\n"},
+      {disaggregated_config(pools, R"(, "cache": {"offload": {"tier": "host", "capacity": "1 GiB"}})"),
+       ": /cache/offload: a KV offload tier with \"disaggregation\" is not modelled\n"},
+  };
+  int i = 0;
+  for (const auto& [text, message] : cases) {
+    const std::string n = std::to_string(i++);
+    const fs::path cfg = write(dir / (n + ".json"), text);
+    const fs::path out = dir / (n + ".out");
+    const Result result = run(cfg.string() + " --out " + out.string(), dir);
+    EXPECT_EQ(result.status, 2) << text;
+    EXPECT_EQ(result.err, "servesim: error: " + cfg.string() + message);
+    EXPECT_FALSE(fs::exists(out));
+  }
 }
 
 }  // namespace
