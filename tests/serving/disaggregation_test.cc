@@ -137,9 +137,9 @@ TEST(Disaggregation, RequestTooLargeForTheDecodeReplicasIsRejectedAtArrival) {
             std::string::npos);
 }
 
-// Conservation under load on 2 prefill + 3 decode replicas with small caches:
-// every request finishes, every multi-token one crosses the KV link once, each
-// replica's counts add up and no GPU block is left in use.
+// Conservation under load on 2 prefill + 3 decode replicas with small caches
+// (decode replicas preempt and re-prefill): every request finishes, every
+// multi-token one crosses the KV link once and each replica's counts add up.
 TEST(Disaggregation, EveryRequestFinishesAndEveryHandoffIsReceived) {
   Pools pools;
   pools.prefill = 2;
@@ -166,6 +166,11 @@ TEST(Disaggregation, EveryRequestFinishesAndEveryHandoffIsReceived) {
   }
   EXPECT_EQ(handed, multi_token);
   EXPECT_EQ(received, multi_token);
+  int64_t decode_preemptions = 0;
+  for (const auto& replica : s["replicas"]) {
+    if (replica["role"] == "decode") decode_preemptions += replica["preemptions"].get<int64_t>();
+  }
+  EXPECT_GT(decode_preemptions, 0);
   EXPECT_EQ(finished, s["requests"]["finished"].get<int64_t>());
 }
 
