@@ -24,11 +24,13 @@ struct ParallelPlan {
   int64_t gpus_per_replica() const { return tp * pp; }
 };
 
-/// Prefill/decode disaggregation: one plan per pool (dp = the pool's replicas)
-/// and the KV link each replica has for sending or receiving prefilled KV.
+/// Prefill/decode disaggregation: one plan and node per pool (dp = the pool's
+/// replicas) and the KV link each replica has for sending or receiving prefilled KV.
 struct DisaggregatedPlan {
   ParallelPlan prefill;
   ParallelPlan decode;
+  NodeSpec prefill_node;  // the deployment's node unless the pool names its own "hardware"
+  NodeSpec decode_node;
   double kv_link_bytes_per_s = 0.0;
   double kv_link_latency_s = 0.0;
 };

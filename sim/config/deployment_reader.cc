@@ -313,10 +313,20 @@ DisaggregatedPlan read_disaggregation(ConfigNode& root, const Deployment& deploy
               "\"decode\")");
   }
   DisaggregatedPlan plan;
-  ConfigNode prefill = node.child("prefill");
-  plan.prefill = read_plan(prefill, deployment.model, deployment.node);
-  ConfigNode decode = node.child("decode");
-  plan.decode = read_plan(decode, deployment.model, deployment.node);
+  // A pool is a plan, optionally on hardware of its own (a catalog name or an inline node).
+  auto read_pool = [&](const char* key, NodeSpec* hardware) {
+    ConfigNode pool = node.child(key);
+    pool.require_object();
+    *hardware = deployment.node;
+    if (pool.has("hardware")) {
+      std::string name;
+      ConfigNode entry = resolve_entry(pool, "hardware", kHardwareCatalog, "hardware", &name);
+      *hardware = read_node(entry, name);
+    }
+    return read_plan(pool, deployment.model, *hardware);
+  };
+  plan.prefill = read_pool("prefill", &plan.prefill_node);
+  plan.decode = read_pool("decode", &plan.decode_node);
   ConfigNode link = node.child("kv_link");
   link.require_object();
   skip_documentation(link);

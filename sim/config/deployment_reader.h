@@ -14,7 +14,8 @@ namespace servesim {
 Deployment read_deployment(ConfigNode& root);
 
 /// "disaggregation": {"prefill": PLAN, "decode": PLAN, "kv_link": {"bandwidth", "latency"}}: each
-/// pool a plan as "plan" takes it (its dp = the pool's replicas). Exclusive with "plan".
+/// pool a plan as "plan" takes it (its dp = the pool's replicas), plus an optional "hardware" (a
+/// catalog name or an inline node; default the config's). Exclusive with "plan".
 DisaggregatedPlan read_disaggregation(ConfigNode& root, const Deployment& deployment);
 
 }  // namespace servesim

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <optional>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -37,15 +38,21 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     Deployment deployment;
     std::size_t replicas = 1;
     KvBudget budget;
+    ReplicaHardware hardware;  // disaggregated pools: the pool's node as the serving run takes it
   };
   std::vector<Pool> pools;
   if (disaggregation) {
-    pools.push_back(Pool{"/disaggregation/prefill", deployment, static_cast<std::size_t>(disaggregation->prefill.dp), {}});
-    pools.back().deployment.plan = disaggregation->prefill;
-    pools.push_back(Pool{"/disaggregation/decode", deployment, static_cast<std::size_t>(disaggregation->decode.dp), {}});
-    pools.back().deployment.plan = disaggregation->decode;
+    for (const auto& [pointer, plan, node] :
+         {std::tuple{"/disaggregation/prefill", disaggregation->prefill, disaggregation->prefill_node},
+          std::tuple{"/disaggregation/decode", disaggregation->decode, disaggregation->decode_node}}) {
+      Pool pool{pointer, deployment, static_cast<std::size_t>(plan.dp), {}, {}};
+      pool.deployment.plan = plan;
+      pool.deployment.node = node;
+      pool.hardware = ReplicaHardware{node.name, node.host_link, node.cpu.memory_bytes, node.gpu.idle_w};
+      pools.push_back(pool);
+    }
   } else {
-    pools.push_back(Pool{"/plan", deployment, static_cast<std::size_t>(deployment.plan.dp), {}});
+    pools.push_back(Pool{"/plan", deployment, static_cast<std::size_t>(deployment.plan.dp), {}, {}});
   }
   std::size_t replicas = 0;
   for (const Pool& pool : pools) replicas += pool.replicas;
@@ -69,10 +76,15 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   const KvBudget& budget = pools.front().budget;
   auto cache = make_kv_cache(config.cache, budget.capacity_tokens);
   const HostLinkSpec& link = deployment.node.host_link;
-  if (cache->preemption() == PreemptionMode::kSwap &&
-      (!(link.d2h_bytes_per_s > 0.0) || !(link.h2d_bytes_per_s > 0.0) || !(deployment.node.cpu.memory_bytes > 0.0))) {
-    throw ConfigError::at_pointer(name, "/cache/preemption",
-                                  "\"swap\" needs a host link with both bandwidths and host memory in the hardware");
+  for (const Pool& pool : pools) {
+    const NodeSpec& node = pool.deployment.node;
+    if (cache->preemption() == PreemptionMode::kSwap &&
+        (!(node.host_link.d2h_bytes_per_s > 0.0) || !(node.host_link.h2d_bytes_per_s > 0.0) ||
+         !(node.cpu.memory_bytes > 0.0))) {
+      throw ConfigError::at_pointer(name, "/cache/preemption",
+                                    "\"swap\" needs a host link with both bandwidths and host memory in the hardware" +
+                                        std::string(disaggregation ? " of both pools" : ""));
+    }
   }
 
   // KV offload tier: its hardware must exist on the node; capacity in whole blocks.
@@ -141,15 +153,17 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     const int64_t gpus = pool.deployment.plan.gpus_per_replica();
     all_gpus += gpus * static_cast<int64_t>(pool.replicas);
     for (std::size_t i = 0; i < pool.replicas; ++i) {
+      const ReplicaHardware* hardware = disaggregation ? &pool.hardware : nullptr;
       if (parts.empty()) {
-        parts.push_back(ReplicaParts{model.get(), scheduler.get(), cache.get(), gpus, pool.budget.kv_bytes_per_token_replica});
+        parts.push_back(ReplicaParts{model.get(), scheduler.get(), cache.get(), gpus,
+                                     pool.budget.kv_bytes_per_token_replica, hardware});
         continue;
       }
       schedulers.push_back(make_scheduler(config.scheduler));
       caches.push_back(make_kv_cache(config.cache, pool.budget.capacity_tokens));
       models.push_back(make_execution_model(pool.deployment));
       parts.push_back(ReplicaParts{models.back().get(), schedulers.back().get(), caches.back().get(), gpus,
-                                   pool.budget.kv_bytes_per_token_replica});
+                                   pool.budget.kv_bytes_per_token_replica, hardware});
     }
   }
   std::unique_ptr<Router> router;

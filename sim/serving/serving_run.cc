@@ -46,10 +46,15 @@ void add_kv_links(PlatformSpec& spec, const DisaggregationInputs& d, std::size_t
   }
 }
 
-PlatformSpec host_link_platform(const HostLinkSpec& link, std::size_t replicas, const OffloadInputs& offload) {
+bool has_both_directions(const HostLinkSpec& link) { return link.d2h_bytes_per_s > 0.0 && link.h2d_bytes_per_s > 0.0; }
+
+// links[i]: replica i's host link.
+PlatformSpec host_link_platform(const std::vector<HostLinkSpec>& links, const OffloadInputs& offload) {
   PlatformSpec spec;
-  const bool has_link = link.d2h_bytes_per_s > 0.0 && link.h2d_bytes_per_s > 0.0;
+  const std::size_t replicas = links.size();
   if (replicas == 1) {
+    const HostLinkSpec& link = links[0];
+    const bool has_link = has_both_directions(link);
     spec.endpoints = {"gpu", "host"};
     if (has_link) {
       spec.links = {{"d2h", link.d2h_bytes_per_s, link.latency_s}, {"h2d", link.h2d_bytes_per_s, link.latency_s}};
@@ -61,9 +66,10 @@ PlatformSpec host_link_platform(const HostLinkSpec& link, std::size_t replicas, 
   // One host link per replica: replicas do not share PCIe / C2C bandwidth.
   for (std::size_t i = 0; i < replicas; ++i) {
     const std::string n = std::to_string(i);
+    const HostLinkSpec& link = links[i];
     spec.endpoints.push_back("gpu" + n);
     spec.endpoints.push_back("host" + n);
-    if (has_link) {
+    if (has_both_directions(link)) {
       spec.links.push_back({"d2h" + n, link.d2h_bytes_per_s, link.latency_s});
       spec.links.push_back({"h2d" + n, link.h2d_bytes_per_s, link.latency_s});
       spec.routes.push_back({"gpu" + n, "host" + n, {"d2h" + n}, false});
@@ -109,15 +115,17 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   const auto prefill_count = static_cast<std::size_t>(inputs.disaggregation.prefill_replicas);
   const bool disaggregated = prefill_count > 0;
   assert(!disaggregated || (prefill_count < n && router != nullptr));
-  PlatformSpec platform = host_link_platform(inputs.host_link, n, inputs.offload);
+  std::vector<HostLinkSpec> links;
+  for (const ReplicaParts& part : parts) links.push_back(part.hardware != nullptr ? part.hardware->host_link : inputs.host_link);
+  PlatformSpec platform = host_link_platform(links, inputs.offload);
   if (disaggregated) add_kv_links(platform, inputs.disaggregation, n);
   Engine engine(platform);
   Metrics metrics(inputs.slo, data_parallel);
   if (inputs.requests_csv_sink) metrics.set_csv_sink(inputs.requests_csv_sink);
   std::unique_ptr<TimelineWriter> timeline;
   if (inputs.timeline) timeline = std::make_unique<TimelineWriter>(inputs.timeline_sink);
-  const bool has_link = inputs.host_link.d2h_bytes_per_s > 0.0 && inputs.host_link.h2d_bytes_per_s > 0.0;
-  const bool offload = has_link && inputs.offload.capacity_blocks > 0;
+  const bool offload = has_both_directions(inputs.host_link) && inputs.offload.capacity_blocks > 0;
+  assert(!offload || std::all_of(parts.begin(), parts.end(), [](const ReplicaParts& p) { return p.hardware == nullptr; }));
 
   uint64_t model_calls = 0;
   std::vector<std::unique_ptr<CountingModel>> counted;
@@ -137,7 +145,8 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
       params.role = i < prefill_count ? ReplicaRole::kPrefill : ReplicaRole::kDecode;
       if (i < prefill_count) params.downstream_kv_tokens = decode_kv_tokens;
     }
-    params.host_memory_bytes = has_link ? inputs.host_memory_bytes : 0.0;
+    const double host_memory = parts[i].hardware != nullptr ? parts[i].hardware->host_memory_bytes : inputs.host_memory_bytes;
+    params.host_memory_bytes = has_both_directions(links[i]) ? host_memory : 0.0;
     params.max_context_tokens = inputs.max_context_tokens;
     params.oversize_is_error = inputs.oversize_is_error;
     params.kv_sample_interval_s = inputs.kv_sample_interval_s;
@@ -227,19 +236,21 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   nlohmann::ordered_json latency = metrics.summary(duration, all_gpus);
   for (const char* key : {"ttft_s", "tpot_s", "e2e_s", "itl_s", "queueing_s"}) s[key] = latency[key];
   s["throughput"] = latency["throughput"];
-  double idle_gpu_s = 0.0;  // GPU-seconds without an iteration
+  double idle_j = 0.0;  // idle power x GPU-seconds without an iteration
+  bool idle_known = true;
   for (std::size_t i = 0; i < n; ++i) {
     const double busy = replica_list[i]->stats().busy_s;
-    idle_gpu_s += (duration > busy ? duration - busy : 0.0) * static_cast<double>(gpus_of(i));
+    const double idle_w = parts[i].hardware != nullptr ? parts[i].hardware->idle_w_per_gpu : inputs.idle_w_per_gpu;
+    idle_known = idle_known && idle_w > 0.0;
+    idle_j += idle_w * (duration > busy ? duration - busy : 0.0) * static_cast<double>(gpus_of(i));
   }
-  const double idle_j = inputs.idle_w_per_gpu * idle_gpu_s;
   nlohmann::ordered_json energy;
   energy["total_j"] = metrics.energy_j() + idle_j;
   energy["j_per_output_token"] =
       metrics.output_tokens() > 0 ? (metrics.energy_j() + idle_j) / static_cast<double>(metrics.output_tokens()) : 0.0;
   energy["iterations_j"] = metrics.energy_j();
   energy["idle_j"] = idle_j;
-  if (inputs.idle_w_per_gpu <= 0.0) energy["note"] = "idle energy not modelled (no idle power for this GPU)";
+  if (!idle_known) energy["note"] = "idle energy not modelled (no idle power for this GPU)";
   s["energy"] = energy;
   s["preemptions"] = stats.preemptions;
   nlohmann::ordered_json swap;
@@ -300,7 +311,9 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
       if (disaggregated) {
         const bool prefill = replica->role() == ReplicaRole::kPrefill;
         item["role"] = prefill ? "prefill" : "decode";
-        item["gpus"] = gpus_of(static_cast<std::size_t>(replica->index()));
+        const std::size_t i = static_cast<std::size_t>(replica->index());
+        item["gpus"] = gpus_of(i);
+        if (parts[i].hardware != nullptr) item["hardware"] = parts[i].hardware->name;
         if (prefill) {
           item["handed_off"] = r.handed_off;
         } else {

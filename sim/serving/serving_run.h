@@ -102,6 +102,14 @@ struct ServingResult {
   uint64_t events = 0;
 };
 
+/// The node a replica runs on, where it differs from the run's (disaggregated pools).
+struct ReplicaHardware {
+  std::string name;  // reported per replica in summary.json
+  HostLinkSpec host_link;
+  double host_memory_bytes = 0.0;
+  double idle_w_per_gpu = 0.0;
+};
+
 /// The per-replica components of one data-parallel replica (not owned).
 struct ReplicaParts {
   ExecutionModel* model = nullptr;
@@ -109,6 +117,7 @@ struct ReplicaParts {
   KvCache* cache = nullptr;
   int64_t gpus = 0;                 // 0 = ServingInputs::gpus
   double kv_bytes_per_token = 0.0;  // 0 = ServingInputs::kv_bytes_per_token_replica
+  const ReplicaHardware* hardware = nullptr;  // null = ServingInputs' host link, host memory, idle power
 };
 
 /// Runs the stream to completion on one replica; throws ConfigError for bad trace records.

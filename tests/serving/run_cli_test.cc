@@ -292,6 +292,37 @@ TEST(RunCommand, DisaggregatedRunHandsEveryRequestToTheDecodePool) {
               summary["throughput"]["output_tokens_per_s"].get<double>() / 4.0, 1e-9);
 }
 
+// Each pool may run on a node of its own: the decode pool on A100s here. Its replicas report their
+// hardware, and idle energy uses each node's idle power.
+TEST(RunCommand, DisaggregatedPoolsMayUseDifferentHardware) {
+  const fs::path dir = scratch("disaggregated_hardware");
+  write(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,100,20\n5,200,30\n");
+  const fs::path cfg = write(dir / "c.json", disaggregated_config(R"({"prefill": {"tp": 1, "hardware": "h200-sxm"},
+      "decode": {"tp": 2, "hardware": "a100-sxm-80gb"}, "kv_link": {"bandwidth": "25 GB/s"}})"));
+  ASSERT_EQ(run(cfg.string() + " --out " + (dir / "out").string(), dir).status, 0);
+  const auto summary = nlohmann::json::parse(read(dir / "out" / "summary.json"));
+  EXPECT_EQ(summary["requests"]["finished"].get<int>(), 2);
+  EXPECT_EQ(summary["replicas"][0]["hardware"], "h200-sxm");
+  EXPECT_EQ(summary["replicas"][1]["hardware"], "a100-sxm-80gb");
+  EXPECT_EQ(summary["replicas"][1]["gpus"].get<int>(), 2);
+  // Idle: each replica's idle GPU-seconds at its own node's idle power (H200 and A100 from the catalog).
+  double expected_idle = 0.0;
+  const double duration = summary["simulated_s"].get<double>();
+  for (const auto& [replica, idle_w] : {std::pair{0, 119.8}, std::pair{1, 60.0}}) {
+    const auto& r = summary["replicas"][replica];
+    expected_idle += idle_w * (duration - r["busy_s"].get<double>()) * r["gpus"].get<double>();
+  }
+  EXPECT_NEAR(summary["energy"]["idle_j"].get<double>(), expected_idle, expected_idle * 1e-3);
+
+  const fs::path bad = write(dir / "bad.json", disaggregated_config(R"({"prefill": {"tp": 1, "hardware": "h300"},
+      "decode": {"tp": 1}, "kv_link": {"bandwidth": "25 GB/s"}})"));
+  const Result result = run(bad.string() + " --out " + (dir / "out2").string(), dir);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_NE(result.err.find(": /disaggregation/prefill/hardware: unknown hardware 'h300'"), std::string::npos)
+      << result.err;
+  EXPECT_FALSE(fs::exists(dir / "out2"));
+}
+
 TEST(RunCommand, DisaggregationMistakesNameTheirPointer) {
   const fs::path dir = scratch("disaggregated_bad");
   write(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,2\n");
