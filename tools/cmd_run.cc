@@ -15,10 +15,12 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/config_node.h"
+#include "sim/output_dir.h"
 #include "sim/serving/run_driver.h"
 #include "sim/units.h"
 #include "tools/command.h"
 #include "tools/command_line.h"
+#include "tools/report/run_report.h"
 
 namespace servesim {
 namespace {
@@ -29,18 +31,22 @@ int run_run(const std::vector<std::string>& args) {
   std::string config_path;
   std::string out_dir = "out";
   bool timeline = false;
+  bool report = false;
   options.add_options()("config", po::value<std::string>(&config_path)->required(), "run configuration (JSON)")(
       "out", po::value<std::string>(&out_dir), "output directory (default: out)")(
-      "timeline", po::bool_switch(&timeline), "also write timeline.json (Chrome trace events, opens in Perfetto)");
+      "timeline", po::bool_switch(&timeline), "also write timeline.json (Chrome trace events, opens in Perfetto)")(
+      "report", po::bool_switch(&report),
+      "also write report.html (setup, headline numbers, latency CDFs, KV use over time; self-contained)");
   po::positional_options_description positional;
   positional.add("config", 1);
   po::variables_map vars;
-  if (!parse_command_line("run", "CONFIG.json [--out DIR] [--timeline]",
+  if (!parse_command_line("run", "CONFIG.json [--out DIR] [--timeline] [--report]",
                           "Simulates serving a workload (trace replay or generator) on one replica,\n"
                           "plan.dp replicas behind a router, or disaggregated prefill and decode pools:\n"
                           "continuous batching, paged KV cache, prefix caching, preemption, KV\n"
                           "handoff. Writes summary.json, requests.csv, config.resolved.json and\n"
-                          "kv_utilization.csv into DIR (timeline.json with --timeline). Config keys:\n"
+                          "kv_utilization.csv into DIR (timeline.json with --timeline, report.html\n"
+                          "with --report). Config keys:\n"
                           "hardware, model, engine, plan or disaggregation ({\"prefill\": PLAN,\n"
                           "\"decode\": PLAN, \"kv_link\": {\"bandwidth\", \"latency\"}}), scheduler, cache,\n"
                           "router (default round-robin), workload, slo, kv_sample_interval (see\n"
@@ -52,8 +58,14 @@ int run_run(const std::vector<std::string>& args) {
   RunOptions run_options;
   run_options.out_dir = out_dir;
   run_options.timeline = timeline;
+  run_options.distributions = report;
   auto json = load_json_file(config_path);
   RunOutcome outcome = drive_run(json, config_path, run_options);
+  if (report) {
+    RunReportInputs inputs{config_path, outcome.resolved_config, outcome.result.summary,
+                           outcome.result.distributions};
+    OutputDir(out_dir).write("report.html", run_report_html(inputs));
+  }
   const ServingResult& result = outcome.result;
   const nlohmann::ordered_json& summary = result.summary;
   const double wall_s = outcome.wall_s;
@@ -93,8 +105,8 @@ int run_run(const std::vector<std::string>& args) {
   if (s["slo"].contains("attainment")) {
     std::printf(", SLO attainment %.1f%%", 100.0 * s["slo"]["attainment"].get<double>());
   }
-  std::printf("\n  wrote %s/{summary.json,requests.csv,config.resolved.json,kv_utilization.csv%s}\n", out_dir.c_str(),
-              timeline ? ",timeline.json" : "");
+  std::printf("\n  wrote %s/{summary.json,requests.csv,config.resolved.json,kv_utilization.csv%s%s}\n", out_dir.c_str(),
+              timeline ? ",timeline.json" : "", report ? ",report.html" : "");
   if (result.rejected > 0) {
     std::fprintf(stderr, "servesim run: warning: %lld requests rejected; first: %s\n",
                  static_cast<long long>(result.rejected),

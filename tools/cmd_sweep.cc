@@ -17,7 +17,7 @@
 
 #include "sim/config_error.h"
 #include "sim/output_dir.h"
-#include "sim/sweep/pareto_plot.h"
+#include "tools/report/pareto_plot.h"
 #include "sim/sweep/sweep_runner.h"
 #include "sim/sweep/sweep_spec.h"
 #include "sim/units.h"

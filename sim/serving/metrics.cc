@@ -190,6 +190,18 @@ void Metrics::end_row(int replica) {
   row_done();
 }
 
+std::vector<double> quantiles(std::vector<double> sorted, int steps) {
+  std::vector<double> out;
+  if (sorted.empty() || steps < 1) return out;
+  std::sort(sorted.begin(), sorted.end());
+  const auto n = static_cast<double>(sorted.size());
+  for (int i = 0; i <= steps; ++i) {
+    const double rank = std::ceil(static_cast<double>(i) / static_cast<double>(steps) * n);
+    out.push_back(sorted[static_cast<std::size_t>(std::clamp(rank - 1.0, 0.0, n - 1.0))]);
+  }
+  return out;
+}
+
 nlohmann::ordered_json Metrics::summary(double duration_s, int64_t gpus) {
   nlohmann::ordered_json out;
   out["ttft_s"] = distribution(ttft_);

@@ -74,6 +74,11 @@ class Metrics {
   /// Latency, throughput and SLO parts of summary.json over `duration_s` of simulated time.
   /// Sorts the per-request values in place (call once, at the end).
   nlohmann::ordered_json summary(double duration_s, int64_t gpus);
+  /// Per finished request (TPOT: those with more than one output token), in no particular order.
+  const std::vector<double>& ttft_values() const { return ttft_; }
+  const std::vector<double>& tpot_values() const { return tpot_; }
+  const std::vector<double>& e2e_values() const { return e2e_; }
+  const std::vector<double>& queueing_values() const { return queue_; }
 
  private:
   SloTargets slo_;
@@ -91,6 +96,9 @@ class Metrics {
   void end_row(int replica);
   void row_done();
 };
+
+/// Nearest-rank quantiles q = 0, 1/steps, ..., 1 of `values` (a sorted copy); empty when `values` is.
+std::vector<double> quantiles(std::vector<double> values, int steps);
 
 /// {mean, p50, p90, p95, p99} of `values` (reordered in place); zeros when empty.
 nlohmann::ordered_json distribution(std::vector<double>& values);

@@ -191,6 +191,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   inputs.kv_sample_interval_s = config.kv_sample_interval_s;
   inputs.slo = config.slo;
   inputs.timeline = options.timeline;
+  inputs.distributions = options.distributions;
   OutputFile requests_csv = out.open("requests.csv");
   inputs.requests_csv_sink = [&requests_csv](std::string_view rows) { requests_csv.append(rows); };
   std::optional<OutputFile> timeline_file;
@@ -240,6 +241,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   out.write("summary.json", summary.dump(2) + "\n");
   requests_csv.commit();
   out.write("config.resolved.json", resolved.dump(2) + "\n");
+  outcome.resolved_config = std::move(resolved);
   out.write("kv_utilization.csv", outcome.result.kv_csv);
   if (timeline_file) timeline_file->commit();
   return outcome;

@@ -24,6 +24,8 @@ namespace servesim {
 struct RunOptions {
   std::string out_dir = "out";
   bool timeline = false;
+  /// Fill RunOutcome::result.distributions (what report.html draws).
+  bool distributions = false;
   /// Prefix of the progress lines on stderr (every few seconds of wall time); empty = none.
   std::string progress_label = "servesim run";
   /// Where wall_s in summary.json counts from.
@@ -35,6 +37,7 @@ struct RunOutcome {
   int64_t replicas = 1;
   int64_t gpus = 1;          // all GPUs of all replicas
   std::string router_impl;   // meaningful when replicas > 1
+  nlohmann::ordered_json resolved_config;  // what config.resolved.json holds
   double wall_s = 0.0;
 };
 

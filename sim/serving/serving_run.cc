@@ -349,6 +349,21 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
     s["disaggregation"] = d;
   }
 
+  if (inputs.distributions) {
+    ServingDistributions& dist = result.distributions;
+    for (Replica* replica : replica_list) {
+      const auto& samples = replica->kv_samples();
+      const std::size_t stride = samples.size() / ServingDistributions::kMaxKvPoints + 1;
+      std::vector<std::pair<double, double>> points;
+      for (std::size_t k = 0; k < samples.size(); k += stride) points.push_back(samples[k]);
+      dist.kv_used.push_back(std::move(points));
+    }
+    dist.ttft_s = quantiles(metrics.ttft_values(), ServingDistributions::kQuantileSteps);
+    dist.tpot_s = quantiles(metrics.tpot_values(), ServingDistributions::kQuantileSteps);
+    dist.e2e_s = quantiles(metrics.e2e_values(), ServingDistributions::kQuantileSteps);
+    dist.queueing_s = quantiles(metrics.queueing_values(), ServingDistributions::kQuantileSteps);
+  }
+
   if (inputs.requests_csv_sink) {
     metrics.flush_csv();
   } else {

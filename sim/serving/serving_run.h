@@ -34,6 +34,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -83,8 +85,20 @@ struct ServingInputs {
   /// Receives requests.csv a chunk at a time as requests finish (bounded memory);
   /// unset = the rows come back in ServingResult::requests_csv.
   std::function<void(std::string_view)> requests_csv_sink;
+  /// Fill ServingResult::distributions (sorts every per-request value once: report.html only).
+  bool distributions = false;
   /// Called now and then during the run (every 16384 iterations) with (simulated s, finished).
   std::function<void(double, int64_t)> progress;
+};
+
+/// What report.html draws: latency distributions and KV use over time (ServingInputs::distributions).
+struct ServingDistributions {
+  static constexpr int kQuantileSteps = 200;
+  static constexpr std::size_t kMaxKvPoints = 2000;
+  // Quantiles q = 0, 1/kQuantileSteps, ..., 1 of the finished requests (empty when none).
+  std::vector<double> ttft_s, tpot_s, e2e_s, queueing_s;
+  // (time, used fraction) per replica, every k-th sample so that at most kMaxKvPoints remain.
+  std::vector<std::vector<std::pair<double, double>>> kv_used;
 };
 
 struct ServingResult {
@@ -92,6 +106,7 @@ struct ServingResult {
   std::string requests_csv;  // empty when inputs.requests_csv_sink was set
   std::string timeline_json;  // empty unless inputs.timeline (and no timeline_sink)
   std::string kv_csv;
+  ServingDistributions distributions;
   int64_t arrived = 0;
   int64_t finished = 0;
   int64_t rejected = 0;

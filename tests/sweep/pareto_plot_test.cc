@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/sweep/pareto_plot.h"
+#include "tools/report/pareto_plot.h"
 
 namespace servesim {
 namespace {

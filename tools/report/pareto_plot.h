@@ -4,8 +4,8 @@
 // plan index), the Pareto-front plans filled and labelled with their index and
 // axis values, the others hollow and labelled with their index. The front is the one computed on all the
 // objectives, so with three or more a front plan can look dominated in this
-// projection (the subtitle says so). An axis is logarithmic when all its values
-// are positive and span at least kLogSpan; otherwise linear. Each point carries
+// projection (the subtitle says so). Axes as svg_scale draws them (log for wide
+// all-positive ranges). Each point carries
 // a <title> (tooltip) with the plan's axis values and every metric. Plans with
 // a missing value on a plotted objective are left out and counted. Pure text
 // output: the same rows give the same bytes.
@@ -18,9 +18,6 @@
 #include "sim/sweep/sweep_spec.h"
 
 namespace servesim {
-
-/// Max / min ratio from which an all-positive axis is drawn on a log scale.
-constexpr double kLogSpan = 20.0;
 
 /// The SVG document (UTF-8 text) for the rows and their Pareto front (indices into rows).
 std::string pareto_svg(const SweepSpec& spec, const std::vector<SweepRow>& rows, const std::vector<std::size_t>& front);

@@ -1,9 +1,10 @@
-#include "sim/sweep/pareto_plot.h"
+#include "tools/report/pareto_plot.h"
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <set>
+
+#include "tools/report/svg_chart.h"
 
 namespace servesim {
 namespace {
@@ -17,77 +18,6 @@ struct Box {
   double x0, y0, x1, y1;
   bool overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
 };
-
-std::string number(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.4g", v);
-  return text;
-}
-
-std::string px(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f", v);
-  return text;
-}
-
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// One plotted axis: value range, linear or log, and where its ticks go.
-struct Scale {
-  double lo = 0.0, hi = 1.0;
-  bool log = false;
-  std::vector<double> ticks;
-
-  double fraction(double v) const {
-    return log ? (std::log10(v) - std::log10(lo)) / (std::log10(hi) - std::log10(lo)) : (v - lo) / (hi - lo);
-  }
-};
-
-Scale scale_for(const std::vector<double>& values) {
-  Scale s;
-  double lo = *std::min_element(values.begin(), values.end());
-  double hi = *std::max_element(values.begin(), values.end());
-  if (lo > 0.0 && hi / lo >= kLogSpan) {
-    s.log = true;
-    s.lo = std::pow(10.0, std::floor(std::log10(lo)));
-    s.hi = std::pow(10.0, std::ceil(std::log10(hi)));
-    const bool few_decades = s.hi / s.lo <= 100.0;
-    for (double decade = s.lo; decade <= s.hi * 1.0001; decade *= 10.0) {
-      for (double m : {1.0, 2.0, 5.0}) {
-        if ((m == 1.0 || few_decades) && decade * m <= s.hi * 1.0001) s.ticks.push_back(decade * m);
-      }
-    }
-    return s;
-  }
-  if (hi == lo) {
-    const double pad = lo == 0.0 ? 1.0 : std::fabs(lo) * 0.1;
-    lo -= pad;
-    hi += pad;
-  }
-  const double raw = (hi - lo) / 5.0;
-  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = magnitude;
-  for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    step = m * magnitude;
-    if (step >= raw) break;
-  }
-  s.lo = std::floor(lo / step) * step;
-  s.hi = std::ceil(hi / step) * step;
-  for (double t = s.lo; t <= s.hi + step * 1e-6; t += step) s.ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
-  return s;
-}
 
 std::size_t metric_column(const std::string& metric) {
   const auto& names = sweep_metric_names();
@@ -113,9 +43,9 @@ std::string tooltip(const SweepSpec& spec, const SweepRow& row) {
   text += "\ngpus = " + std::to_string(row.gpus);
   const auto& names = sweep_metric_names();
   for (std::size_t m = 0; m < names.size() && m < row.metrics.size(); ++m) {
-    text += "\n" + names[m] + " = " + number(row.metrics[m]);
+    text += "\n" + names[m] + " = " + svg_number(row.metrics[m]);
   }
-  return escape(text);
+  return svg_escape(text);
 }
 
 }  // namespace
@@ -145,12 +75,12 @@ std::string pareto_svg(const SweepSpec& spec, const std::vector<SweepRow>& rows,
     ys.push_back(y);
   }
 
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + px(kWidth) + "\" height=\"" + px(kHeight) +
-                    "\" viewBox=\"0 0 " + px(kWidth) + " " + px(kHeight) +
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + svg_px(kWidth) + "\" height=\"" + svg_px(kHeight) +
+                    "\" viewBox=\"0 0 " + svg_px(kWidth) + " " + svg_px(kHeight) +
                     "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  svg += "<text x=\"" + px(kLeft) + "\" y=\"24\" font-size=\"15\" font-weight=\"bold\">Pareto front: " +
-         escape(y_objective.metric) + (y_objective.maximize ? " (max)" : " (min)") + " vs " + escape(x_name) +
+  svg += "<text x=\"" + svg_px(kLeft) + "\" y=\"24\" font-size=\"15\" font-weight=\"bold\">Pareto front: " +
+         svg_escape(y_objective.metric) + (y_objective.maximize ? " (max)" : " (min)") + " vs " + svg_escape(x_name) +
          (by_index ? "" : (spec.objectives[1].maximize ? " (max)" : " (min)")) + "</text>\n";
   std::string subtitle = std::to_string(rows.size()) + " plans, " + std::to_string(ok) + " feasible, " +
                          std::to_string(front.size()) + " on the front";
@@ -158,37 +88,37 @@ std::string pareto_svg(const SweepSpec& spec, const std::vector<SweepRow>& rows,
     subtitle += " (front on all " + std::to_string(spec.objectives.size()) + " objectives, drawn on the first two)";
   }
   if (missing > 0) subtitle += "; " + std::to_string(missing) + " without a value, not drawn";
-  svg += "<text x=\"" + px(kLeft) + "\" y=\"44\" fill=\"#555\">" + escape(subtitle) + "</text>\n";
+  svg += "<text x=\"" + svg_px(kLeft) + "\" y=\"44\" fill=\"#555\">" + svg_escape(subtitle) + "</text>\n";
 
   const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
-  svg += "<rect x=\"" + px(kLeft) + "\" y=\"" + px(kTop) + "\" width=\"" + px(plot_w) + "\" height=\"" + px(plot_h) +
+  svg += "<rect x=\"" + svg_px(kLeft) + "\" y=\"" + svg_px(kTop) + "\" width=\"" + svg_px(plot_w) + "\" height=\"" + svg_px(plot_h) +
          "\" fill=\"none\" stroke=\"#999\"/>\n";
   if (plotted.empty()) {
-    svg += "<text x=\"" + px(kLeft + plot_w / 2) + "\" y=\"" + px(kTop + plot_h / 2) +
+    svg += "<text x=\"" + svg_px(kLeft + plot_w / 2) + "\" y=\"" + svg_px(kTop + plot_h / 2) +
            "\" text-anchor=\"middle\" fill=\"#555\">no feasible plan to draw</text>\n</svg>\n";
     return svg;
   }
-  const Scale xs_scale = scale_for(xs), ys_scale = scale_for(ys);
+  const SvgScale xs_scale = svg_scale(xs), ys_scale = svg_scale(ys);
   auto to_x = [&](double v) { return kLeft + xs_scale.fraction(v) * plot_w; };
   auto to_y = [&](double v) { return kTop + (1.0 - ys_scale.fraction(v)) * plot_h; };
   for (double t : xs_scale.ticks) {
-    const std::string x = px(to_x(t));
-    svg += "<line x1=\"" + x + "\" y1=\"" + px(kTop) + "\" x2=\"" + x + "\" y2=\"" + px(kTop + plot_h) +
+    const std::string x = svg_px(to_x(t));
+    svg += "<line x1=\"" + x + "\" y1=\"" + svg_px(kTop) + "\" x2=\"" + x + "\" y2=\"" + svg_px(kTop + plot_h) +
            "\" stroke=\"#eee\"/>\n";
-    svg += "<text x=\"" + x + "\" y=\"" + px(kTop + plot_h + 16) + "\" text-anchor=\"middle\">" + number(t) +
+    svg += "<text x=\"" + x + "\" y=\"" + svg_px(kTop + plot_h + 16) + "\" text-anchor=\"middle\">" + svg_number(t) +
            "</text>\n";
   }
   for (double t : ys_scale.ticks) {
-    const std::string y = px(to_y(t));
-    svg += "<line x1=\"" + px(kLeft) + "\" y1=\"" + y + "\" x2=\"" + px(kLeft + plot_w) + "\" y2=\"" + y +
+    const std::string y = svg_px(to_y(t));
+    svg += "<line x1=\"" + svg_px(kLeft) + "\" y1=\"" + y + "\" x2=\"" + svg_px(kLeft + plot_w) + "\" y2=\"" + y +
            "\" stroke=\"#eee\"/>\n";
-    svg += "<text x=\"" + px(kLeft - 6) + "\" y=\"" + px(to_y(t) + 4) + "\" text-anchor=\"end\">" + number(t) +
+    svg += "<text x=\"" + svg_px(kLeft - 6) + "\" y=\"" + svg_px(to_y(t) + 4) + "\" text-anchor=\"end\">" + svg_number(t) +
            "</text>\n";
   }
-  svg += "<text x=\"" + px(kLeft + plot_w / 2) + "\" y=\"" + px(kHeight - 16) + "\" text-anchor=\"middle\">" +
-         escape(x_name) + (xs_scale.log ? " (log scale)" : "") + "</text>\n";
-  svg += "<text transform=\"translate(18 " + px(kTop + plot_h / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
-         escape(y_objective.metric) + (ys_scale.log ? " (log scale)" : "") + "</text>\n";
+  svg += "<text x=\"" + svg_px(kLeft + plot_w / 2) + "\" y=\"" + svg_px(kHeight - 16) + "\" text-anchor=\"middle\">" +
+         svg_escape(x_name) + (xs_scale.log ? " (log scale)" : "") + "</text>\n";
+  svg += "<text transform=\"translate(18 " + svg_px(kTop + plot_h / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
+         svg_escape(y_objective.metric) + (ys_scale.log ? " (log scale)" : "") + "</text>\n";
 
   // Front labels: right of the point (left when that leaves the plot), nudged
   // up or down in line steps, in plot order, until they clear the ones placed.
@@ -216,7 +146,7 @@ std::string pareto_svg(const SweepSpec& spec, const std::vector<SweepRow>& rows,
     for (std::size_t p = 0; p < plotted.size(); ++p) {
       const SweepRow& row = rows[plotted[p]];
       if (on_front.count(plotted[p]) != (front_pass ? 1u : 0u)) continue;
-      const std::string cx = px(to_x(xs[p])), cy = px(to_y(ys[p]));
+      const std::string cx = svg_px(to_x(xs[p])), cy = svg_px(to_y(ys[p]));
       svg += "<g class=\"" + std::string(front_pass ? "front" : "dominated") + "\"><title>" + tooltip(spec, row) +
              "</title>";
       svg += front_pass ? "<circle cx=\"" + cx + "\" cy=\"" + cy + "\" r=\"5.5\" fill=\"#d9480f\"/>"
@@ -228,14 +158,14 @@ std::string pareto_svg(const SweepSpec& spec, const std::vector<SweepRow>& rows,
         label += plan_label(spec, row.index);
         bool anchor_end = false;
         const auto [lx, ly] = label_at(to_x(xs[p]), to_y(ys[p]), label.size(), &anchor_end);
-        svg += "<text x=\"" + px(lx) + "\" y=\"" + px(ly) + "\" fill=\"#333\"" +
-               (anchor_end ? " text-anchor=\"end\"" : "") + ">" + escape(label) + "</text>";
+        svg += "<text x=\"" + svg_px(lx) + "\" y=\"" + svg_px(ly) + "\" fill=\"#333\"" +
+               (anchor_end ? " text-anchor=\"end\"" : "") + ">" + svg_escape(label) + "</text>";
       } else {
         std::string label = "#";
         label += std::to_string(row.index);
         bool anchor_end = false;
         const auto [lx, ly] = label_at(to_x(xs[p]), to_y(ys[p]), label.size(), &anchor_end);
-        svg += "<text x=\"" + px(lx) + "\" y=\"" + px(ly) + "\" fill=\"#868e96\"" +
+        svg += "<text x=\"" + svg_px(lx) + "\" y=\"" + svg_px(ly) + "\" fill=\"#868e96\"" +
                (anchor_end ? " text-anchor=\"end\"" : "") + ">" + label + "</text>";
       }
       svg += "</g>\n";
