@@ -6,9 +6,28 @@
 
 namespace servesim {
 
-KvHandoff::KvHandoff(Engine& engine, std::vector<Replica*> decode)
-    : engine_(engine), decode_(std::move(decode)), pending_(decode_.size()), assigned_tokens_(decode_.size(), 0) {
+KvHandoff::KvHandoff(Engine& engine, std::vector<Replica*> decode, TimelineWriter* timeline)
+    : engine_(engine),
+      decode_(std::move(decode)),
+      timeline_(timeline),
+      lane_busy_(decode_.size()),
+      pending_(decode_.size()),
+      assigned_tokens_(decode_.size(), 0) {
   assert(!decode_.empty());
+}
+
+int KvHandoff::take_lane(std::size_t d) {
+  std::vector<char>& busy = lane_busy_[d];
+  std::size_t lane = 0;
+  while (lane < busy.size() && busy[lane]) ++lane;
+  if (lane == busy.size()) {
+    busy.push_back(0);
+    const int index = decode_[d]->index();
+    timeline_->name_track(index, static_cast<int>(lane) + 1, "replica " + std::to_string(index),
+                          "kv in " + std::to_string(lane));
+  }
+  busy[lane] = 1;
+  return static_cast<int>(lane);
 }
 
 void KvHandoff::prefilled(Replica& from, Request& request) {
@@ -48,8 +67,17 @@ void KvHandoff::start_transfers(std::size_t d) {
     stats_.wait_s += wait;
     stats_.max_wait_s = std::max(stats_.max_wait_s, wait);
     const int64_t due = head.request->output_tokens - head.request->generated;
-    engine_.transfer(head.from->gpu_endpoint(), to.gpu_endpoint(), bytes, [this, head, incoming, &to, d, due, now] {
+    const int lane = timeline_ != nullptr ? take_lane(d) : -1;
+    engine_.transfer(head.from->gpu_endpoint(), to.gpu_endpoint(), bytes,
+                     [this, head, incoming, &to, d, due, now, lane, bytes] {
       stats_.transfer_s += engine_.now() - now;
+      if (lane >= 0) {
+        lane_busy_[d][static_cast<std::size_t>(lane)] = 0;
+        timeline_->span(to.index(), lane + 1, "kv transfer", now, engine_.now() - now,
+                        {{"request", head.request->id},
+                         {"from_replica", head.from->index()},
+                         {"bytes", static_cast<int64_t>(bytes)}});
+      }
       assigned_tokens_[d] -= due;
       --in_flight_;
       head.from->release_handed_off(*head.request);

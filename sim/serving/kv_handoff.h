@@ -12,6 +12,8 @@
 // blocks and the decode replica runs the request. A FIFO is retried, in order
 // and never past its head, when its replica reaches a scheduling point (the
 // handoff is the decode replicas' ArrivalFeed) and when a request is assigned.
+// With a timeline, each transfer is a span on its decode replica, in the
+// first "kv in" lane free when it started (concurrent transfers, own lanes).
 
 #include <cstdint>
 #include <deque>
@@ -19,6 +21,7 @@
 
 #include "sim/engine.h"
 #include "sim/serving/replica.h"
+#include "traces/timeline_writer.h"
 
 namespace servesim {
 
@@ -32,7 +35,7 @@ struct KvHandoffStats {
 
 class KvHandoff final : public PrefillHandoff, public ArrivalFeed {
  public:
-  KvHandoff(Engine& engine, std::vector<Replica*> decode);
+  KvHandoff(Engine& engine, std::vector<Replica*> decode, TimelineWriter* timeline = nullptr);
 
   // PrefillHandoff
   void prefilled(Replica& from, Request& request) override;
@@ -51,8 +54,13 @@ class KvHandoff final : public PrefillHandoff, public ArrivalFeed {
   /// Starts the transfers at the head of decode replica `d`'s FIFO while its KV blocks allow.
   void start_transfers(std::size_t d);
 
+  /// A free "kv in" lane of decode replica `d` (marked busy), named on first use.
+  int take_lane(std::size_t d);
+
   Engine& engine_;
   std::vector<Replica*> decode_;
+  TimelineWriter* timeline_;
+  std::vector<std::vector<char>> lane_busy_;  // per decode replica
   std::vector<std::deque<Pending>> pending_;
   std::vector<int64_t> assigned_tokens_;  // output tokens still due of assigned, unreceived requests
   KvHandoffStats stats_;

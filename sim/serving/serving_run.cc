@@ -171,7 +171,7 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   if (disaggregated) {
     const std::vector<Replica*> prefill(replica_list.begin(), replica_list.begin() + static_cast<std::ptrdiff_t>(prefill_count));
     const std::vector<Replica*> decode(replica_list.begin() + static_cast<std::ptrdiff_t>(prefill_count), replica_list.end());
-    handoff = std::make_unique<KvHandoff>(engine, decode);
+    handoff = std::make_unique<KvHandoff>(engine, decode, timeline.get());
     dispatcher = std::make_unique<Dispatcher>(engine, source, *router, prefill);
     for (Replica* replica : prefill) {
       replica->use_feed(*dispatcher);

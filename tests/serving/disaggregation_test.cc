@@ -6,7 +6,10 @@
 // kFixed + kPerToken on the decode replica.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <utility>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,7 +54,7 @@ struct Pools {
   bool prefix_caching = false;
 };
 
-ServingResult simulate(std::vector<RequestSpec> requests, const Pools& pools) {
+ServingResult simulate(std::vector<RequestSpec> requests, const Pools& pools, bool timeline = false) {
   std::vector<std::unique_ptr<AffineModel>> models;
   std::vector<std::unique_ptr<Scheduler>> schedulers;
   std::vector<std::unique_ptr<KvCache>> caches;
@@ -72,6 +75,7 @@ ServingResult simulate(std::vector<RequestSpec> requests, const Pools& pools) {
   inputs.disaggregation.kv_link_bytes_per_s = kLinkBytesPerS;
   inputs.disaggregation.kv_link_latency_s = kLinkLatencyS;
   inputs.oversize_is_error = false;
+  inputs.timeline = timeline;
   return run_serving(inputs, parts, router.get(), source);
 }
 
@@ -172,6 +176,31 @@ TEST(Disaggregation, EveryRequestFinishesAndEveryHandoffIsReceived) {
   }
   EXPECT_GT(decode_preemptions, 0);
   EXPECT_EQ(finished, s["requests"]["finished"].get<int64_t>());
+}
+
+// The timeline shows each KV transfer on its decode replica; transfers in flight
+// together (two prefill replicas finishing at once) get lanes of their own, so
+// no two spans of one lane overlap.
+TEST(Disaggregation, TimelineShowsEachTransferInALaneOfItsOwn) {
+  Pools pools;
+  pools.prefill = 2;
+  const ServingResult r = simulate({request(0.0, 1000, 4), request(0.0, 1000, 4), request(0.5, 800, 4)}, pools, true);
+  const nlohmann::json doc = nlohmann::json::parse(r.timeline_json);
+  std::map<std::pair<int, int>, std::vector<std::pair<double, double>>> lanes;
+  int spans = 0;
+  for (const auto& event : doc["traceEvents"]) {
+    if (event.value("name", "") != "kv transfer") continue;
+    ++spans;
+    EXPECT_EQ(event["pid"], 2);  // the decode replica
+    lanes[{event["pid"].get<int>(), event["tid"].get<int>()}].emplace_back(event["ts"].get<double>(),
+                                                                           event["ts"].get<double>() + event["dur"].get<double>());
+  }
+  EXPECT_EQ(spans, 3);
+  EXPECT_EQ(lanes.size(), 2u);  // the first two overlap, the third reuses lane 0
+  for (auto& [lane, intervals] : lanes) {
+    std::sort(intervals.begin(), intervals.end());
+    for (std::size_t i = 1; i < intervals.size(); ++i) EXPECT_LE(intervals[i - 1].second, intervals[i].first);
+  }
 }
 
 }  // namespace
