@@ -4,7 +4,8 @@
 // on the host-bound eager rows, whose leave-one-out errors are printed too) and
 // prints measured vs predicted with the error, then median and max |error| for
 // iteration time and energy per token. Then the same cases predicted for h100-sxm (from the H100
-// microbenchmarks only; no measured whole-model numbers exist for it).
+// microbenchmarks; its eager launch cost is its tiny-op loop x kEngineOpPerTinyOp; no measured
+// whole-model numbers exist for it).
 // Usage: fidelity_bench [MEASUREMENT.json] (default: $SERVESIM_HOME/../shared/calibration/...).
 #include <algorithm>
 #include <chrono>
@@ -140,7 +141,9 @@ int run(int argc, char** argv) {
 
   print_eager_leave_one_out(table, h200_eager);
 
-  std::printf("\nH100 SXM predictions for the same cases (from the H100 microbenchmarks; no measurements to compare)\n");
+  std::printf("\nH100 SXM predictions for the same cases (from the H100 microbenchmarks, eager launch = its tiny-op loop x "
+              "%.3f; no measurements to compare)\n",
+              kEngineOpPerTinyOp);
   std::printf("%-8s %-28s %12s %14s\n", "kind", "case", "predicted ms", "J/token");
   for (const WholeModelCase& c : table.cases) {
     OpLevelExecutionModel& model = c.kind == "eager" ? h100_eager : h100_graph;
