@@ -106,6 +106,11 @@ struct FabricSpec {
   double allreduce_bus_bytes_per_s = 0.0;  // ring all-reduce moves 2(n-1)/n x size per GPU
   double send_recv_latency_s = 0.0;
   double send_recv_bytes_per_s = 0.0;
+  // Send/recv between two nodes (one GPU on each, through their NICs): what a
+  // pipeline stage boundary across nodes pays. 0 = not known (plans that span
+  // nodes are then rejected).
+  double inter_node_send_recv_latency_s = 0.0;
+  double inter_node_send_recv_bytes_per_s = 0.0;
 };
 
 /// CXL-attached memory expander reached through the host (optional; capacity 0 = none).

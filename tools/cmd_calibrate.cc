@@ -123,7 +123,10 @@ void check_eager_op_count(const Microbench& bench) {
   }
 }
 
-std::vector<CollectiveSample> read_nccl_csv(const std::string& path, bool intra_node_only) {
+// Which rows of a Vidur NCCL CSV to keep: the collective within one node, or across nodes.
+enum class NcclRows { kIntraNode, kInterNode };
+
+std::vector<CollectiveSample> read_nccl_csv(const std::string& path, NcclRows which) {
   std::ifstream in(path);
   if (!in) throw ConfigError::at(path, "cannot open file (does it exist and is it readable?)");
   std::vector<CollectiveSample> samples;
@@ -143,7 +146,7 @@ std::vector<CollectiveSample> read_nccl_csv(const std::string& path, bool intra_
       s.ranks = std::stoll(f[7]);
       s.bytes = std::stod(f[8]);
       const int64_t per_node = std::stoll(f[10]);
-      if (intra_node_only && per_node < s.ranks) continue;
+      if ((which == NcclRows::kIntraNode) != (per_node >= s.ranks)) continue;
       samples.push_back(s);
     } catch (const std::exception&) {
       throw ConfigError::at_line(path, number, "expected numbers in the median, num_workers, size columns");
@@ -154,7 +157,7 @@ std::vector<CollectiveSample> read_nccl_csv(const std::string& path, bool intra_
 
 int calibrate_nccl(const std::string& dir, const std::string& out) {
   nlohmann::json result;
-  const auto all_reduce = read_nccl_csv(dir + "/all_reduce.csv", true);
+  const auto all_reduce = read_nccl_csv(dir + "/all_reduce.csv", NcclRows::kIntraNode);
   const auto [ar_alpha, ar_bw] = fit_alpha_beta(all_reduce, Collective::kAllReduce);
   char text[64];
   std::snprintf(text, sizeof text, "%.3g us", ar_alpha * 1e6);
@@ -162,8 +165,13 @@ int calibrate_nccl(const std::string& dir, const std::string& out) {
   std::snprintf(text, sizeof text, "%.4g GB/s", ar_bw / 1e9);
   result["allreduce_bus_bandwidth"] = text;
   std::vector<CollectiveSample> send_recv;
-  for (const CollectiveSample& s : read_nccl_csv(dir + "/send_recv.csv", true)) {
+  for (const CollectiveSample& s : read_nccl_csv(dir + "/send_recv.csv", NcclRows::kIntraNode)) {
     if (s.ranks == 2) send_recv.push_back(s);
+  }
+  // Between two nodes (one GPU on each): what a pipeline stage boundary across nodes pays.
+  std::vector<CollectiveSample> inter_node;
+  for (const CollectiveSample& s : read_nccl_csv(dir + "/send_recv.csv", NcclRows::kInterNode)) {
+    if (s.ranks == 2) inter_node.push_back(s);
   }
   if (!send_recv.empty()) {
     const auto [sr_alpha, sr_bw] = fit_alpha_beta(send_recv, Collective::kSendRecv);
@@ -172,9 +180,20 @@ int calibrate_nccl(const std::string& dir, const std::string& out) {
     std::snprintf(text, sizeof text, "%.4g GB/s", sr_bw / 1e9);
     result["send_recv_bandwidth"] = text;
   }
+  if (!inter_node.empty()) {
+    const auto [in_alpha, in_bw] = fit_alpha_beta(inter_node, Collective::kSendRecv);
+    std::snprintf(text, sizeof text, "%.3g us", in_alpha * 1e6);
+    result["inter_node_send_recv_latency"] = text;
+    std::snprintf(text, sizeof text, "%.4g GB/s", in_bw / 1e9);
+    result["inter_node_send_recv_bandwidth"] = text;
+  }
   result["collectives_source"] = "servesim calibrate --nccl " + dir + ": intra-node rows (" +
                                  std::to_string(all_reduce.size()) + " all-reduce, " +
-                                 std::to_string(send_recv.size()) + " send/recv), median times";
+                                 std::to_string(send_recv.size()) + " send/recv)" +
+                                 (inter_node.empty() ? std::string()
+                                                     : ", inter-node rows (" + std::to_string(inter_node.size()) +
+                                                           " send/recv, one GPU per node)") +
+                                 ", median times";
   const std::string text_out = result.dump(1) + "\n";
   if (out.empty()) {
     std::fputs(text_out.c_str(), stdout);

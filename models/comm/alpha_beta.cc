@@ -1,3 +1,5 @@
+#include <cassert>
+
 #include <Eigen/Dense>
 
 #include "models/comm/collective_model.h"
@@ -11,7 +13,8 @@ double ring_factor(Collective collective, int64_t ranks) {
   switch (collective) {
     case Collective::kAllReduce: return 2.0 * (n - 1.0) / n;
     case Collective::kAllGather: return (n - 1.0) / n;
-    case Collective::kSendRecv: return 1.0;
+    case Collective::kSendRecv:
+    case Collective::kSendRecvAcrossNodes: return 1.0;
   }
   return 1.0;
 }
@@ -36,6 +39,10 @@ ParamSpecs alpha_beta_specs() {
 double AlphaBetaCollectives::seconds(Collective collective, double bytes, int64_t ranks) const {
   if (ranks < 2 || bytes <= 0.0) return 0.0;
   if (collective == Collective::kSendRecv) return params_.send_recv_latency_s + bytes / params_.send_recv_bytes_per_s;
+  if (collective == Collective::kSendRecvAcrossNodes) {
+    assert(params_.inter_node_send_recv_bytes_per_s > 0.0 && "plans spanning nodes need inter-node numbers");
+    return params_.inter_node_send_recv_latency_s + bytes / params_.inter_node_send_recv_bytes_per_s;
+  }
   return params_.allreduce_latency_s + ring_factor(collective, ranks) * bytes / params_.allreduce_bus_bytes_per_s;
 }
 
@@ -48,6 +55,8 @@ AlphaBetaParams alpha_beta_for(const FabricSpec& fabric) {
   params.send_recv_latency_s = fabric.send_recv_latency_s > 0.0 ? fabric.send_recv_latency_s : fabric.latency_s;
   params.send_recv_bytes_per_s =
       fabric.send_recv_bytes_per_s > 0.0 ? fabric.send_recv_bytes_per_s : kDefaultBusEfficiency * fabric.bytes_per_s;
+  params.inter_node_send_recv_latency_s = fabric.inter_node_send_recv_latency_s;
+  params.inter_node_send_recv_bytes_per_s = fabric.inter_node_send_recv_bytes_per_s;
   return params;
 }
 
@@ -62,7 +71,10 @@ std::pair<double, double> fit_alpha_beta(const std::vector<CollectiveSample>& sa
     b(row) = 1.0;
   }
   const Eigen::VectorXd x = a.colPivHouseholderQr().solve(b);
-  return {x(0), x(1) > 0.0 ? 1.0 / x(1) : 0.0};
+  if (x(0) >= 0.0) return {x(0), x(1) > 0.0 ? 1.0 / x(1) : 0.0};
+  // A negative latency is not physical (noisy small messages): refit the bandwidth alone.
+  const Eigen::VectorXd slope = a.rightCols(1).colPivHouseholderQr().solve(b);
+  return {0.0, slope(0) > 0.0 ? 1.0 / slope(0) : 0.0};
 }
 
 SERVESIM_REGISTER(CollectiveModel, "alpha-beta",

@@ -17,7 +17,8 @@
 
 namespace servesim {
 
-enum class Collective { kAllReduce, kAllGather, kSendRecv };
+// kSendRecvAcrossNodes: one GPU on each of two nodes (pipeline stages on different nodes).
+enum class Collective { kAllReduce, kAllGather, kSendRecv, kSendRecvAcrossNodes };
 
 class CollectiveModel {
  public:
@@ -36,6 +37,8 @@ struct AlphaBetaParams {
   double allreduce_bus_bytes_per_s = 0.0;
   double send_recv_latency_s = 0.0;
   double send_recv_bytes_per_s = 0.0;
+  double inter_node_send_recv_latency_s = 0.0;  // 0 bandwidth = not known
+  double inter_node_send_recv_bytes_per_s = 0.0;
 };
 
 class AlphaBetaCollectives : public CollectiveModel {

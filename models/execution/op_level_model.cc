@@ -112,6 +112,7 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   hidden_ = static_cast<double>(model.hidden);
   stage_layers_ = std::ceil(static_cast<double>(model.layers) / static_cast<double>(pp_));
   gpus_ = tp_ * pp_;
+  stages_span_nodes_ = gpus_ > deployment.node.gpus_per_node;
 
   const double heads = static_cast<double>(model.heads) / tp;
   const double kv_heads = std::max(1.0, static_cast<double>(model.kv_heads) / tp);
@@ -301,7 +302,9 @@ double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sam
       return collectives_->seconds(Collective::kAllReduce, rows * op.bytes_per_row, tp_);
     case OpClass::kSendRecv:
       *bound = Bound::kCommunication;
-      return collectives_->seconds(Collective::kSendRecv, rows * op.bytes_per_row, 2);
+      // Stages on different nodes: the boundary crossing nodes bounds the stage (one-stage view).
+      return collectives_->seconds(stages_span_nodes_ ? Collective::kSendRecvAcrossNodes : Collective::kSendRecv,
+                                   rows * op.bytes_per_row, 2);
     case OpClass::kAttention:
     case OpClass::kRepeatKv:
       break;  // costed per segment by evaluate()

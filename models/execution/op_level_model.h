@@ -93,6 +93,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   double repeat_kv_bytes_per_token_ = 0.0;  // reference prefill path; 0 = none
   int64_t attention_launches_ = 1;
   int64_t repeat_kv_launches_ = 0;
+  bool stages_span_nodes_ = false;  // tp x pp exceeds one node: a stage boundary crosses nodes
   Provenance attention_provenance_ = Provenance::kDatasheet;
   // MoE (per GPU)
   double moe_experts_ = 0.0, moe_topk_ = 0.0;

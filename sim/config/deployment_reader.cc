@@ -76,6 +76,9 @@ FabricSpec read_fabric(ConfigNode& node, const std::string& name) {
   fabric.allreduce_bus_bytes_per_s = node.quantity("allreduce_bus_bandwidth", Dimension::kBytesPerSecond, 0.0, true);
   fabric.send_recv_latency_s = node.quantity("send_recv_latency", Dimension::kSeconds, 0.0, true);
   fabric.send_recv_bytes_per_s = node.quantity("send_recv_bandwidth", Dimension::kBytesPerSecond, 0.0, true);
+  fabric.inter_node_send_recv_latency_s = node.quantity("inter_node_send_recv_latency", Dimension::kSeconds, 0.0, true);
+  fabric.inter_node_send_recv_bytes_per_s =
+      node.quantity("inter_node_send_recv_bandwidth", Dimension::kBytesPerSecond, 0.0, true);
   node.finish();
   return fabric;
 }
@@ -265,6 +268,13 @@ ParallelPlan read_plan(ConfigNode& node, const ModelSpec& model, const NodeSpec&
   if (plan.tp > hardware.gpus_per_node) {
     node.fail("tp", "tp " + std::to_string(plan.tp) + " exceeds the " + std::to_string(hardware.gpus_per_node) +
                         " GPUs of a " + hardware.name + " node (tensor parallelism across nodes is not modelled)");
+  }
+  const int64_t gpus = plan.tp * plan.pp;
+  if (gpus > hardware.gpus_per_node && !(hardware.fabric.inter_node_send_recv_bytes_per_s > 0.0)) {
+    node.fail("pp", "tp x pp = " + std::to_string(gpus) + " GPUs spans " +
+                        std::to_string((gpus + hardware.gpus_per_node - 1) / hardware.gpus_per_node) + " " +
+                        hardware.name + " nodes, but fabric \"" + hardware.fabric.name +
+                        "\" has no inter-node numbers (inter_node_send_recv_latency, inter_node_send_recv_bandwidth)");
   }
   if (plan.pp > model.layers) {
     node.fail("pp", "pp " + std::to_string(plan.pp) + " exceeds the model's " + std::to_string(model.layers) +

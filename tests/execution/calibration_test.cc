@@ -326,5 +326,21 @@ TEST(Calibrate, EngineOpPerTinyOpIsTheH200HostBoundFitOverItsTinyOpLoop) {
   EXPECT_NEAR(fitted / tiny, kEngineOpPerTinyOp, 0.0005);
 }
 
+// System: `calibrate --nccl` on Vidur's H100 DGX timings reproduces the shipped
+// NVLink 4 fabric's numbers, the inter-node send/recv fit (rows with one GPU per
+// node) included.
+TEST(Calibrate, NcclTimingsRegenerateTheShippedFabricIncludingItsInterNodeLink) {
+  const std::string dir = servesim_home() + "/../shared/data/profiling/vidur/network/h100_dgx";
+  if (!std::filesystem::exists(dir + "/send_recv.csv")) GTEST_SKIP() << dir << " not found: cannot refit the fabric";
+  const CommandResult r = run_servesim("calibrate --nccl " + dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json fit = nlohmann::json::parse(r.out);
+  const nlohmann::json shipped = nlohmann::json::parse(read_all(servesim_home() + "/hardware/catalog/fabric/nvlink4-nvswitch.json"));
+  for (const char* key : {"allreduce_latency", "allreduce_bus_bandwidth", "send_recv_latency", "send_recv_bandwidth",
+                          "inter_node_send_recv_latency", "inter_node_send_recv_bandwidth"}) {
+    EXPECT_EQ(fit.at(key), shipped.at(key)) << key;
+  }
+}
+
 }  // namespace
 }  // namespace servesim

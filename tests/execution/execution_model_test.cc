@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "models/comm/collective_model.h"
 #include "models/execution/op_level_model.h"
 #include "models/llm/model_math.h"
 #include "sim/config/calibration_io.h"
@@ -179,6 +180,40 @@ TEST(OpLevelModel, TensorParallelTwoHalvesGemmFlopsAndAddsAnAllReduceOfTheActiva
   EXPECT_EQ(reduce->bound, Bound::kCommunication);
   EXPECT_NEAR(p.communication_s, reduce->seconds, 1e-15);
   EXPECT_EQ(find_op(tp1.predict(batch), "all_reduce"), nullptr);
+}
+
+// Pipeline stages send the activations (tokens x hidden x 2 bytes) to the next
+// stage: over the fabric's send/recv fit while all stages share a node, over the
+// inter-node fit once tp x pp exceeds the node's GPUs.
+TEST(OpLevelModel, PipelineBoundaryAcrossNodesPaysTheInterNodeSendRecv) {
+  Deployment d = deployment_with({gemm_kernel(GemmWeight::kO)}, 4);
+  d.node.fabric.send_recv_latency_s = 8e-6;
+  d.node.fabric.send_recv_bytes_per_s = 300e9;
+  d.node.fabric.inter_node_send_recv_latency_s = 20e-6;
+  d.node.fabric.inter_node_send_recv_bytes_per_s = 30e9;
+  d.plan.pp = 2;  // 4 x 2 = 8 GPUs: one node
+  const BatchShape batch = decode(16, 100);
+  const double bytes = 16.0 * 4096.0 * 2.0;
+  const OpCost* within = find_op(OpLevelExecutionModel(d).predict(batch), "pipeline_send_recv");
+  ASSERT_NE(within, nullptr);
+  EXPECT_NEAR(within->seconds, 8e-6 + bytes / 300e9, 1e-15);
+  d.node.gpus_per_node = 4;  // the same plan now spans two nodes
+  const OpCost* across = find_op(OpLevelExecutionModel(d).predict(batch), "pipeline_send_recv");
+  ASSERT_NE(across, nullptr);
+  EXPECT_NEAR(across->seconds, 20e-6 + bytes / 30e9, 1e-15);
+}
+
+// Fits of alpha-beta never return a negative latency: noisy small messages that
+// would pull the intercept below zero give latency 0 and the bandwidth alone.
+TEST(AlphaBetaFit, NegativeLatencyIsRefittedAsBandwidthOnly) {
+  std::vector<CollectiveSample> samples = {{2, 1e6, 0.5e-6}, {2, 1e7, 1.0e-3}, {2, 1e8, 1.0e-2}};
+  const auto [alpha, bytes_per_s] = fit_alpha_beta(samples, Collective::kSendRecv);
+  EXPECT_EQ(alpha, 0.0);
+  EXPECT_GT(bytes_per_s, 0.0);
+  samples = {{2, 1e6, 20e-6 + 1e6 / 10e9}, {2, 1e8, 20e-6 + 1e8 / 10e9}};
+  const auto [alpha2, bytes_per_s2] = fit_alpha_beta(samples, Collective::kSendRecv);
+  EXPECT_NEAR(alpha2, 20e-6, 1e-12);
+  EXPECT_NEAR(bytes_per_s2, 10e9, 1.0);
 }
 
 TEST(OpLevelModel, DecodeAttentionIsLinearInContextSoOneAggregatedSegmentEqualsItsParts) {

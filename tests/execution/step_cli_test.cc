@@ -93,6 +93,35 @@ TEST(StepCommand, PlanThatDoesNotFitSaysByHowMuch) {
                "0.0 GiB), has 71.3 GiB (90% of 79.2 GiB): short by 23.2 GiB");
 }
 
+// Llama-3.1-405B over two H100 nodes (TP 8 x PP 2): the stage boundary is a
+// send/recv across nodes (the fabric's inter-node fit: 19.1 us + bytes / 35.93 GB/s).
+TEST(StepCommand, PipelineAcrossTwoNodesPaysTheInterNodeLink) {
+  const Result r = run_step(R"({"hardware": "h100-sxm", "model": "llama-3.1-405b", "engine": "vllm",
+                                "plan": {"tp": 8, "pp": 2}, "batch": [["decode", 1, 10]]})");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto out = nlohmann::json::parse(r.out);
+  bool found = false;
+  for (const auto& op : out["ops"]) {
+    if (op["name"] != "pipeline_send_recv") continue;
+    found = true;
+    EXPECT_NEAR(op["seconds"].get<double>(), 19.1e-6 + 16384.0 * 2.0 / 35.93e9, 1e-12);
+  }
+  EXPECT_TRUE(found) << r.out;
+}
+
+// An inline fabric without inter-node numbers cannot carry a plan that spans nodes.
+TEST(StepCommand, PlanSpanningNodesNeedsInterNodeNumbers) {
+  expect_error(R"({"hardware": {"gpus_per_node": 8, "cpu": "sapphire-rapids", "host_link": "pcie-gen5-x16",
+                                  "fabric": {"bandwidth": "450 GB/s"},
+                                  "gpu": {"name": "H100", "bf16": "989.4 TFLOP/s", "hbm": "80 GB",
+                                          "hbm_bandwidth": "3.35 TB/s", "l2": "50 MiB", "sms": 132,
+                                          "clock": "1980 MHz", "tdp": "700 W", "idle": "100 W"}},
+                   "model": "llama-3.1-405b", "engine": "vllm", "plan": {"tp": 8, "pp": 2},
+                   "batch": [["decode", 1, 10]]})",
+               "/plan/pp: tp x pp = 16 GPUs spans 2 hardware nodes, but fabric \"fabric\" has no inter-node numbers "
+               "(inter_node_send_recv_latency, inter_node_send_recv_bandwidth)");
+}
+
 TEST(StepCommand, TensorParallelDegreeMustDivideTheHeads) {
   expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "plan": {"tp": 3},
                    "batch": [["decode", 1, 10]]})",
