@@ -42,12 +42,20 @@ Writes one JSON file in the format of ../shared/calibration/*.json (the format
                    of decode_attention_impl for decode), inputs rotated over enough copies that
                    they are not served from L2
   power_limit_w, idle_power_w (from NVML / nvidia-smi when available)
+  llama3_8b_*      (section whole_model) whole Llama-3-8B iterations of the reference engine
+                   (random bf16 weights, ~16 GB): llama3_8b_prefill and llama3_8b_decode (ms of one
+                   iteration replayed from a CUDA graph), llama3_8b_eager_vs_graph (the same
+                   iteration launched op by op from Python, eager_ms, next to graph_ms),
+                   llama3_8b_arch, llama3_8b_weights_bytes: the tables of
+                   ../shared/calibration/h200_microbench_and_llama3_8b.json, so that
+                   `servesim calibrate` fits the eager launch cost on this host and
+                   `build/tests/execution/fidelity_bench FILE NODE` compares servesim with this GPU
 
 Usage: python3 tools/profile_gpu.py --out my_gpu.json [--quick] [--only SECTION[,SECTION]]
 Then:  servesim calibrate my_gpu.json --hardware h100-sxm --out models/execution/calibrations/my-gpu.json
 
-Sections (--only): gemm, gemm_8192, hbm, host_link, launch, attention. A file written with --only
-is partial; `servesim calibrate` needs gemm, hbm, launch and attention.
+Sections (--only): gemm, gemm_8192, hbm, host_link, launch, attention, whole_model. A file written
+with --only is partial; `servesim calibrate` needs gemm, hbm, launch and attention.
 
 Requires PyTorch with CUDA. Timings are medians of repeated runs measured with CUDA events,
 except the eager host costs (time.perf_counter around many eager calls).
@@ -84,7 +92,14 @@ GEMM_M = [1, 8, 32, 128, 512, 2048, 8192]
 PREFILL_S = [512, 2048, 8192, 32768]
 DECODE_BC = [(1, 1024), (1, 16384), (16, 2048), (64, 2048), (256, 1024), (32, 8192)]
 HOST_LINK_MIB = [(1, True), (8, True), (64, True), (256, True), (256, False), (1024, True)]
-SECTIONS = ["gemm", "gemm_8192", "hbm", "host_link", "launch", "attention"]
+SECTIONS = ["gemm", "gemm_8192", "hbm", "host_link", "launch", "attention", "whole_model"]
+LLAMA3_8B = {"hidden": 4096, "layers": 32, "heads": 32, "kv_heads": 8, "head_dim": 128, "intermediate": 14336,
+             "vocab": 128256, "tied_embeddings": False, "dtype": "bf16"}
+# (kind, B, S or C): the shapes of the shared H200 tables (a subset), graph-replayed and eager.
+WHOLE_MODEL_GRAPH = [("prefill", 1, 128), ("prefill", 1, 512), ("prefill", 1, 2048), ("prefill", 1, 8192),
+                     ("prefill", 4, 1024), ("decode", 1, 1024), ("decode", 8, 1024), ("decode", 32, 1024),
+                     ("decode", 64, 1024), ("decode", 128, 1024), ("decode", 256, 1024), ("decode", 32, 4096)]
+WHOLE_MODEL_EAGER = [("decode", 1, 1024), ("decode", 64, 1024), ("prefill", 1, 128), ("prefill", 1, 2048)]
 GRAPH_TARGET_MS = 2.0  # GPU work per CUDA-graph replay
 GRAPH_MIN_CALLS, GRAPH_MAX_CALLS = 3, 200
 
@@ -435,6 +450,124 @@ def reference_layer(batch=1, context=1024):
     return forward
 
 
+def reference_weights():
+    """Random bf16 weights of Llama-3-8B laid out as the reference engine uses them."""
+    cfg, dtype = LLAMA3_8B, torch.bfloat16
+    hidden, ffn, hd = cfg["hidden"], cfg["intermediate"], cfg["head_dim"]
+    q_width, kv_width = cfg["heads"] * hd, cfg["kv_heads"] * hd
+
+    def weight(n, k):
+        return torch.randn(n, k, device="cuda", dtype=dtype) * 0.02
+
+    layers = []
+    for _ in range(cfg["layers"]):
+        layers.append({"qkv": weight(q_width + 2 * kv_width, hidden), "o": weight(hidden, q_width),
+                       "gate_up": weight(2 * ffn, hidden), "down": weight(hidden, ffn),
+                       "n1": torch.ones(hidden, device="cuda", dtype=dtype),
+                       "n2": torch.ones(hidden, device="cuda", dtype=dtype)})
+    return {"layers": layers, "embed": weight(cfg["vocab"], hidden), "lm_head": weight(cfg["vocab"], hidden),
+            "norm": torch.ones(hidden, device="cuda", dtype=dtype)}
+
+
+def weights_bytes(weights):
+    tensors = [weights["embed"], weights["lm_head"], weights["norm"]]
+    for layer in weights["layers"]:
+        tensors += list(layer.values())
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def reference_model(weights, kind, batch, length):
+    """One whole iteration of the reference engine (reference_engine.description of the shared H200
+    file): `batch` sequences of `length` new tokens (prefill, no earlier context) or one new token
+    each on `length` cached ones (decode). Returns forward(), which runs it once."""
+    cfg, dtype, eps = LLAMA3_8B, torch.bfloat16, 1e-5
+    heads, kv_heads, hd, ffn = cfg["heads"], cfg["kv_heads"], cfg["head_dim"], cfg["intermediate"]
+    q_width, kv_width = heads * hd, kv_heads * hd
+    new, context = (length, 0) if kind == "prefill" else (1, length)
+    caches = [(torch.zeros(batch, kv_heads, context + new, hd, device="cuda", dtype=dtype),
+               torch.zeros(batch, kv_heads, context + new, hd, device="cuda", dtype=dtype))
+              for _ in weights["layers"]]
+    inv_freq = 1.0 / (500000.0 ** (torch.arange(0, hd, 2, device="cuda", dtype=torch.float32) / hd))
+    angles = torch.outer(torch.arange(context, context + new, device="cuda", dtype=torch.float32), inv_freq)
+    angles = torch.cat((angles, angles), dim=-1)
+    cos, sin = angles.cos().to(dtype), angles.sin().to(dtype)
+    tokens = torch.randint(0, cfg["vocab"], (batch, new), device="cuda")
+
+    def rms_norm(x, w):  # fp32, op by op
+        xf = x.float()
+        return (xf * torch.rsqrt((xf * xf).mean(-1, keepdim=True) + eps)).to(dtype) * w
+
+    def rotate_half(t):
+        half = t.shape[-1] // 2
+        return torch.cat((-t[..., half:], t[..., :half]), dim=-1)
+
+    def forward():
+        x = weights["embed"][tokens]  # embedding gather
+        for layer, (k_cache, v_cache) in zip(weights["layers"], caches):
+            h = rms_norm(x, layer["n1"])
+            q, k, v = torch.matmul(h, layer["qkv"].t()).split([q_width, kv_width, kv_width], dim=-1)
+            q = q.view(batch, new, heads, hd).transpose(1, 2)
+            k = k.view(batch, new, kv_heads, hd).transpose(1, 2)
+            v = v.view(batch, new, kv_heads, hd).transpose(1, 2)
+            q = q * cos + rotate_half(q) * sin  # RoPE, unfused
+            k = k * cos + rotate_half(k) * sin
+            k_cache[:, :, context:context + new].copy_(k)
+            v_cache[:, :, context:context + new].copy_(v)
+            if kind == "prefill":  # K/V repeated to all query heads, causal FlashAttention
+                group = heads // kv_heads
+                attn = F.scaled_dot_product_attention(q, k_cache.repeat_interleave(group, dim=1),
+                                                      v_cache.repeat_interleave(group, dim=1), is_causal=True)
+            else:
+                attn = F.scaled_dot_product_attention(q, k_cache, v_cache, enable_gqa=True)
+            x = x + torch.matmul(attn.transpose(1, 2).reshape(batch, new, q_width), layer["o"].t())
+            h = rms_norm(x, layer["n2"])
+            gate, up = torch.matmul(h, layer["gate_up"].t()).split([ffn, ffn], dim=-1)
+            x = x + torch.matmul(F.silu(gate) * up, layer["down"].t())
+        last = x[:, -1, :]  # the sampled token of each sequence
+        return torch.matmul(rms_norm(last, weights["norm"]), weights["lm_head"].t()).argmax(-1)
+
+    return forward
+
+
+def graph_replay_ms(forward, repeats=10):
+    """Median time of one replay of forward() captured as a CUDA graph (CUDA events)."""
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        for _ in range(3):
+            forward()
+    torch.cuda.current_stream().wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        forward()
+    return median_ms(graph.replay, repeats=repeats, warmup=2)
+
+
+def bench_whole_model(quick):
+    """Whole Llama-3-8B iterations of the reference engine, graph-replayed and eager."""
+    graph_cases = WHOLE_MODEL_GRAPH[:4] if quick else WHOLE_MODEL_GRAPH
+    eager_cases = WHOLE_MODEL_EAGER[:2] if quick else WHOLE_MODEL_EAGER
+    out = {"llama3_8b_arch": dict(LLAMA3_8B), "llama3_8b_prefill": [], "llama3_8b_decode": [],
+           "llama3_8b_eager_vs_graph": []}
+    with torch.inference_mode():
+        weights = reference_weights()
+        out["llama3_8b_weights_bytes"] = weights_bytes(weights)
+        for kind, batch, length in graph_cases + [c for c in eager_cases if c not in graph_cases]:
+            forward = reference_model(weights, kind, batch, length)
+            graph = graph_replay_ms(forward)
+            segs = [[kind, batch, length]]
+            if (kind, batch, length) in graph_cases:
+                table = "llama3_8b_prefill" if kind == "prefill" else "llama3_8b_decode"
+                out[table].append({"segs": segs, "ms": graph, "tokens": batch * (length if kind == "prefill" else 1)})
+            if (kind, batch, length) in eager_cases:
+                out["llama3_8b_eager_vs_graph"].append({"segs": segs, "eager_ms": median_ms(forward, repeats=10),
+                                                        "graph_ms": graph})
+            print("profile_gpu.py: whole model %s %dx%d: graph %.3f ms" % (kind, batch, length, graph))
+            del forward
+            torch.cuda.empty_cache()
+    return out
+
+
 def bench_eager_engine(passes):
     """Host cost per launched op of the reference engine's own layer, run eagerly."""
     out = {}
@@ -528,6 +661,8 @@ def main():
         result["decode_attention_impl"] = impl
         for r in decode:
             r["graph_ms"] = r[impl + "_graph_ms"]
+    if "whole_model" in only:
+        result.update(bench_whole_model(args.quick))
     limit = power_watts("power.limit")
     if limit is not None:
         result["power_limit_w"] = limit

@@ -245,7 +245,9 @@ WholeModelTable read_whole_model(const std::string& path) {
   table.model.vocab = arch.integer("vocab", 0, int64_t{1} << 40);
   table.model.tied_embeddings = arch.boolean("tied_embeddings", false);
   table.weights_bytes = root.number("llama3_8b_weights_bytes", 0.0, 1e18, 0.0);
+  // Each table is optional (tools/profile_gpu.py's whole_model section writes no energy table).
   for (const char* key : {"llama3_8b_prefill", "llama3_8b_decode"}) {
+    if (!root.has(key)) continue;
     for (ConfigNode& row : root.array(key)) {
       WholeModelCase c;
       c.kind = "graph";
@@ -255,7 +257,8 @@ WholeModelTable read_whole_model(const std::string& path) {
       table.cases.push_back(c);
     }
   }
-  for (ConfigNode& row : root.array("llama3_8b_eager_vs_graph")) {
+  for (ConfigNode& row : root.has("llama3_8b_eager_vs_graph") ? root.array("llama3_8b_eager_vs_graph")
+                                                              : std::vector<ConfigNode>{}) {
     WholeModelCase c;
     c.kind = "eager";
     c.batch = read_segments(row.child("segs"), &c.tokens);
@@ -264,7 +267,7 @@ WholeModelTable read_whole_model(const std::string& path) {
     c.label = label_of(c.batch);
     table.cases.push_back(c);
   }
-  for (ConfigNode& row : root.array("llama3_8b_energy")) {
+  for (ConfigNode& row : root.has("llama3_8b_energy") ? root.array("llama3_8b_energy") : std::vector<ConfigNode>{}) {
     ConfigNode segs = row.child("segs");
     if (segs.is_string()) {
       table.idle_w = row.number("W", 0.0, 1e6);

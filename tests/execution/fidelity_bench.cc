@@ -6,7 +6,8 @@
 // iteration time and energy per token. Then the same cases predicted for h100-sxm (from the H100
 // microbenchmarks; its eager launch cost is its tiny-op loop x kEngineOpPerTinyOp; no measured
 // whole-model numbers exist for it).
-// Usage: fidelity_bench [MEASUREMENT.json] (default: $SERVESIM_HOME/../shared/calibration/...).
+// Usage: fidelity_bench [MEASUREMENT.json [HARDWARE]] (default: $SERVESIM_HOME/../shared/calibration/...
+// on h200-sxm; a whole-model file measured by tools/profile_gpu.py on another GPU names its catalog node).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -98,6 +99,9 @@ void print_eager_leave_one_out(const WholeModelTable& table, const OpLevelExecut
 
 int run(int argc, char** argv) {
   const std::string path = argc > 1 ? argv[1] : servesim_home() + "/../shared/calibration/h200_microbench_and_llama3_8b.json";
+  // The catalog node the measurements were taken on (a file from tools/profile_gpu.py's whole_model section
+  // on another GPU: pass its node, e.g. h100-sxm).
+  const std::string hardware = argc > 2 ? argv[2] : "h200-sxm";
   if (!std::filesystem::exists(path)) {
     std::printf("fidelity_bench: %s not found; nothing to compare (pass the measurement file as argument)\n",
                 path.c_str());
@@ -105,13 +109,14 @@ int run(int argc, char** argv) {
     return 0;
   }
   const WholeModelTable table = read_whole_model(path);
-  OpLevelExecutionModel h200_graph(deployment_for("h200-sxm", table.model, "reference-graph"));
-  OpLevelExecutionModel h200_eager(deployment_for("h200-sxm", table.model, "reference-eager"));
+  OpLevelExecutionModel h200_graph(deployment_for(hardware, table.model, "reference-graph"));
+  OpLevelExecutionModel h200_eager(deployment_for(hardware, table.model, "reference-eager"));
   OpLevelExecutionModel h100_graph(deployment_for("h100-sxm", table.model, "reference-graph"));
   OpLevelExecutionModel h100_eager(deployment_for("h100-sxm", table.model, "reference-eager"));
 
-  std::printf("H200 SXM, Llama-3-8B, reference engine: measured vs predicted (GPU curves fitted on microbenchmarks only;\n"
-              "eager launch cost fitted on the host-bound eager rows, see the leave-one-out table below)\n");
+  std::printf("%s, Llama-3-8B, reference engine: measured vs predicted (GPU curves fitted on microbenchmarks only;\n"
+              "eager launch cost fitted on the host-bound eager rows, see the leave-one-out table below)\n",
+              hardware.c_str());
   std::printf("%-8s %-28s %12s %12s %8s   %-10s\n", "kind", "case", "measured", "predicted", "error", "unit");
   std::vector<double> time_errors, energy_errors;
   for (const WholeModelCase& c : table.cases) {
