@@ -326,6 +326,23 @@ TEST(Calibrate, EngineOpPerTinyOpIsTheH200HostBoundFitOverItsTinyOpLoop) {
   EXPECT_NEAR(fitted / tiny, kEngineOpPerTinyOp, 0.0005);
 }
 
+// A measurement file with some whole-model tables only (what profile_gpu.py's whole_model section
+// writes: no energy table) reads and calibrates; without eager rows the tiny-op rule stays.
+TEST(Calibrate, WholeModelTablesAreEachOptional) {
+  nlohmann::json j = synthetic_microbench(false);
+  j["llama3_8b_arch"] = {{"hidden", 4096}, {"layers", 32}, {"heads", 32}, {"kv_heads", 8}, {"head_dim", 128},
+                         {"intermediate", 14336}, {"vocab", 128256}};
+  j["llama3_8b_decode"] = {{{"segs", {{"decode", 1, 1024}}}, {"ms", 6.3}}};
+  const std::string path = write_file(j);
+  const WholeModelTable table = read_whole_model(path);
+  ASSERT_EQ(table.cases.size(), 1u);
+  EXPECT_EQ(table.cases[0].label, "decode 1x1024");
+  const CommandResult r = run_servesim("calibrate " + path + " --hardware h200-sxm");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NEAR(parse_quantity(nlohmann::json::parse(r.out).at("eager_launch").get<std::string>(), Dimension::kSeconds),
+              16.4e-6 * kEngineOpPerTinyOp, 1e-10);
+}
+
 // System: `calibrate --nccl` on Vidur's H100 DGX timings reproduces the shipped
 // NVLink 4 fabric's numbers, the inter-node send/recv fit (rows with one GPU per
 // node) included.
