@@ -155,38 +155,37 @@ std::vector<CollectiveSample> read_nccl_csv(const std::string& path, NcclRows wh
   return samples;
 }
 
+// Fits alpha-beta to `samples` (when there are any) and writes the latency and bandwidth under their keys.
+void put_alpha_beta(nlohmann::json& result, const std::vector<CollectiveSample>& samples, Collective collective,
+                    const char* latency_key, const char* bandwidth_key) {
+  if (samples.empty()) return;
+  const auto [alpha, bytes_per_s] = fit_alpha_beta(samples, collective);
+  char text[64];
+  std::snprintf(text, sizeof text, "%.3g us", alpha * 1e6);
+  result[latency_key] = text;
+  std::snprintf(text, sizeof text, "%.4g GB/s", bytes_per_s / 1e9);
+  result[bandwidth_key] = text;
+}
+
+// Point-to-point rows between two GPUs (of one node, or one on each of two nodes).
+std::vector<CollectiveSample> pairs(const std::string& path, NcclRows which) {
+  std::vector<CollectiveSample> out;
+  for (const CollectiveSample& s : read_nccl_csv(path, which)) {
+    if (s.ranks == 2) out.push_back(s);
+  }
+  return out;
+}
+
 int calibrate_nccl(const std::string& dir, const std::string& out) {
   nlohmann::json result;
   const auto all_reduce = read_nccl_csv(dir + "/all_reduce.csv", NcclRows::kIntraNode);
-  const auto [ar_alpha, ar_bw] = fit_alpha_beta(all_reduce, Collective::kAllReduce);
-  char text[64];
-  std::snprintf(text, sizeof text, "%.3g us", ar_alpha * 1e6);
-  result["allreduce_latency"] = text;
-  std::snprintf(text, sizeof text, "%.4g GB/s", ar_bw / 1e9);
-  result["allreduce_bus_bandwidth"] = text;
-  std::vector<CollectiveSample> send_recv;
-  for (const CollectiveSample& s : read_nccl_csv(dir + "/send_recv.csv", NcclRows::kIntraNode)) {
-    if (s.ranks == 2) send_recv.push_back(s);
-  }
+  put_alpha_beta(result, all_reduce, Collective::kAllReduce, "allreduce_latency", "allreduce_bus_bandwidth");
+  const auto send_recv = pairs(dir + "/send_recv.csv", NcclRows::kIntraNode);
+  put_alpha_beta(result, send_recv, Collective::kSendRecv, "send_recv_latency", "send_recv_bandwidth");
   // Between two nodes (one GPU on each): what a pipeline stage boundary across nodes pays.
-  std::vector<CollectiveSample> inter_node;
-  for (const CollectiveSample& s : read_nccl_csv(dir + "/send_recv.csv", NcclRows::kInterNode)) {
-    if (s.ranks == 2) inter_node.push_back(s);
-  }
-  if (!send_recv.empty()) {
-    const auto [sr_alpha, sr_bw] = fit_alpha_beta(send_recv, Collective::kSendRecv);
-    std::snprintf(text, sizeof text, "%.3g us", sr_alpha * 1e6);
-    result["send_recv_latency"] = text;
-    std::snprintf(text, sizeof text, "%.4g GB/s", sr_bw / 1e9);
-    result["send_recv_bandwidth"] = text;
-  }
-  if (!inter_node.empty()) {
-    const auto [in_alpha, in_bw] = fit_alpha_beta(inter_node, Collective::kSendRecv);
-    std::snprintf(text, sizeof text, "%.3g us", in_alpha * 1e6);
-    result["inter_node_send_recv_latency"] = text;
-    std::snprintf(text, sizeof text, "%.4g GB/s", in_bw / 1e9);
-    result["inter_node_send_recv_bandwidth"] = text;
-  }
+  const auto inter_node = pairs(dir + "/send_recv.csv", NcclRows::kInterNode);
+  put_alpha_beta(result, inter_node, Collective::kSendRecv, "inter_node_send_recv_latency",
+                 "inter_node_send_recv_bandwidth");
   result["collectives_source"] = "servesim calibrate --nccl " + dir + ": intra-node rows (" +
                                  std::to_string(all_reduce.size()) + " all-reduce, " +
                                  std::to_string(send_recv.size()) + " send/recv)" +
