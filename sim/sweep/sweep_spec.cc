@@ -84,7 +84,18 @@ nlohmann::ordered_json SweepSpec::config(std::size_t index) const {
   nlohmann::ordered_json out = base;
   const auto at = coordinates(index);
   for (std::size_t k = 0; k < axes.size(); ++k) {
-    out[nlohmann::ordered_json::json_pointer(axes[k].pointer)] = axes[k].values[at[k]];
+    if (axes[k].changes.empty()) {
+      out[nlohmann::ordered_json::json_pointer(axes[k].pointer)] = axes[k].values[at[k]];
+      continue;
+    }
+    for (const auto& [pointer, value] : axes[k].changes[at[k]]) {
+      const nlohmann::ordered_json::json_pointer where(pointer);
+      if (!value.is_null()) {
+        out[where] = value;
+      } else if (out.contains(where)) {
+        out.at(where.parent_pointer()).erase(where.back());  // parents of removals are objects (checked)
+      }
+    }
   }
   return out;
 }
@@ -92,8 +103,20 @@ nlohmann::ordered_json SweepSpec::config(std::size_t index) const {
 nlohmann::ordered_json SweepSpec::resolved() const {
   nlohmann::ordered_json out;
   out["base"] = base;
+  nlohmann::ordered_json variants_json = nlohmann::ordered_json::object();
   nlohmann::ordered_json axes_json = nlohmann::ordered_json::object();
-  for (const auto& axis : axes) axes_json[axis.pointer] = axis.values;
+  for (const auto& axis : axes) {
+    if (axis.changes.empty()) {
+      axes_json[axis.pointer] = axis.values;
+      continue;
+    }
+    for (std::size_t v = 0; v < axis.values.size(); ++v) {
+      nlohmann::ordered_json changes = nlohmann::ordered_json::object();
+      for (const auto& [pointer, value] : axis.changes[v]) changes[pointer] = value;
+      variants_json[axis.values[v].get<std::string>()] = changes;
+    }
+  }
+  if (!variants_json.empty()) out["variants"] = variants_json;
   out["axes"] = axes_json;
   nlohmann::ordered_json objectives_json = nlohmann::ordered_json::array();
   for (const auto& objective : objectives) {
@@ -101,8 +124,8 @@ nlohmann::ordered_json SweepSpec::resolved() const {
   }
   out["objectives"] = objectives_json;
   out["plans"] = plans();
-  out["order"] = "cartesian product of the axes in the order given, the last axis varying fastest; "
-                 "plan i writes its outputs to runs/i";
+  out["order"] = "cartesian product of the variants (slowest) and the axes in the order given, the last axis "
+                 "varying fastest; plan i writes its outputs to runs/i";
   return out;
 }
 
@@ -129,16 +152,50 @@ SweepSpec read_sweep_spec(const std::string& path) {
     spec.base = ordered.at("base");
   }
 
+  // variants: named sets of changes, the first (slowest) axis.
+  if (root.has("variants")) {
+    ConfigNode variants = root.child("variants");
+    variants.require_object();
+    if (ordered.at("variants").empty()) variants.fail("no variants: give at least one {\"name\": {\"/pointer\": value}}");
+    SweepAxis axis;
+    axis.pointer = "variant";
+    for (const auto& [name, changes] : ordered.at("variants").items()) {
+      ConfigNode node = variants.child(name);
+      node.require_object();
+      std::vector<std::pair<std::string, nlohmann::ordered_json>> list;
+      for (const auto& [pointer, value] : changes.items()) {
+        check_settable(spec.base, pointer, node);
+        const nlohmann::ordered_json::json_pointer where(pointer);
+        if (value.is_null() && !spec.base.at(where.parent_pointer()).is_object()) {
+          node.fail(pointer, "null removes a key, so it needs an object member, not an array element");
+        }
+        node.has(pointer);
+        list.emplace_back(pointer, value);
+      }
+      axis.values.emplace_back(name);
+      axis.changes.push_back(std::move(list));
+    }
+    spec.axes.push_back(std::move(axis));
+  }
+
   // axes, in the order the file gives them.
-  ConfigNode axes = root.child("axes");
+  const bool has_variants = !spec.axes.empty();
+  if (!root.has("axes") && !has_variants) {
+    root.fail("axes", "missing: give \"axes\": {\"/json/pointer\": [values...]} or \"variants\"");
+  }
+  ConfigNode axes = root.has("axes") ? root.child("axes") : ConfigNode(std::make_shared<const nlohmann::json>(nlohmann::json::object()), path);
   axes.require_object();
-  if (ordered.at("axes").empty()) axes.fail("no axes: give at least one {\"/json/pointer\": [values...]}");
-  for (const auto& [pointer, values] : ordered.at("axes").items()) {
+  if (!has_variants && ordered.at("axes").empty()) {
+    axes.fail("no axes: give at least one {\"/json/pointer\": [values...]}");
+  }
+  const nlohmann::ordered_json no_axes = nlohmann::ordered_json::object();
+  for (const auto& [pointer, values] : (ordered.contains("axes") ? ordered.at("axes") : no_axes).items()) {
     ConfigNode node = axes.child(pointer);
     if (!node.is_array()) node.fail("expected an array of values, got " + describe_json_value(node.value()));
     if (node.size() == 0) node.fail("empty axis: give at least one value");
     check_settable(spec.base, pointer, axes);
     for (const auto& other : spec.axes) {
+      if (!other.changes.empty()) continue;  // an axis may vary a key inside what a variant sets
       if (is_prefix_pointer(other.pointer, pointer) || is_prefix_pointer(pointer, other.pointer)) {
         axes.fail(pointer, "overlaps axis " + other.pointer);
       }

@@ -1,7 +1,8 @@
 #pragma once
 // Contract: a sweep file, read and validated, and the plans it stands for.
-// A sweep file is {"base": CONFIG, "axes": {POINTER: [VALUES...], ...},
-// "objectives": [{"metric": NAME, "goal": "min" | "max"}, ...]}: CONFIG is a
+// A sweep file is {"base": CONFIG, "variants": {NAME: {POINTER: VALUE, ...}, ...},
+// "axes": {POINTER: [VALUES...], ...}, "objectives": [{"metric": NAME, "goal":
+// "min" | "max"}, ...]}: CONFIG is a
 // run config object (what `servesim run` takes) or a path to one, relative to
 // the sweep file; each axis is a JSON pointer into the config and the values
 // it takes. The plans are the cartesian product of the axes in the order they
@@ -12,9 +13,15 @@
 // or not an object / array in the base config, or that overlaps another axis.
 // The values themselves are checked by the plan's run (a bad or infeasible
 // value makes that one plan infeasible, not the sweep).
+// Variants (optional) are named sets of changes made together, a value of
+// null removing the key: e.g. a co-located plan against a disaggregated one
+// ({"/plan": null, "/disaggregation": {...}}); one without changes is the base
+// as it is. They act as a first axis named "variant" (varying slowest),
+// applied before the other axes; a sweep needs variants or axes or both.
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -22,8 +29,10 @@
 namespace servesim {
 
 struct SweepAxis {
-  std::string pointer;  // JSON pointer into the run config ("/plan/tp")
-  std::vector<nlohmann::ordered_json> values;
+  std::string pointer;  // JSON pointer into the run config ("/plan/tp"), or "variant"
+  std::vector<nlohmann::ordered_json> values;  // the variant axis: the variants' names
+  // The variant axis only: per value, the (pointer, value) changes it makes (null value = remove).
+  std::vector<std::vector<std::pair<std::string, nlohmann::ordered_json>>> changes;
 };
 
 struct SweepObjective {

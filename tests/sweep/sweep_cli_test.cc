@@ -176,6 +176,29 @@ TEST(SweepCommand, OneJobAndTwoJobsGiveByteIdenticalOutputs) {
   fs::remove_all(dir);
 }
 
+// Variants compare structurally different plans in one sweep: the same 2 GPUs
+// co-located (dp 2) and disaggregated (1 prefill + 1 decode replica). Each row
+// names its variant, and each plan's config is the base with that variant's changes.
+TEST(SweepCommand, VariantsCompareCoLocatedAndDisaggregatedPlans) {
+  const fs::path dir = make_temp_dir();
+  write_file(dir / "sweep.json", std::string(R"({"base": )") + kBase + R"(,
+      "variants": {"co-located": {"/plan/dp": 2},
+                   "disaggregated": {"/plan": null, "/disaggregation": {"prefill": {"tp": 1}, "decode": {"tp": 1},
+                                                                        "kv_link": {"bandwidth": "50 GB/s"}}}}})");
+  const auto result = run_servesim("sweep " + (dir / "sweep.json").string() + " --out " + (dir / "out").string());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::vector<std::string> lines = split_lines(read_file(dir / "out" / "sweep.csv"));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].rfind("index,variant,status,reason,gpus,", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[1].rfind("0,co-located,ok,,2,", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind("1,disaggregated,ok,,2,", 0), 0u) << lines[2];
+  const auto resolved = nlohmann::json::parse(read_file(dir / "out" / "runs" / "1" / "config.resolved.json"));
+  EXPECT_FALSE(resolved.contains("plan"));
+  EXPECT_EQ(resolved["disaggregation"]["kv_link"]["bandwidth"], "50 GB/s");
+  EXPECT_NE(read_file(dir / "out" / "pareto.svg").find("disaggregated"), std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST(SweepCommand, ObjectivesPickTheFrontColumns) {
   // Maximizing only requests/s: the front is the plans with the highest requests/s.
   const fs::path dir = make_temp_dir();
@@ -210,7 +233,7 @@ void expect_rejected(const std::string& text, const std::string& message) {
 
 TEST(SweepCommand, UnknownTopLevelKeyIsRejectedWithNothingWritten) {
   expect_rejected(sweep_text(R"({"/plan/tp": [1]})", R"(, "axis": {})"),
-                  "/axis: unknown key 'axis'; allowed: axes, base, objectives");
+                  "/axis: unknown key 'axis'; allowed: axes, base, objectives, variants");
 }
 
 TEST(SweepCommand, PointerWhoseParentIsMissingIsRejectedWithNothingWritten) {

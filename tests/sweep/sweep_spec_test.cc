@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/config_error.h"
 #include "sim/sweep/sweep_spec.h"
@@ -42,6 +44,48 @@ TEST(SweepSpec, DefaultObjectivesAreTokensPerGpuUpAndTailLatenciesDown) {
   EXPECT_EQ(spec.objectives[1].metric, "ttft_p99_s");
   EXPECT_FALSE(spec.objectives[1].maximize);
   EXPECT_EQ(spec.objectives[2].metric, "tpot_p99_s");
+}
+
+// Variants are a first axis named "variant" (slowest): each applies its changes
+// (null removes a key) before the other axes set theirs.
+TEST(SweepSpec, VariantsComeFirstAndApplyTheirChangesIncludingRemovals) {
+  const SweepSpec spec = spec_from(R"({"base": {"plan": {"tp": 4, "dp": 2}, "hardware": "x"},
+      "variants": {"co-located": {"/plan/dp": 2},
+                   "disaggregated": {"/plan": null, "/disaggregation": {"prefill": {"tp": 4}}}},
+      "axes": {"/hardware": ["a", "b"]}})");
+  ASSERT_EQ(spec.plans(), 4u);
+  ASSERT_EQ(spec.axes.size(), 2u);
+  EXPECT_EQ(spec.axes[0].pointer, "variant");
+  EXPECT_EQ(spec.config(1)["plan"]["dp"], 2);
+  EXPECT_EQ(spec.config(1)["hardware"], "b");
+  const nlohmann::ordered_json third = spec.config(2);
+  EXPECT_FALSE(third.contains("plan"));
+  EXPECT_EQ(third["disaggregation"]["prefill"]["tp"], 4);
+  EXPECT_EQ(third["hardware"], "a");
+  const nlohmann::ordered_json resolved = spec.resolved();
+  EXPECT_EQ(resolved["variants"]["disaggregated"]["/plan"], nullptr);
+  EXPECT_EQ(resolved["axes"].size(), 1u);
+  // Variants alone make a sweep; a variant without changes is the base as it is.
+  const SweepSpec alone = spec_from(R"({"base": {"plan": {}}, "variants": {"base": {}, "tp2": {"/plan/tp": 2}}})");
+  EXPECT_EQ(alone.plans(), 2u);
+  EXPECT_EQ(alone.config(0), alone.base);
+}
+
+TEST(SweepSpec, VariantMistakesNameTheirPointer) {
+  for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"base": {"plan": {}}})", ": /axes: missing: give \"axes\": {\"/json/pointer\": [values...]} or \"variants\""},
+           {R"({"base": {"plan": {}}, "variants": {}})", ": /variants: no variants: give at least one"},
+           {R"({"base": {"l": [1, 2]}, "variants": {"a": {"/l/0": null}}})",
+            ": /variants/a/~1l~10: null removes a key, so it needs an object member, not an array element"},
+           {R"({"base": {"plan": {}}, "variants": {"a": {"/missing/tp": 1}}})",
+            ": /variants/a/~1missing~1tp: does not resolve in the base config: /missing is missing"}}) {
+    try {
+      spec_from(text);
+      ADD_FAILURE() << "expected ConfigError for " << text;
+    } catch (const ConfigError& error) {
+      EXPECT_NE(std::string(error.what()).find(message), std::string::npos) << error.what();
+    }
+  }
 }
 
 TEST(SweepSpec, OverlappingAxesAreRejected) {

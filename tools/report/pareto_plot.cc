@@ -141,7 +141,30 @@ std::string pareto_svg(const SweepSpec& spec, const std::vector<SweepRow>& rows,
     return std::make_pair(*anchor_end ? x - 8.0 : x0, best_y);
   };
 
-  // Dominated plans first, so the front is drawn on top.
+  // Labels: the front's first (full: index and axis values), so they get the places next to their
+  // points; then the dominated plans' (index only). Drawn the other way round: the front on top.
+  struct Label {
+    std::string text;
+    double x = 0.0, y = 0.0;
+    bool anchor_end = false;
+  };
+  std::vector<Label> labels(plotted.size());
+  for (bool front_pass : {true, false}) {
+    for (std::size_t p = 0; p < plotted.size(); ++p) {
+      if (on_front.count(plotted[p]) != (front_pass ? 1u : 0u)) continue;
+      const std::size_t index = rows[plotted[p]].index;
+      Label& label = labels[p];
+      label.text.assign(1, '#');  // built by appends: GCC 12 warns (-Wrestrict) on "#" + std::string
+      label.text += std::to_string(index);
+      if (front_pass) {
+        label.text += ' ';
+        label.text += plan_label(spec, index);
+      }
+      const auto [lx, ly] = label_at(to_x(xs[p]), to_y(ys[p]), label.text.size(), &label.anchor_end);
+      label.x = lx;
+      label.y = ly;
+    }
+  }
   for (bool front_pass : {false, true}) {
     for (std::size_t p = 0; p < plotted.size(); ++p) {
       const SweepRow& row = rows[plotted[p]];
@@ -151,23 +174,13 @@ std::string pareto_svg(const SweepSpec& spec, const std::vector<SweepRow>& rows,
              "</title>";
       svg += front_pass ? "<circle cx=\"" + cx + "\" cy=\"" + cy + "\" r=\"5.5\" fill=\"#d9480f\"/>"
                         : "<circle cx=\"" + cx + "\" cy=\"" + cy + "\" r=\"4.5\" fill=\"none\" stroke=\"#868e96\"/>";
-      if (front_pass) {
-        std::string label = "#";  // built by appends: GCC 12 warns (-Wrestrict) on "#" + std::string
-        label += std::to_string(row.index);
-        label += ' ';
-        label += plan_label(spec, row.index);
-        bool anchor_end = false;
-        const auto [lx, ly] = label_at(to_x(xs[p]), to_y(ys[p]), label.size(), &anchor_end);
-        svg += "<text x=\"" + svg_px(lx) + "\" y=\"" + svg_px(ly) + "\" fill=\"#333\"" +
-               (anchor_end ? " text-anchor=\"end\"" : "") + ">" + svg_escape(label) + "</text>";
-      } else {
-        std::string label = "#";
-        label += std::to_string(row.index);
-        bool anchor_end = false;
-        const auto [lx, ly] = label_at(to_x(xs[p]), to_y(ys[p]), label.size(), &anchor_end);
-        svg += "<text x=\"" + svg_px(lx) + "\" y=\"" + svg_px(ly) + "\" fill=\"#868e96\"" +
-               (anchor_end ? " text-anchor=\"end\"" : "") + ">" + label + "</text>";
-      }
+      const Label& label = labels[p];
+      svg += "<text x=\"" + svg_px(label.x) + "\" y=\"" + svg_px(label.y) + "\" fill=\"";
+      svg += front_pass ? "#333\"" : "#868e96\"";
+      if (label.anchor_end) svg += " text-anchor=\"end\"";
+      svg += '>';
+      svg += svg_escape(label.text);
+      svg += "</text>";
       svg += "</g>\n";
     }
   }
