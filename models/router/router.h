@@ -7,8 +7,10 @@
 // implements (load in tokens, cached prefix length per replica), so a router
 // keeps no copy of any replica's state and its memory does not grow with the
 // trace. It does not model network delay to the replica (routing is
-// instantaneous) nor prefill/decode disaggregation. Deterministic: ties break
-// towards the lowest replica index. Units: tokens.
+// instantaneous). With prefill/decode disaggregation one router spreads
+// arrivals over the prefill replicas and another (the decode router) picks
+// each prefilled request's decode replica, when its first token is out.
+// Deterministic: ties break towards the lowest replica index. Units: tokens.
 
 #include <cstdint>
 #include <functional>

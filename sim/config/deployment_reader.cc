@@ -343,6 +343,7 @@ DisaggregatedPlan read_disaggregation(ConfigNode& root, const Deployment& deploy
   plan.kv_link_bytes_per_s = link.quantity("bandwidth", Dimension::kBytesPerSecond);
   plan.kv_link_latency_s = link.quantity("latency", Dimension::kSeconds, 0.0, true);
   link.finish();
+  node.has("decode_router");  // a serving choice: the run driver reads it
   node.finish();
   return plan;
 }

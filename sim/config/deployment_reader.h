@@ -15,7 +15,8 @@ Deployment read_deployment(ConfigNode& root);
 
 /// "disaggregation": {"prefill": PLAN, "decode": PLAN, "kv_link": {"bandwidth", "latency"}}: each
 /// pool a plan as "plan" takes it (its dp = the pool's replicas), plus an optional "hardware" (a
-/// catalog name or an inline node; default the config's). Exclusive with "plan".
+/// catalog name or an inline node; default the config's). Exclusive with "plan". "decode_router"
+/// is allowed and left to the serving run.
 DisaggregatedPlan read_disaggregation(ConfigNode& root, const Deployment& deployment);
 
 }  // namespace servesim

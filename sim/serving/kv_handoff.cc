@@ -6,9 +6,10 @@
 
 namespace servesim {
 
-KvHandoff::KvHandoff(Engine& engine, std::vector<Replica*> decode, TimelineWriter* timeline)
+KvHandoff::KvHandoff(Engine& engine, std::vector<Replica*> decode, Router& router, TimelineWriter* timeline)
     : engine_(engine),
       decode_(std::move(decode)),
+      router_(router),
       timeline_(timeline),
       lane_busy_(decode_.size()),
       pending_(decode_.size()),
@@ -30,16 +31,28 @@ int KvHandoff::take_lane(std::size_t d) {
   return static_cast<int>(lane);
 }
 
+int64_t KvHandoff::outstanding_tokens(int replica) const {
+  const auto d = static_cast<std::size_t>(replica);
+  return decode_[d]->outstanding_tokens() + assigned_tokens_[d];
+}
+
+int64_t KvHandoff::cached_prefix_tokens(int replica) const {
+  if (hashes_.empty()) return 0;
+  const KvCache& cache = decode_[static_cast<std::size_t>(replica)]->cache();
+  int64_t unreferenced = 0;
+  const auto count = static_cast<int64_t>(hashes_.size());
+  return cache.cached_prefix(hashes_.data(), count, count, &unreferenced) * cache.block_tokens();
+}
+
 void KvHandoff::prefilled(Replica& from, Request& request) {
-  std::size_t best = 0;
-  int64_t best_load = 0;
-  for (std::size_t d = 0; d < decode_.size(); ++d) {
-    const int64_t load = decode_[d]->outstanding_tokens() + assigned_tokens_[d];
-    if (d == 0 || load < best_load) {
-      best = d;
-      best_load = load;
-    }
-  }
+  // A prefix hit never covers the prompt's last token, as at arrival (Dispatcher).
+  hashes_ = request.block_hashes;
+  const auto limit = static_cast<std::size_t>((request.input_tokens - 1) / block_tokens());
+  if (hashes_.size() > limit) hashes_.resize(limit);
+  const RoutedRequest routed{request.id, request.arrival_s, request.input_tokens, request.output_tokens,
+                             request.priority};
+  const auto best = static_cast<std::size_t>(router_.route(routed, *this));
+  assert(best < decode_.size());
   assigned_tokens_[best] += request.output_tokens - request.generated;
   ++in_flight_;
   pending_[best].push_back(Pending{&from, &request});

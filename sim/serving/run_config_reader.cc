@@ -170,6 +170,10 @@ std::unique_ptr<KvCache> make_kv_cache(const ComponentChoice& choice, int64_t ca
   return Registry<KvCache>::instance().find(choice.impl)->factory(choice.params, capacity_tokens);
 }
 
+ComponentChoice read_router(ConfigNode& parent, const std::string& key, const std::string& default_impl) {
+  return read_component<Router>(parent, key, default_impl);
+}
+
 std::unique_ptr<Router> make_router(const ComponentChoice& choice) {
   return Registry<Router>::instance().find(choice.impl)->factory(choice.params);
 }

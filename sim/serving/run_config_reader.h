@@ -70,6 +70,8 @@ RunConfig read_run_config(ConfigNode& root);
 std::unique_ptr<Scheduler> make_scheduler(const ComponentChoice& choice);
 std::unique_ptr<KvCache> make_kv_cache(const ComponentChoice& choice, int64_t capacity_tokens);
 std::unique_ptr<Router> make_router(const ComponentChoice& choice);
+/// A router choice under `parent[key]` ({"impl": NAME, params}; `default_impl` when absent).
+ComponentChoice read_router(ConfigNode& parent, const std::string& key, const std::string& default_impl);
 /// Opens the trace (header and first record checked) or starts the generator.
 std::unique_ptr<TraceSource> open_workload(const WorkloadChoice& workload);
 

@@ -28,6 +28,11 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   Deployment deployment = read_deployment(root);
   std::optional<DisaggregatedPlan> disaggregation;
   if (root.has("disaggregation")) disaggregation = read_disaggregation(root, deployment);
+  std::optional<ComponentChoice> decode_router_choice;
+  if (disaggregation) {
+    ConfigNode node = root.child("disaggregation");
+    decode_router_choice = read_router(node, "decode_router", "least-loaded");
+  }
   RunConfig config = read_run_config(root);
   root.finish();
 
@@ -168,6 +173,8 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   }
   std::unique_ptr<Router> router;
   if (replicas > 1) router = make_router(config.router);
+  std::unique_ptr<Router> decode_router;
+  if (decode_router_choice) decode_router = make_router(*decode_router_choice);
 
   // 4. Simulate.
   ServingInputs inputs;
@@ -184,6 +191,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     inputs.disaggregation.prefill_replicas = static_cast<int64_t>(pools.front().replicas);
     inputs.disaggregation.kv_link_bytes_per_s = disaggregation->kv_link_bytes_per_s;
     inputs.disaggregation.kv_link_latency_s = disaggregation->kv_link_latency_s;
+    inputs.disaggregation.decode_router = decode_router.get();
   }
   inputs.idle_w_per_gpu = deployment.node.gpu.idle_w;
   inputs.max_context_tokens = deployment.model.max_context;
@@ -237,6 +245,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
 
   nlohmann::ordered_json resolved = nlohmann::ordered_json::parse(json->dump());
   for (auto& [key, value] : config.resolved.items()) resolved[key] = value;
+  if (decode_router_choice) resolved["disaggregation"]["decode_router"] = decode_router_choice->resolved;
 
   out.write("summary.json", summary.dump(2) + "\n");
   requests_csv.commit();

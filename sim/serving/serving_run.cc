@@ -9,6 +9,7 @@
 #include "sim/engine.h"
 #include "sim/serving/dispatcher.h"
 #include "sim/serving/kv_handoff.h"
+#include "sim/registry.h"
 #include "sim/serving/replica.h"
 #include "traces/timeline_writer.h"
 
@@ -168,10 +169,17 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   }
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<KvHandoff> handoff;
+  std::unique_ptr<Router> default_decode_router;
   if (disaggregated) {
     const std::vector<Replica*> prefill(replica_list.begin(), replica_list.begin() + static_cast<std::ptrdiff_t>(prefill_count));
     const std::vector<Replica*> decode(replica_list.begin() + static_cast<std::ptrdiff_t>(prefill_count), replica_list.end());
-    handoff = std::make_unique<KvHandoff>(engine, decode, timeline.get());
+    if (inputs.disaggregation.decode_router == nullptr) {
+      const auto* entry = Registry<Router>::instance().find("least-loaded");
+      default_decode_router = entry->factory(default_params(entry->info.params));
+    }
+    Router& decode_router =
+        inputs.disaggregation.decode_router != nullptr ? *inputs.disaggregation.decode_router : *default_decode_router;
+    handoff = std::make_unique<KvHandoff>(engine, decode, decode_router, timeline.get());
     dispatcher = std::make_unique<Dispatcher>(engine, source, *router, prefill);
     for (Replica* replica : prefill) {
       replica->use_feed(*dispatcher);

@@ -65,6 +65,7 @@ struct DisaggregationInputs {
   int64_t prefill_replicas = 0;
   double kv_link_bytes_per_s = 0.0;
   double kv_link_latency_s = 0.0;
+  Router* decode_router = nullptr;  // picks each prefilled request's decode replica; null = least-loaded
 };
 
 struct ServingInputs {

@@ -323,6 +323,31 @@ TEST(RunCommand, DisaggregatedPoolsMayUseDifferentHardware) {
   EXPECT_FALSE(fs::exists(dir / "out2"));
 }
 
+// The decode replica of each prefilled request is the decode router's pick: with requests far
+// apart both decode replicas are idle each time, so least-loaded (the default; ties to the
+// lowest index) sends all four to replica 1, round-robin alternates.
+TEST(RunCommand, DecodeRouterPicksTheDecodeReplica) {
+  const fs::path dir = scratch("decode_router");
+  write(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,100,4\n10,100,4\n20,100,4\n30,100,4\n");
+  const std::string pools = R"({"prefill": {"tp": 1}, "decode": {"tp": 1, "dp": 2}, "kv_link": {"bandwidth": "50 GB/s"})";
+  auto received = [&](const std::string& decode_router, const std::string& name) {
+    const fs::path cfg = write(dir / (name + ".json"), disaggregated_config(pools + decode_router + "}"));
+    EXPECT_EQ(run(cfg.string() + " --out " + (dir / name).string(), dir).status, 0);
+    const auto summary = nlohmann::json::parse(read(dir / name / "summary.json"));
+    return std::pair{summary["replicas"][1]["received"].get<int>(), summary["replicas"][2]["received"].get<int>()};
+  };
+  EXPECT_EQ(received("", "default"), (std::pair{4, 0}));
+  EXPECT_EQ(received(R"(, "decode_router": {"impl": "round-robin"})", "round_robin"), (std::pair{2, 2}));
+  const auto resolved = nlohmann::json::parse(read(dir / "round_robin" / "config.resolved.json"));
+  EXPECT_EQ(resolved["disaggregation"]["decode_router"]["impl"], "round-robin");
+  const fs::path bad = write(dir / "bad.json", disaggregated_config(pools + R"(, "decode_router": {"impl": "nearest"}})"));
+  const Result result = run(bad.string() + " --out " + (dir / "bad").string(), dir);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "servesim: error: " + bad.string() +
+                            ": /disaggregation/decode_router/impl: bad value \"nearest\"; allowed: least-loaded, "
+                            "prefix-aware, round-robin\n");
+}
+
 TEST(RunCommand, DisaggregationMistakesNameTheirPointer) {
   const fs::path dir = scratch("disaggregated_bad");
   write(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,2\n");
