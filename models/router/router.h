@@ -54,7 +54,8 @@ class Router {
   static constexpr const char* kInterfaceName = "router";
   static constexpr const char* kInterfaceSummary =
       "picks the data-parallel replica of each request at its arrival (\"router\": {\"impl\": NAME, ...}; "
-      "default round-robin; used when plan.dp > 1)";
+      "default round-robin; used when plan.dp > 1; disaggregated runs also pick decode replicas with one: "
+      "\"decode_router\", default least-loaded)";
   using Factory = std::function<std::unique_ptr<Router>(const ParamValues&)>;
 
   virtual ~Router() = default;
