@@ -393,14 +393,18 @@ void OpLevelExecutionModel::evaluate(const BatchShape& batch, Totals* totals, st
   totals->gpu_s = totals->compute_s + totals->comm_s;
 }
 
+double OpLevelExecutionModel::launch_host_s(const BatchShape& batch, const Totals& totals) const {
+  bool prefill = false;
+  for (const Segment& s : batch.segments) prefill = prefill || s.new_tokens > 1;
+  const bool graph = prefill ? graph_prefill_ : graph_decode_;
+  return graph ? 0.0 : static_cast<double>(totals.launches) * launch_s_;
+}
+
 IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) const {
   IterationPrediction out;
   Totals totals;
   evaluate(batch, &totals, &out.ops);
-  bool prefill = false;
-  for (const Segment& s : batch.segments) prefill = prefill || s.new_tokens > 1;
-  const bool graph = prefill ? graph_prefill_ : graph_decode_;
-  const double launch_host_s = graph ? 0.0 : static_cast<double>(totals.launches) * launch_s_;
+  const double launch_host_s = this->launch_host_s(batch, totals);
   out.compute_s = totals.compute_s;
   out.communication_s = totals.comm_s;
   out.host_s = launch_host_s + iteration_overhead_s_;
@@ -419,28 +423,15 @@ IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) cons
 }
 
 IterationTiming OpLevelExecutionModel::timing(const BatchShape& batch) {
-  Totals totals;
-  evaluate(batch, &totals, nullptr);
-  bool prefill = false;
-  for (const Segment& s : batch.segments) prefill = prefill || s.new_tokens > 1;
-  const bool graph = prefill ? graph_prefill_ : graph_decode_;
-  const double launch_host_s = graph ? 0.0 : static_cast<double>(totals.launches) * launch_s_;
-  IterationTiming out;
-  out.iteration_s = std::max(totals.gpu_s, launch_host_s) + iteration_overhead_s_;
-  GpuActivity activity{out.iteration_s, totals.gpu_s, totals.flops, totals.bytes};
-  out.energy_j = power_->joules(activity) * static_cast<double>(gpus_);
-  return out;
+  const GpuActivity a = activity(batch);
+  return IterationTiming{a.seconds, power_->joules(a) * static_cast<double>(gpus_)};
 }
 
 GpuActivity OpLevelExecutionModel::activity(const BatchShape& batch) const {
   Totals totals;
   evaluate(batch, &totals, nullptr);
-  bool prefill = false;
-  for (const Segment& s : batch.segments) prefill = prefill || s.new_tokens > 1;
-  const bool graph = prefill ? graph_prefill_ : graph_decode_;
-  const double launch_host_s = graph ? 0.0 : static_cast<double>(totals.launches) * launch_s_;
-  return GpuActivity{std::max(totals.gpu_s, launch_host_s) + iteration_overhead_s_, totals.gpu_s, totals.flops,
-                     totals.bytes};
+  return GpuActivity{std::max(totals.gpu_s, launch_host_s(batch, totals)) + iteration_overhead_s_, totals.gpu_s,
+                     totals.flops, totals.bytes};
 }
 
 int64_t OpLevelExecutionModel::launches(const BatchShape& batch) const {

@@ -77,6 +77,8 @@ class OpLevelExecutionModel : public ExecutionModel {
   };
   // Adds each op's cost to totals; fills `ops` when not null (predict()).
   void evaluate(const BatchShape& batch, Totals* totals, std::vector<OpCost>* ops) const;
+  /// Host time of launching the iteration's kernels one by one (0 when replayed from a CUDA graph).
+  double launch_host_s(const BatchShape& batch, const Totals& totals) const;
   double op_seconds(const Op& op, double tokens, double sampled, double* flops, double* bytes, Bound* bound) const;
   double moe_seconds(const Op& op, double rows, double* flops, double* bytes, Bound* bound) const;
 
