@@ -36,6 +36,30 @@ Eigen::VectorXd solve_relative(const Eigen::MatrixXd& a, const Eigen::VectorXd& 
   return weighted.colPivHouseholderQr().solve(rhs);
 }
 
+// t = intercept + slope x by relative least squares; a negative intercept (not physical) is
+// refitted as slope only. `predicted` holds the fitted t of every point.
+struct AffineFit {
+  double intercept = 0.0;
+  double slope = 0.0;
+  std::vector<double> predicted;
+};
+
+AffineFit fit_affine(const std::vector<double>& x, const std::vector<double>& t_values) {
+  const auto n = static_cast<Eigen::Index>(x.size());
+  Eigen::MatrixXd a(n, 2);
+  Eigen::VectorXd t(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    a(i, 0) = 1.0;
+    a(i, 1) = x[static_cast<std::size_t>(i)];
+    t(i) = t_values[static_cast<std::size_t>(i)];
+  }
+  Eigen::VectorXd c = solve_relative(a, t);
+  if (c(0) < 0.0) c << 0.0, solve_relative(a.rightCols(1), t)(0);
+  AffineFit fit{c(0), c(1), {}};
+  for (double v : x) fit.predicted.push_back(fit.intercept + v * fit.slope);
+  return fit;
+}
+
 FitQuality quality_of(const std::string& curve, const std::vector<double>& predicted, const std::vector<double>& measured,
                       const std::vector<std::string>& labels = {}) {
   FitQuality q;
@@ -249,23 +273,15 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
       return static_cast<double>(s.batch) * causal_tile_pairs(s.seq, 0) * 4.0 * 128.0 * 128.0 *
              static_cast<double>(s.heads * s.head_dim);
     };
-    Eigen::MatrixXd a(static_cast<Eigen::Index>(points.size()), 2);
-    Eigen::VectorXd t(static_cast<Eigen::Index>(points.size()));
-    for (std::size_t i = 0; i < points.size(); ++i) {
-      a(static_cast<Eigen::Index>(i), 0) = 1.0;
-      a(static_cast<Eigen::Index>(i), 1) = tile_flops(*points[i]);
-      t(static_cast<Eigen::Index>(i)) = points[i]->seconds;
-    }
-    Eigen::VectorXd x = solve_relative(a, t);
-    if (x(0) < 0.0) x << 0.0, solve_relative(a.rightCols(1), t)(0);
-    eff.attention_prefill_latency_s = x(0);
-    eff.attention_prefill_flops_per_s = 1.0 / x(1);
-    std::vector<double> predicted, measured;
+    std::vector<double> work, measured;
     for (const auto* s : points) {
-      predicted.push_back(x(0) + tile_flops(*s) * x(1));
+      work.push_back(tile_flops(*s));
       measured.push_back(s->seconds);
     }
-    if (quality != nullptr) quality->push_back(quality_of("prefill attention", predicted, measured));
+    const AffineFit fit = fit_affine(work, measured);
+    eff.attention_prefill_latency_s = fit.intercept;
+    eff.attention_prefill_flops_per_s = 1.0 / fit.slope;
+    if (quality != nullptr) quality->push_back(quality_of("prefill attention", fit.predicted, measured));
   }
 
   // Decode attention: t = latency + KV bytes / rate.
@@ -279,23 +295,15 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
     for (const auto& s : bench.decode_attention) {
       if (s.seconds >= kFloorMultiple * floor_s) points.push_back(&s);
     }
-    Eigen::MatrixXd a(static_cast<Eigen::Index>(points.size()), 2);
-    Eigen::VectorXd t(static_cast<Eigen::Index>(points.size()));
-    for (std::size_t i = 0; i < points.size(); ++i) {
-      a(static_cast<Eigen::Index>(i), 0) = 1.0;
-      a(static_cast<Eigen::Index>(i), 1) = points[i]->kv_bytes;
-      t(static_cast<Eigen::Index>(i)) = points[i]->seconds;
-    }
-    Eigen::VectorXd x = solve_relative(a, t);
-    if (x(0) < 0.0) x << 0.0, solve_relative(a.rightCols(1), t)(0);
-    eff.attention_decode_latency_s = x(0);
-    eff.attention_decode_bytes_per_s = 1.0 / x(1);
-    std::vector<double> predicted, measured;
+    std::vector<double> bytes, measured;
     for (const auto* s : points) {
-      predicted.push_back(x(0) + s->kv_bytes * x(1));
+      bytes.push_back(s->kv_bytes);
       measured.push_back(s->seconds);
     }
-    if (quality != nullptr) quality->push_back(quality_of("decode attention", predicted, measured));
+    const AffineFit fit = fit_affine(bytes, measured);
+    eff.attention_decode_latency_s = fit.intercept;
+    eff.attention_decode_bytes_per_s = 1.0 / fit.slope;
+    if (quality != nullptr) quality->push_back(quality_of("decode attention", fit.predicted, measured));
   }
 
   eff.elementwise_bytes_per_s = bench.hbm_copy_bytes_per_s;
