@@ -44,20 +44,21 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     std::size_t replicas = 1;
     KvBudget budget;
     ReplicaHardware hardware;  // disaggregated pools: the pool's node as the serving run takes it
+    std::unique_ptr<KvCache> first_cache;  // the pool's first replica's (built to check it holds a block)
   };
   std::vector<Pool> pools;
   if (disaggregation) {
     for (const auto& [pointer, plan, node] :
          {std::tuple{"/disaggregation/prefill", disaggregation->prefill, disaggregation->prefill_node},
           std::tuple{"/disaggregation/decode", disaggregation->decode, disaggregation->decode_node}}) {
-      Pool pool{pointer, deployment, static_cast<std::size_t>(plan.dp), {}, {}};
+      Pool pool{pointer, deployment, static_cast<std::size_t>(plan.dp), {}, {}, nullptr};
       pool.deployment.plan = plan;
       pool.deployment.node = node;
       pool.hardware = ReplicaHardware{node.name, node.host_link, node.cpu.memory_bytes, node.gpu.idle_w};
-      pools.push_back(pool);
+      pools.push_back(std::move(pool));
     }
   } else {
-    pools.push_back(Pool{"/plan", deployment, static_cast<std::size_t>(deployment.plan.dp), {}, {}});
+    pools.push_back(Pool{"/plan", deployment, static_cast<std::size_t>(deployment.plan.dp), {}, {}, nullptr});
   }
   std::size_t replicas = 0;
   for (const Pool& pool : pools) replicas += pool.replicas;
@@ -72,14 +73,15 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     } catch (const std::invalid_argument& error) {
       throw ConfigError::at_pointer(name, pool.pointer, error.what());
     }
-    if (make_kv_cache(config.cache, pool.budget.capacity_tokens)->total_blocks() < 1) {
+    pool.first_cache = make_kv_cache(config.cache, pool.budget.capacity_tokens);
+    if (pool.first_cache->total_blocks() < 1) {
       throw ConfigError::at_pointer(name, disaggregation ? pool.pointer : "/cache",
                                     "no room for even one KV block (capacity " +
                                         std::to_string(pool.budget.capacity_tokens) + " tokens)");
     }
   }
   const KvBudget& budget = pools.front().budget;
-  auto cache = make_kv_cache(config.cache, budget.capacity_tokens);
+  KvCache* cache = pools.front().first_cache.get();  // replica 0's; its settings are every replica's
   const HostLinkSpec& link = deployment.node.host_link;
   for (const Pool& pool : pools) {
     const NodeSpec& node = pool.deployment.node;
@@ -154,18 +156,18 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   std::vector<std::unique_ptr<ExecutionModel>> models;
   std::vector<ReplicaParts> parts;
   int64_t all_gpus = 0;
-  for (const Pool& pool : pools) {
+  for (Pool& pool : pools) {
     const int64_t gpus = pool.deployment.plan.gpus_per_replica();
     all_gpus += gpus * static_cast<int64_t>(pool.replicas);
     for (std::size_t i = 0; i < pool.replicas; ++i) {
       const ReplicaHardware* hardware = disaggregation ? &pool.hardware : nullptr;
       if (parts.empty()) {
-        parts.push_back(ReplicaParts{model.get(), scheduler.get(), cache.get(), gpus,
+        parts.push_back(ReplicaParts{model.get(), scheduler.get(), pool.first_cache.get(), gpus,
                                      pool.budget.kv_bytes_per_token_replica, hardware});
         continue;
       }
       schedulers.push_back(make_scheduler(config.scheduler));
-      caches.push_back(make_kv_cache(config.cache, pool.budget.capacity_tokens));
+      caches.push_back(i == 0 ? std::move(pool.first_cache) : make_kv_cache(config.cache, pool.budget.capacity_tokens));
       models.push_back(make_execution_model(pool.deployment));
       parts.push_back(ReplicaParts{models.back().get(), schedulers.back().get(), caches.back().get(), gpus,
                                    pool.budget.kv_bytes_per_token_replica, hardware});
