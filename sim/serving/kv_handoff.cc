@@ -54,7 +54,6 @@ void KvHandoff::prefilled(Replica& from, Request& request) {
   const auto best = static_cast<std::size_t>(router_.route(routed, *this));
   assert(best < decode_.size());
   assigned_tokens_[best] += request.output_tokens - request.generated;
-  ++in_flight_;
   pending_[best].push_back(Pending{&from, &request});
   start_transfers(best);
 }
@@ -92,7 +91,6 @@ void KvHandoff::start_transfers(std::size_t d) {
                          {"bytes", static_cast<int64_t>(bytes)}});
       }
       assigned_tokens_[d] -= due;
-      --in_flight_;
       head.from->release_handed_off(*head.request);
       to.receive(*incoming);
     });

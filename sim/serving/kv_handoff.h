@@ -53,8 +53,6 @@ class KvHandoff final : public PrefillHandoff, public ArrivalFeed, public Router
   int64_t block_tokens() const override { return decode_[0]->cache().block_tokens(); }
 
   const KvHandoffStats& stats() const { return stats_; }
-  /// Requests assigned and not yet received (0 after a run).
-  int64_t in_flight() const { return in_flight_; }
 
  private:
   struct Pending {
@@ -76,7 +74,6 @@ class KvHandoff final : public PrefillHandoff, public ArrivalFeed, public Router
   std::vector<std::deque<Pending>> pending_;
   std::vector<int64_t> assigned_tokens_;  // output tokens still due of assigned, unreceived requests
   KvHandoffStats stats_;
-  int64_t in_flight_ = 0;
 };
 
 }  // namespace servesim

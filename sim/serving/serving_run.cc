@@ -8,8 +8,8 @@
 
 #include "sim/engine.h"
 #include "sim/serving/dispatcher.h"
-#include "sim/serving/kv_handoff.h"
 #include "sim/registry.h"
+#include "sim/serving/kv_handoff.h"
 #include "sim/serving/replica.h"
 #include "traces/timeline_writer.h"
 
@@ -116,8 +116,15 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   const auto prefill_count = static_cast<std::size_t>(inputs.disaggregation.prefill_replicas);
   const bool disaggregated = prefill_count > 0;
   assert(!disaggregated || (prefill_count < n && router != nullptr));
+  // Each replica's node: its own where its parts name one, else the run's.
+  std::vector<ReplicaHardware> hardware;
   std::vector<HostLinkSpec> links;
-  for (const ReplicaParts& part : parts) links.push_back(part.hardware != nullptr ? part.hardware->host_link : inputs.host_link);
+  for (const ReplicaParts& part : parts) {
+    hardware.push_back(part.hardware != nullptr
+                           ? *part.hardware
+                           : ReplicaHardware{"", inputs.host_link, inputs.host_memory_bytes, inputs.idle_w_per_gpu});
+    links.push_back(hardware.back().host_link);
+  }
   PlatformSpec platform = host_link_platform(links, inputs.offload);
   if (disaggregated) add_kv_links(platform, inputs.disaggregation, n);
   Engine engine(platform);
@@ -146,8 +153,7 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
       params.role = i < prefill_count ? ReplicaRole::kPrefill : ReplicaRole::kDecode;
       if (i < prefill_count) params.downstream_kv_tokens = decode_kv_tokens;
     }
-    const double host_memory = parts[i].hardware != nullptr ? parts[i].hardware->host_memory_bytes : inputs.host_memory_bytes;
-    params.host_memory_bytes = has_both_directions(links[i]) ? host_memory : 0.0;
+    params.host_memory_bytes = has_both_directions(links[i]) ? hardware[i].host_memory_bytes : 0.0;
     params.max_context_tokens = inputs.max_context_tokens;
     params.oversize_is_error = inputs.oversize_is_error;
     params.kv_sample_interval_s = inputs.kv_sample_interval_s;
@@ -248,7 +254,7 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   bool idle_known = true;
   for (std::size_t i = 0; i < n; ++i) {
     const double busy = replica_list[i]->stats().busy_s;
-    const double idle_w = parts[i].hardware != nullptr ? parts[i].hardware->idle_w_per_gpu : inputs.idle_w_per_gpu;
+    const double idle_w = hardware[i].idle_w_per_gpu;
     idle_known = idle_known && idle_w > 0.0;
     idle_j += idle_w * (duration > busy ? duration - busy : 0.0) * static_cast<double>(gpus_of(i));
   }
@@ -321,7 +327,7 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
         item["role"] = prefill ? "prefill" : "decode";
         const std::size_t i = static_cast<std::size_t>(replica->index());
         item["gpus"] = gpus_of(i);
-        if (parts[i].hardware != nullptr) item["hardware"] = parts[i].hardware->name;
+        if (!hardware[i].name.empty()) item["hardware"] = hardware[i].name;
         if (prefill) {
           item["handed_off"] = r.handed_off;
         } else {
