@@ -220,9 +220,10 @@ int run_calibrate(const std::vector<std::string>& args) {
   if (!parse_command_line("calibrate", "MICROBENCH.json [--out FILE] | --nccl DIR",
                           "Fits a GPU's efficiency curves (GEMM, prefill and decode attention, elementwise\n"
                           "bandwidth, launch costs) to microbenchmarks by least squares, and its power\n"
-                          "coefficients to the file's energy table when it has one. Of whole-model iteration\n"
-                          "times only the host-bound eager ones are used (the host cost of one launch). Writes a calibration that a GPU entry of\n"
-                          "hardware/catalog names with \"calibration\" (models/execution/calibrations/NAME.json).",
+                          "coefficients to the file's energy table when it has one. Of whole-model\n"
+                          "iteration times only host-bound eager ones are used (the host cost of one\n"
+                          "launch). Writes a calibration that a GPU entry of hardware/catalog names with\n"
+                          "\"calibration\" (models/execution/calibrations/NAME.json).",
                           options, positional, args, &vars)) {
     return 0;
   }

@@ -183,27 +183,28 @@ SweepSpec read_sweep_spec(const std::string& path) {
   if (!root.has("axes") && !has_variants) {
     root.fail("axes", "missing: give \"axes\": {\"/json/pointer\": [values...]} or \"variants\"");
   }
-  ConfigNode axes = root.has("axes") ? root.child("axes") : ConfigNode(std::make_shared<const nlohmann::json>(nlohmann::json::object()), path);
-  axes.require_object();
-  if (!has_variants && ordered.at("axes").empty()) {
-    axes.fail("no axes: give at least one {\"/json/pointer\": [values...]}");
-  }
-  const nlohmann::ordered_json no_axes = nlohmann::ordered_json::object();
-  for (const auto& [pointer, values] : (ordered.contains("axes") ? ordered.at("axes") : no_axes).items()) {
-    ConfigNode node = axes.child(pointer);
-    if (!node.is_array()) node.fail("expected an array of values, got " + describe_json_value(node.value()));
-    if (node.size() == 0) node.fail("empty axis: give at least one value");
-    check_settable(spec.base, pointer, axes);
-    for (const auto& other : spec.axes) {
-      if (!other.changes.empty()) continue;  // an axis may vary a key inside what a variant sets
-      if (is_prefix_pointer(other.pointer, pointer) || is_prefix_pointer(pointer, other.pointer)) {
-        axes.fail(pointer, "overlaps axis " + other.pointer);
-      }
+  if (root.has("axes")) {
+    ConfigNode axes = root.child("axes");
+    axes.require_object();
+    if (!has_variants && ordered.at("axes").empty()) {
+      axes.fail("no axes: give at least one {\"/json/pointer\": [values...]}");
     }
-    SweepAxis axis;
-    axis.pointer = pointer;
-    for (const auto& value : values) axis.values.push_back(value);
-    spec.axes.push_back(std::move(axis));
+    for (const auto& [pointer, values] : ordered.at("axes").items()) {
+      ConfigNode node = axes.child(pointer);
+      if (!node.is_array()) node.fail("expected an array of values, got " + describe_json_value(node.value()));
+      if (node.size() == 0) node.fail("empty axis: give at least one value");
+      check_settable(spec.base, pointer, axes);
+      for (const auto& other : spec.axes) {
+        if (!other.changes.empty()) continue;  // an axis may vary a key inside what a variant sets
+        if (is_prefix_pointer(other.pointer, pointer) || is_prefix_pointer(pointer, other.pointer)) {
+          axes.fail(pointer, "overlaps axis " + other.pointer);
+        }
+      }
+      SweepAxis axis;
+      axis.pointer = pointer;
+      for (const auto& value : values) axis.values.push_back(value);
+      spec.axes.push_back(std::move(axis));
+    }
   }
 
   // objectives: [{"metric", "goal"}], default output tok/s per GPU up, TTFT and TPOT p99 down.
