@@ -54,6 +54,7 @@ BatchShape read_batch(ConfigNode& root) {
 nlohmann::json to_json(const IterationPrediction& p) {
   nlohmann::json out;
   out["iteration_s"] = p.iteration_s;
+  out["stage_s"] = p.stage_s;
   out["compute_s"] = p.compute_s;
   out["communication_s"] = p.communication_s;
   out["host_s"] = p.host_s;
@@ -89,8 +90,10 @@ int run_step(const std::vector<std::string>& args) {
           "   \"gpu_memory_utilization\": 0.9}\n"
           "hardware / model / engine are catalog names or inline objects. [\"prefill\", B, S] = B sequences\n"
           "of S new tokens; [\"decode\", B, C] = B sequences adding one token to C cached tokens.\n"
-          "Prints iteration_s (per GPU of the plan; one pipeline stage), compute_s, communication_s,\n"
-          "host_s, energy_j (all GPUs of the plan), ops and provenance.",
+          "Prints iteration_s (the batch through every pipeline stage, sends included: a token's\n"
+          "latency), stage_s (the slowest stage: with enough batches in flight, one batch leaves the\n"
+          "pipeline every stage_s), compute_s, communication_s and host_s (summed over the stages),\n"
+          "energy_j (all GPUs of the plan), ops (summed over the stages) and provenance.",
           options, positional, args, &vars)) {
     return 0;
   }

@@ -49,13 +49,22 @@ struct OpCost {
 
 /// Cheap result used inside simulations.
 struct IterationTiming {
-  double iteration_s = 0.0;  // wall time of the iteration on each GPU of the plan
+  double iteration_s = 0.0;  // one batch through every pipeline stage, end to end (sum of stages + sends)
   double energy_j = 0.0;     // all GPUs of the plan
+};
+
+/// One batch stage by stage (pipeline-parallel plans): stage k computes for
+/// stage_s[k], then its activations reach stage k + 1 after send_s[k].
+/// iteration_s = sum(stage_s) + sum(send_s). One stage (and no send) without PP.
+struct StageTimes {
+  std::vector<double> stage_s;
+  std::vector<double> send_s;  // stage_s.size() - 1 entries
 };
 
 /// Full result for `servesim step`.
 struct IterationPrediction {
-  double iteration_s = 0.0;
+  double iteration_s = 0.0;  // end to end through every stage (= stage_s without PP)
+  double stage_s = 0.0;      // the slowest pipeline stage (what bounds pipelined throughput)
   double compute_s = 0.0;
   double communication_s = 0.0;
   double host_s = 0.0;
@@ -75,6 +84,14 @@ class ExecutionModel {
   virtual IterationPrediction predict(const BatchShape& batch) const = 0;
   /// Time and energy only; the hot path of simulations (may cache).
   virtual IterationTiming timing(const BatchShape& batch) = 0;
+  /// timing() and the batch's time in each pipeline stage. Models without stages
+  /// report one stage of the whole iteration.
+  virtual IterationTiming stage_timing(const BatchShape& batch, StageTimes& stages) {
+    const IterationTiming t = timing(batch);
+    stages.stage_s.assign(1, t.iteration_s);
+    stages.send_s.clear();
+    return t;
+  }
 };
 
 }  // namespace servesim

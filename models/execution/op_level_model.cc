@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "models/llm/model_math.h"
 #include "sim/registry.h"
@@ -28,6 +29,8 @@ constexpr double kDefaultGraphKernelS = 1.17e-6;
 
 constexpr double kTile = 128.0;
 constexpr double kActivationBytes = 2.0;  // bf16 activations
+// Between pipeline stages vLLM sends the hidden states and the residual (two bf16 rows of `hidden`).
+constexpr double kPipelineSendBytesPerRow = 2.0 * kActivationBytes;
 
 double ceil_div(double a, double b) { return std::ceil(a / b); }
 
@@ -110,9 +113,7 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   const double tp = static_cast<double>(tp_);
   weight_bpp_ = model.weight_bytes_per_param;
   hidden_ = static_cast<double>(model.hidden);
-  stage_layers_ = std::ceil(static_cast<double>(model.layers) / static_cast<double>(pp_));
   gpus_ = tp_ * pp_;
-  stages_span_nodes_ = gpus_ > deployment.node.gpus_per_node;
 
   const double heads = static_cast<double>(model.heads) / tp;
   const double kv_heads = std::max(1.0, static_cast<double>(model.kv_heads) / tp);
@@ -148,9 +149,7 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
     moe_experts_ = static_cast<double>(model.moe.experts);
     moe_topk_ = static_cast<double>(model.moe.experts_per_token);
   }
-  const double moe_layers =
-      model.is_moe() ? std::max(0.0, stage_layers_ - static_cast<double>(std::min(model.moe.dense_layers, model.layers))) : 0.0;
-  const double dense_layers = stage_layers_ - moe_layers;
+  const int64_t moe_dense_layers = model.is_moe() ? std::min(model.moe.dense_layers, model.layers) : model.layers;
   const double expert_ffn = static_cast<double>(model.moe.expert_intermediate) / tp;
   const double shared_ffn = static_cast<double>(model.moe.shared_experts) * expert_ffn;
 
@@ -161,7 +160,10 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
     }
     return Provenance::kInterpolated;
   };
-  auto add_kernels = [&](const std::vector<KernelSpec>& kernels, double instances) {
+  // Appends `kernels` x `instances` to `ops`; of the layer instances, `dense_layers` are dense and
+  // `moe_layers` MoE (their FFN GEMMs become expert GEMMs).
+  auto add_kernels = [&](std::vector<Op>& ops_out, const std::vector<KernelSpec>& kernels, double instances,
+                         double dense_layers, double moe_layers) {
     for (const KernelSpec& kernel : kernels) {
       Op op;
       op.name = kernel.name;
@@ -175,14 +177,14 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
           op.bytes_per_row = b.hidden * hidden_ + b.q * q_width + b.kv * kv_width + b.ffn * ffn + b.vocab * vocab +
                              b.constant;
           op.provenance = calibrated ? Provenance::kInterpolated : Provenance::kDatasheet;
-          ops_.push_back(op);
+          ops_out.push_back(op);
           break;
         }
         case KernelKind::kAttention:
           op.op_class = OpClass::kAttention;
           op.launches = attention_launches_;
           op.provenance = attention_provenance_;
-          ops_.push_back(op);
+          ops_out.push_back(op);
           break;
         case KernelKind::kGemm: {
           op.op_class = OpClass::kGemm;
@@ -200,7 +202,7 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
             if (dense_layers > 0.0) {
               Op dense = op;
               dense.instances = dense_layers;
-              ops_.push_back(dense);
+              ops_out.push_back(dense);
             }
             op.instances = moe_layers;
             op.expert_fraction = 1.0;
@@ -210,7 +212,7 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
             moe_dense_flops_per_row_ = shared_ffn;  // shared-expert width (per GPU)
             op.provenance = calibrated ? Provenance::kInterpolated : Provenance::kDatasheet;
           }
-          if (op.instances > 0.0) ops_.push_back(op);
+          if (op.instances > 0.0) ops_out.push_back(op);
           if (tp_ > 1 && (kernel.weight == GemmWeight::kO || kernel.weight == GemmWeight::kDown)) {
             Op reduce;
             reduce.name = "all_reduce";
@@ -219,23 +221,43 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
             reduce.launches = 1;
             reduce.bytes_per_row = kActivationBytes * hidden_;
             reduce.provenance = Provenance::kInterpolated;
-            ops_.push_back(reduce);
+            ops_out.push_back(reduce);
           }
           break;
         }
       }
     }
   };
-  if (model.vocab > 0) add_kernels(engine.prologue, 1.0);
-  add_kernels(engine.layer, stage_layers_);
-  if (model.vocab > 0) add_kernels(engine.epilogue, 1.0);
-  if (pp_ > 1) {
-    Op send;
-    send.name = "pipeline_send_recv";
-    send.op_class = OpClass::kSendRecv;
-    send.bytes_per_row = kActivationBytes * hidden_;
-    send.provenance = Provenance::kInterpolated;
-    ops_.push_back(send);
+  // Stage k holds layers [first, first + count) as vLLM splits them (the remainder goes to the
+  // stages before the last, which also holds the LM head); stage 0 runs the prologue. Stages of the
+  // same composition share one op list.
+  const std::vector<int64_t> layer_counts = pipeline_layer_counts(model.layers, pp_);
+  int64_t first_layer = 0;
+  std::map<std::tuple<int64_t, int64_t, bool, bool>, int> types;
+  for (int64_t k = 0; k < pp_; ++k) {
+    const int64_t count = layer_counts[static_cast<std::size_t>(k)];
+    const int64_t dense = std::clamp<int64_t>(moe_dense_layers - first_layer, 0, count);
+    const bool first = k == 0, last = k == pp_ - 1;
+    first_layer += count;
+    const auto key = std::make_tuple(count, dense, first, last);
+    auto found = types.find(key);
+    if (found == types.end()) {
+      std::vector<Op> ops;
+      const auto layers = static_cast<double>(count);
+      if (model.vocab > 0 && first) add_kernels(ops, engine.prologue, 1.0, 0.0, 0.0);
+      add_kernels(ops, engine.layer, layers, static_cast<double>(dense), layers - static_cast<double>(dense));
+      if (model.vocab > 0 && last) add_kernels(ops, engine.epilogue, 1.0, 0.0, 0.0);
+      found = types.emplace(key, static_cast<int>(stage_ops_.size())).first;
+      stage_ops_.push_back(std::move(ops));
+    }
+    stage_type_.push_back(found->second);
+  }
+  // Boundary k -> k + 1 crosses nodes when the last GPU of stage k and the first of stage k + 1
+  // sit on different nodes (stages are placed in order, tp GPUs each).
+  const int64_t per_node = std::max<int64_t>(1, deployment.node.gpus_per_node);
+  for (int64_t k = 0; k + 1 < pp_; ++k) {
+    const int64_t last_gpu = (k + 1) * tp_ - 1;
+    send_across_nodes_.push_back(last_gpu / per_node != (last_gpu + 1) / per_node);
   }
 
   graph_prefill_ = engine.graph_prefill;
@@ -300,11 +322,6 @@ double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sam
     case OpClass::kAllReduce:
       *bound = Bound::kCommunication;
       return collectives_->seconds(Collective::kAllReduce, rows * op.bytes_per_row, tp_);
-    case OpClass::kSendRecv:
-      *bound = Bound::kCommunication;
-      // Stages on different nodes: the boundary crossing nodes bounds the stage (one-stage view).
-      return collectives_->seconds(stages_span_nodes_ ? Collective::kSendRecvAcrossNodes : Collective::kSendRecv,
-                                   rows * op.bytes_per_row, 2);
     case OpClass::kAttention:
     case OpClass::kRepeatKv:
       break;  // costed per segment by evaluate()
@@ -312,13 +329,14 @@ double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sam
   return 0.0;
 }
 
-void OpLevelExecutionModel::evaluate(const BatchShape& batch, Totals* totals, std::vector<OpCost>* ops) const {
+void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const BatchShape& batch, Totals* totals,
+                                     std::vector<OpCost>* ops) const {
   double tokens = 0.0, sampled = 0.0;
   for (const Segment& s : batch.segments) {
     tokens += static_cast<double>(s.sequences * s.new_tokens);
     sampled += static_cast<double>(s.sequences);
   }
-  for (const Op& op : ops_) {
+  for (const Op& op : stage_ops) {
     double seconds = 0.0, flops = 0.0, bytes = 0.0;
     int64_t launches = 0;
     Bound bound = Bound::kLatency;
@@ -361,7 +379,7 @@ void OpLevelExecutionModel::evaluate(const BatchShape& batch, Totals* totals, st
     flops *= op.instances;
     bytes = (bytes + repeat_bytes) * op.instances;
     repeat_s *= op.instances;
-    const bool collective = op.op_class == OpClass::kAllReduce || op.op_class == OpClass::kSendRecv;
+    const bool collective = op.op_class == OpClass::kAllReduce;
     // NCCL kernels are captured in the graph too, but their host cost is counted like any launch.
     const int64_t total_launches = static_cast<int64_t>(op.instances) * (launches + repeat_launches);
     totals->flops += flops;
@@ -400,44 +418,109 @@ double OpLevelExecutionModel::launch_host_s(const BatchShape& batch, const Total
   return graph ? 0.0 : static_cast<double>(totals.launches) * launch_s_;
 }
 
+double OpLevelExecutionModel::send_seconds(const BatchShape& batch, std::size_t boundary) const {
+  double tokens = 0.0;
+  for (const Segment& s : batch.segments) tokens += static_cast<double>(s.sequences * s.new_tokens);
+  const Collective kind = send_across_nodes_[boundary] ? Collective::kSendRecvAcrossNodes : Collective::kSendRecv;
+  return tokens > 0.0 ? collectives_->seconds(kind, tokens * kPipelineSendBytesPerRow * hidden_, 2) : 0.0;
+}
+
 IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) const {
   IterationPrediction out;
-  Totals totals;
-  evaluate(batch, &totals, &out.ops);
-  const double launch_host_s = this->launch_host_s(batch, totals);
-  out.compute_s = totals.compute_s;
-  out.communication_s = totals.comm_s;
+  int64_t launches = 0;
+  double launch_host_s = 0.0;
+  for (std::size_t k = 0; k < stage_type_.size(); ++k) {
+    Totals totals;
+    evaluate(stage_ops_[static_cast<std::size_t>(stage_type_[k])], batch, &totals, &out.ops);
+    const double host_s = this->launch_host_s(batch, totals);
+    const double stage_s = std::max(totals.gpu_s, host_s) + (k == 0 ? iteration_overhead_s_ : 0.0);
+    out.compute_s += totals.compute_s;
+    out.communication_s += totals.comm_s;
+    out.iteration_s += stage_s;
+    out.stage_s = std::max(out.stage_s, stage_s);
+    launch_host_s += host_s;
+    launches += totals.launches;
+    GpuActivity activity{stage_s, totals.gpu_s, totals.flops, totals.bytes};
+    out.energy_j += power_->joules(activity) * static_cast<double>(tp_);
+  }
+  double send_s = 0.0;
+  for (std::size_t k = 0; k < send_across_nodes_.size(); ++k) send_s += send_seconds(batch, k);
+  if (send_s > 0.0) {
+    out.ops.push_back(OpCost{"pipeline_send_recv", static_cast<int64_t>(send_across_nodes_.size()), send_s,
+                             Bound::kCommunication, Provenance::kInterpolated});
+  }
+  out.communication_s += send_s;
+  out.iteration_s += send_s;
   out.host_s = launch_host_s + iteration_overhead_s_;
-  out.iteration_s = std::max(totals.gpu_s, launch_host_s) + iteration_overhead_s_;
   if (launch_host_s > 0.0) {
-    out.ops.push_back(OpCost{"host_launch", totals.launches, launch_host_s, Bound::kHost, Provenance::kMeasured});
+    out.ops.push_back(OpCost{"host_launch", launches, launch_host_s, Bound::kHost, Provenance::kMeasured});
   }
   if (iteration_overhead_s_ > 0.0) {
     out.ops.push_back(OpCost{"host_iteration_overhead", 1, iteration_overhead_s_, Bound::kHost, Provenance::kMeasured});
   }
-  GpuActivity activity{out.iteration_s, totals.gpu_s, totals.flops, totals.bytes};
-  out.energy_j = power_->joules(activity) * static_cast<double>(gpus_);
   out.provenance = Provenance::kMeasured;
   for (const OpCost& op : out.ops) out.provenance = weaker(out.provenance, op.provenance);
   return out;
 }
 
 IterationTiming OpLevelExecutionModel::timing(const BatchShape& batch) {
+  if (pp_ > 1) return stage_timing(batch, scratch_);
   const GpuActivity a = activity(batch);
   return IterationTiming{a.seconds, power_->joules(a) * static_cast<double>(gpus_)};
 }
 
+IterationTiming OpLevelExecutionModel::stage_timing(const BatchShape& batch, StageTimes& stages) {
+  if (pp_ == 1) {
+    const IterationTiming t = timing(batch);
+    stages.stage_s.assign(1, t.iteration_s);
+    stages.send_s.clear();
+    return t;
+  }
+  // Each distinct stage composition is costed once.
+  type_activity_.resize(stage_ops_.size());
+  for (std::size_t t = 0; t < stage_ops_.size(); ++t) {
+    Totals totals;
+    evaluate(stage_ops_[t], batch, &totals, nullptr);
+    type_activity_[t] =
+        GpuActivity{std::max(totals.gpu_s, launch_host_s(batch, totals)), totals.gpu_s, totals.flops, totals.bytes};
+  }
+  IterationTiming out;
+  stages.stage_s.resize(stage_type_.size());
+  for (std::size_t k = 0; k < stage_type_.size(); ++k) {
+    const auto t = static_cast<std::size_t>(stage_type_[k]);
+    GpuActivity activity = type_activity_[t];
+    if (k == 0) activity.seconds += iteration_overhead_s_;
+    stages.stage_s[k] = activity.seconds;
+    out.iteration_s += activity.seconds;
+    out.energy_j += power_->joules(activity) * static_cast<double>(tp_);
+  }
+  stages.send_s.resize(send_across_nodes_.size());
+  for (std::size_t k = 0; k < send_across_nodes_.size(); ++k) {
+    stages.send_s[k] = send_seconds(batch, k);
+    out.iteration_s += stages.send_s[k];
+  }
+  return out;
+}
+
 GpuActivity OpLevelExecutionModel::activity(const BatchShape& batch) const {
   Totals totals;
-  evaluate(batch, &totals, nullptr);
+  evaluate(stage_ops_.front(), batch, &totals, nullptr);
   return GpuActivity{std::max(totals.gpu_s, launch_host_s(batch, totals)) + iteration_overhead_s_, totals.gpu_s,
                      totals.flops, totals.bytes};
 }
 
 int64_t OpLevelExecutionModel::launches(const BatchShape& batch) const {
   Totals totals;
-  evaluate(batch, &totals, nullptr);
+  evaluate(stage_ops_.front(), batch, &totals, nullptr);
   return totals.launches;
+}
+
+std::vector<int64_t> pipeline_layer_counts(int64_t layers, int64_t stages) {
+  std::vector<int64_t> counts(static_cast<std::size_t>(stages), layers / stages);
+  // vLLM's get_pp_indices: the remainder goes to the stages before the last, from the back.
+  const int64_t remainder = layers % stages;
+  for (int64_t i = 2; i < remainder + 2; ++i) ++counts[static_cast<std::size_t>(stages - i)];
+  return counts;
 }
 
 const char* bound_name(Bound bound) {

@@ -9,9 +9,13 @@
 // rate; decode attention = latency + KV bytes / rate (linear in context, so one
 // aggregated decode segment costs the same as its parts); TP all-reduces and PP
 // send/recv from the collective model. Iterations replayed from a CUDA graph
-// cost the GPU time; eager iterations cost max(GPU time, host launches). The
-// pipeline is costed per stage (iteration_s = one stage's time, the slowest:
-// it holds the LM head). Energy from the power model, all GPUs of the plan.
+// cost the GPU time; eager iterations cost max(GPU time, host launches).
+// Pipeline plans are costed stage by stage (each stage's own layers, stage 0
+// the prologue and the host's iteration overhead, the last stage the LM head;
+// each GPU launches its own kernels), with a send of the hidden states and the
+// residual between stages (across nodes where the stage boundary is):
+// iteration_s = sum of stages + sends. Energy from the power model, all GPUs
+// of the plan (each stage's GPUs over their stage).
 
 #include <array>
 #include <cstdint>
@@ -47,19 +51,25 @@ GemmCost gemm_cost(const GpuEfficiency& eff, int64_t sms, double m, double n, do
 /// after `context_tokens`, per head-dim unit: 4 x tiles x 128 x 128 (x heads x head_dim by the caller).
 double causal_tile_pairs(int64_t new_tokens, int64_t context_tokens);
 
+/// Layers of each pipeline stage as vLLM splits them: layers / stages each, the remainder one more
+/// each on the stages before the last (which also holds the LM head), from the back.
+std::vector<int64_t> pipeline_layer_counts(int64_t layers, int64_t stages);
+
 class OpLevelExecutionModel : public ExecutionModel {
  public:
   explicit OpLevelExecutionModel(const Deployment& deployment);
   IterationPrediction predict(const BatchShape& batch) const override;
   IterationTiming timing(const BatchShape& batch) override;
+  IterationTiming stage_timing(const BatchShape& batch, StageTimes& stages) override;
   /// What one GPU does in the iteration (predicted wall time, busy time, FLOPs, HBM bytes):
-  /// the input of the power model, also used to fit it.
+  /// the input of the power model, also used to fit it. Pipeline plans: a GPU of the first stage.
   GpuActivity activity(const BatchShape& batch) const;
-  /// Kernel launches of the iteration (what an eager engine pays host time for).
+  /// Kernel launches of the iteration (what an eager engine pays host time for); pipeline
+  /// plans: the first stage's.
   int64_t launches(const BatchShape& batch) const;
 
  private:
-  enum class OpClass { kElementwise, kGemm, kAttention, kAllReduce, kSendRecv, kRepeatKv };
+  enum class OpClass { kElementwise, kGemm, kAttention, kAllReduce, kRepeatKv };
   struct Op {
     std::string name;
     OpClass op_class = OpClass::kElementwise;
@@ -76,7 +86,10 @@ class OpLevelExecutionModel : public ExecutionModel {
     int64_t launches = 0;
   };
   // Adds each op's cost to totals; fills `ops` when not null (predict()).
-  void evaluate(const BatchShape& batch, Totals* totals, std::vector<OpCost>* ops) const;
+  void evaluate(const std::vector<Op>& stage_ops, const BatchShape& batch, Totals* totals,
+                std::vector<OpCost>* ops) const;
+  /// The send from stage `boundary` to the next.
+  double send_seconds(const BatchShape& batch, std::size_t boundary) const;
   /// Host time of launching the iteration's kernels one by one (0 when replayed from a CUDA graph).
   double launch_host_s(const BatchShape& batch, const Totals& totals) const;
   double op_seconds(const Op& op, double tokens, double sampled, double* flops, double* bytes, Bound* bound) const;
@@ -87,7 +100,6 @@ class OpLevelExecutionModel : public ExecutionModel {
   int64_t tp_ = 1, pp_ = 1;
   double weight_bpp_ = 2.0;
   double hidden_ = 0.0;
-  double stage_layers_ = 0.0;
   // attention, per GPU
   double attn_flops_per_tile_pair_ = 0.0;   // 4 x 128 x 128 x heads x head_dim per GPU
   double kv_bytes_per_token_layer_ = 0.0;   // read by decode attention, per GPU
@@ -95,7 +107,6 @@ class OpLevelExecutionModel : public ExecutionModel {
   double repeat_kv_bytes_per_token_ = 0.0;  // reference prefill path; 0 = none
   int64_t attention_launches_ = 1;
   int64_t repeat_kv_launches_ = 0;
-  bool stages_span_nodes_ = false;  // tp x pp exceeds one node: a stage boundary crosses nodes
   Provenance attention_provenance_ = Provenance::kDatasheet;
   // MoE (per GPU)
   double moe_experts_ = 0.0, moe_topk_ = 0.0;
@@ -105,7 +116,12 @@ class OpLevelExecutionModel : public ExecutionModel {
   double launch_s_ = 0.0;
   double iteration_overhead_s_ = 0.0;
   int64_t gpus_ = 1;
-  std::vector<Op> ops_;
+  std::vector<std::vector<Op>> stage_ops_;  // one op list per distinct stage composition
+  std::vector<int> stage_type_;              // per pipeline stage: its index in stage_ops_
+  std::vector<bool> send_across_nodes_;      // per stage boundary
+  // stage_timing() scratch (no allocation per call once sized)
+  std::vector<GpuActivity> type_activity_;
+  StageTimes scratch_;
   std::unique_ptr<CollectiveModel> collectives_;
   std::unique_ptr<PowerModel> power_;
 };

@@ -45,6 +45,7 @@ struct Request {
   int64_t preemptions = 0;
   int64_t prefix_hit_tokens = 0;  // at first admission
   bool in_batch = false;          // scheduled in the iteration being formed / run
+  int32_t lane = -1;              // the replica's micro-batch lane serving it (-1 = none yet)
 
   /// Tokens to compute before the next output token.
   int64_t pending() const { return input_tokens + generated - computed; }

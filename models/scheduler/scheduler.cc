@@ -16,6 +16,7 @@ class PolicyScheduler : public Scheduler {
   explicit PolicyScheduler(const PolicyParams& params) : p_(params) {}
 
   int64_t max_batched_tokens() const override { return p_.max_batched_tokens; }
+  int64_t micro_batches() const override { return p_.micro_batches; }
 
   void schedule(SchedulerContext& context, ScheduledBatch& batch) override {
     int64_t budget = p_.max_batched_tokens;
@@ -132,7 +133,17 @@ std::unique_ptr<Scheduler> make_policy_scheduler(const PolicyParams& params) {
 ParamSpecs budget_param_specs(int64_t default_tokens, int64_t default_seqs) {
   return {ParamSpec::integer("max_num_batched_tokens", default_tokens, 1, int64_t{1} << 24,
                              "token budget of one iteration (tokens)"),
-          ParamSpec::integer("max_num_seqs", default_seqs, 1, 1 << 20, "sequences running at once")};
+          ParamSpec::integer("max_num_seqs", default_seqs, 1, 1 << 20, "sequences running at once"),
+          ParamSpec::integer("micro_batches", 0, 0, 1024,
+                             "batches in flight at once with pipeline parallelism, as vLLM's virtual engines "
+                             "(each arrival joins the one with the fewest unfinished requests; 0 = the plan's pp; "
+                             "more than 1 needs pp > 1)")};
+}
+
+void read_budget_params(const ParamValues& values, PolicyParams& params) {
+  params.max_batched_tokens = values.integer("max_num_batched_tokens");
+  params.max_seqs = values.integer("max_num_seqs");
+  params.micro_batches = values.integer("micro_batches");
 }
 
 }  // namespace servesim

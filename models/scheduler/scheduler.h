@@ -67,6 +67,8 @@ class Scheduler {
   virtual void schedule(SchedulerContext& context, ScheduledBatch& batch) = 0;
   /// Token budget of one iteration (sizes the activation reserve).
   virtual int64_t max_batched_tokens() const = 0;
+  /// Batches in flight at once on a pipeline-parallel replica (0 = one per pipeline stage).
+  virtual int64_t micro_batches() const { return 0; }
 };
 
 /// Knobs shared by the built-in schedulers (impl/*.cc register one each).
@@ -78,11 +80,14 @@ struct PolicyParams {
   bool decodes_first = false;           // sarathi: decodes before any prefill chunk
   bool prefill_only_iterations = false;  // prefill-first: iterations are prefills or decodes, not both
   bool by_priority = false;              // priority classes order admission and preemption
+  int64_t micro_batches = 0;             // pipeline-parallel lanes (0 = the plan's pp)
 };
 
 /// The shared batch former configured by `params`.
 std::unique_ptr<Scheduler> make_policy_scheduler(const PolicyParams& params);
-/// max_num_batched_tokens and max_num_seqs specs (with defaults).
+/// max_num_batched_tokens, max_num_seqs and micro_batches specs (with defaults).
 ParamSpecs budget_param_specs(int64_t default_tokens, int64_t default_seqs);
+/// The budget_param_specs values in `values`, set on `params`.
+void read_budget_params(const ParamValues& values, PolicyParams& params);
 
 }  // namespace servesim

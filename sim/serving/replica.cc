@@ -12,11 +12,21 @@ namespace servesim {
 Replica::Replica(Engine& engine, ExecutionModel& model, Scheduler& scheduler, KvCache& cache, TraceSource& source,
                  Metrics& metrics, const ReplicaParams& params, TimelineWriter* timeline)
     : engine_(engine), model_(model), scheduler_(scheduler), cache_(cache), source_(source), metrics_(metrics),
-      params_(params), timeline_(timeline) {
+      params_(params), timeline_(timeline),
+      lanes_(static_cast<std::size_t>(std::max<int64_t>(1, params.micro_batches))),
+      idle_lanes_(lanes_.size()), pipeline_(std::max<int64_t>(1, params.pipeline_stages)) {
   max_kv_tokens_ = cache_.total_blocks() * cache_.block_tokens();
   shape_.segments.reserve(64);
+  current_ = &lanes_.front();
   if (timeline_ != nullptr) {
-    timeline_->name_track(params_.index, 0, "replica " + std::to_string(params_.index), "iterations");
+    const std::string name = "replica " + std::to_string(params_.index);
+    if (pipeline_.stages() == 1) {
+      timeline_->name_track(params_.index, 0, name, "iterations");
+    } else {
+      for (int64_t k = 0; k < pipeline_.stages(); ++k) {
+        timeline_->name_track(params_.index, static_cast<int>(k), name, "stage " + std::to_string(k));
+      }
+    }
   }
   if (params_.offload_capacity_blocks > 0 && cache_.prefix_caching()) {
     tier_ = std::make_unique<KvOffloadTier>(params_.offload_capacity_blocks);
@@ -35,11 +45,11 @@ void Replica::start() {
 
 void Replica::wake() {
   wake_at_ = -1.0;
-  if (!busy_) step();
+  if (can_step()) step();
 }
 
 void Replica::wake_soon() {
-  if (busy_ || wake_at_ >= 0.0) return;
+  if (!can_step() || wake_at_ >= 0.0) return;
   wake_at_ = engine_.now();
   engine_.schedule_at(wake_at_, kPhaseArrival, [this] { wake(); });
 }
@@ -49,8 +59,10 @@ int64_t Replica::outstanding_tokens() const {
   auto add = [&](const Request* r) {
     tokens += std::max<int64_t>(0, r->input_tokens - r->computed) + (r->output_tokens - r->generated);
   };
-  for (const Request* r : running_) add(r);
-  for (const Request* r : waiting_) add(r);
+  for (const Lane& lane : lanes_) {
+    for (const Request* r : lane.running) add(r);
+    for (const Request* r : lane.waiting) add(r);
+  }
   return tokens;
 }
 
@@ -64,8 +76,20 @@ Request* Replica::new_request() {
   return request;
 }
 
+Replica::Lane& Replica::assign_lane(Request& request) {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < lanes_.size(); ++i) {
+    if (lanes_[i].unfinished < lanes_[best].unfinished) best = i;
+  }
+  request.lane = static_cast<int32_t>(best);
+  ++lanes_[best].unfinished;
+  return lanes_[best];
+}
+
 void Replica::recycle(Request* request) {
   if (blocked_ == request) blocked_ = nullptr;
+  if (request->lane >= 0) --lanes_[static_cast<std::size_t>(request->lane)].unfinished;
+  request->lane = -1;
   request->blocks.clear();
   request->block_hashes.clear();
   request->prefix_hashes.clear();
@@ -93,6 +117,7 @@ void Replica::accept(RequestSpec& spec, int64_t id) {
   r->preemptions = 0;
   r->prefix_hit_tokens = 0;
   r->in_batch = false;
+  r->lane = -1;
 
   // The most KV a request ever holds: all but its last output token (a prefill
   // replica holds the prompt only; its decode replica the rest).
@@ -123,14 +148,14 @@ void Replica::accept(RequestSpec& spec, int64_t id) {
     recycle(r);
     return;
   }
-  waiting_.push_back(r);
+  assign_lane(*r).waiting.push_back(r);
 }
 
 void Replica::release_handed_off(Request& request) {
   cache_.release(request.blocks);
   ++stats_.handed_off;
   recycle(&request);
-  if (!busy_) step();
+  if (can_step()) step();
 }
 
 Request* Replica::reserve_incoming(const Request& from) {
@@ -143,6 +168,8 @@ Request* Replica::reserve_incoming(const Request& from) {
   r->state = RequestState::kReceiving;
   r->published = 0;
   r->in_batch = false;
+  r->lane = -1;
+  assign_lane(*r);
   ++in_flight_;
   ++stats_.received;
   return r;
@@ -151,8 +178,8 @@ Request* Replica::reserve_incoming(const Request& from) {
 void Replica::receive(Request& request) {
   request.state = RequestState::kRunning;
   publish_full_blocks(request);
-  running_.push_back(&request);
-  if (!busy_) step();
+  lanes_[static_cast<std::size_t>(request.lane)].running.push_back(&request);
+  if (can_step()) step();
 }
 
 void Replica::pull_arrivals() {
@@ -169,13 +196,14 @@ bool Replica::reserve(Request& request, int64_t new_tokens) {
 }
 
 int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking, bool alone) {
-  Request& r = *waiting_[index];
+  Lane& lane = *current_;
+  Request& r = *lane.waiting[index];
   const int64_t bt = cache_.block_tokens();
   auto leave_waiting = [&] {
     if (index == 0) {
-      waiting_.pop_front();
+      lane.waiting.pop_front();
     } else {
-      waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(index));
+      lane.waiting.erase(lane.waiting.begin() + static_cast<std::ptrdiff_t>(index));
     }
   };
 
@@ -186,15 +214,16 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
     const double bytes = static_cast<double>(r.computed) * params_.kv_bytes_per_token;
     stats_.swap_in_bytes += bytes;
     Request* request = &r;
-    ++swaps_this_step_;
+    ++lane.swaps_this_step;
     engine_.transfer(params_.host, params_.gpu, bytes, [this, request, bytes, serial = step_serial_] {
       host_used_bytes_ -= bytes;
       request->swapped = false;
       request->published = 0;
       publish_full_blocks(*request);
       request->state = RequestState::kRunning;
-      running_.push_back(request);
-      swap_done(serial);
+      const auto lane_index = static_cast<std::size_t>(request->lane);
+      lanes_[lane_index].running.push_back(request);
+      swap_done(lane_index, serial);
     });
     return 0;
   }
@@ -269,14 +298,15 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
   r.published = hit_blocks;
   leave_waiting();
   r.state = RequestState::kRunning;
-  running_.push_back(&r);
+  lane.running.push_back(&r);
   return tokens;
 }
 
 void Replica::preempt(Request& r) {
-  auto it = std::find(running_.begin(), running_.end(), &r);
-  assert(it != running_.end());
-  running_.erase(it);
+  Lane& lane = lanes_[static_cast<std::size_t>(r.lane)];
+  auto it = std::find(lane.running.begin(), lane.running.end(), &r);
+  assert(it != lane.running.end());
+  lane.running.erase(it);
   ++r.preemptions;
   ++stats_.preemptions;
   const double bytes = static_cast<double>(r.computed) * params_.kv_bytes_per_token;
@@ -288,12 +318,13 @@ void Replica::preempt(Request& r) {
     ++stats_.swap_outs;
     r.state = RequestState::kSwappingOut;
     Request* request = &r;
-    ++swaps_this_step_;
+    ++lane.swaps_this_step;
     engine_.transfer(params_.gpu, params_.host, bytes, [this, request, serial = step_serial_] {
       request->state = RequestState::kWaiting;
       request->swapped = true;
-      waiting_.push_front(request);
-      swap_done(serial);
+      const auto lane_index = static_cast<std::size_t>(request->lane);
+      lanes_[lane_index].waiting.push_front(request);
+      swap_done(lane_index, serial);
     });
     return;
   }
@@ -302,7 +333,7 @@ void Replica::preempt(Request& r) {
   r.computed = 0;
   r.published = 0;
   r.state = RequestState::kWaiting;
-  waiting_.push_front(&r);
+  lane.waiting.push_front(&r);
 }
 
 void Replica::load_offloaded(Request& r, int64_t blocks) {
@@ -318,8 +349,8 @@ void Replica::load_offloaded(Request& r, int64_t blocks) {
   auto loaded = [this, request] {
     publish_full_blocks(*request);
     request->state = RequestState::kRunning;
-    running_.push_back(request);
-    if (!busy_) step();
+    lanes_[static_cast<std::size_t>(request->lane)].running.push_back(request);
+    if (can_step()) step();
   };
   if (params_.offload_tier == OffloadTierKind::kSsd) {
     engine_.disk_io(params_.offload_disk, bytes, DiskOp::kRead, [this, bytes, loaded] {
@@ -395,86 +426,124 @@ void Replica::sample_kv() {
   }
 }
 
-void Replica::swap_done(uint64_t serial) {
+void Replica::swap_done(std::size_t lane_index, uint64_t serial) {
   // Only the swaps of the step whose iteration waits for them are counted down.
-  if (serial == step_serial_ && swaps_blocking_ > 0) {
-    if (--swaps_blocking_ == 0) begin_iteration();
+  Lane& lane = lanes_[lane_index];
+  if (serial == lane.step_serial && lane.swaps_blocking > 0) {
+    if (--lane.swaps_blocking == 0) begin_iteration(lane_index);
     return;
   }
-  if (!busy_) step();
+  if (can_step()) step();
 }
 
 void Replica::step() {
   pull_arrivals();
-  batch_.clear();
-  ++step_serial_;
-  swaps_this_step_ = 0;
-  scheduler_.schedule(*this, batch_);
-  if (!evicted_.empty()) store_evicted();
-  sample_kv();
-  stats_.peak_running = std::max<int64_t>(stats_.peak_running, static_cast<int64_t>(running_.size()));
-  stats_.peak_waiting = std::max<int64_t>(stats_.peak_waiting, static_cast<int64_t>(waiting_.size()));
-  if (batch_.requests.empty()) {
-    busy_ = false;
-    // Idle until the next arrival (or a swap completion, which calls step itself).
-    if (has_next_ && wake_at_ < 0.0) {
-      wake_at_ = next_.arrival_s;
-      engine_.schedule_at(next_.arrival_s, kPhaseArrival, [this] { wake(); });
-    }
-    return;
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    if (!lanes_[i].busy) form_batch(i);
   }
+  sample_kv();
+  int64_t running = 0, waiting = 0;
+  for (const Lane& lane : lanes_) {
+    running += static_cast<int64_t>(lane.running.size());
+    waiting += static_cast<int64_t>(lane.waiting.size());
+  }
+  stats_.peak_running = std::max(stats_.peak_running, running);
+  stats_.peak_waiting = std::max(stats_.peak_waiting, waiting);
+  // An idle lane waits for the next arrival (or a swap completion, which calls step itself).
+  if (idle_lanes_ > 0 && has_next_ && wake_at_ < 0.0) {
+    wake_at_ = next_.arrival_s;
+    engine_.schedule_at(next_.arrival_s, kPhaseArrival, [this] { wake(); });
+  }
+}
+
+void Replica::form_batch(std::size_t lane_index) {
+  Lane& lane = lanes_[lane_index];
+  current_ = &lane;
+  lane.batch.clear();
+  lane.step_serial = ++step_serial_;
+  lane.swaps_this_step = 0;
+  scheduler_.schedule(*this, lane.batch);
+  if (!evicted_.empty()) store_evicted();
+  if (lane.batch.requests.empty()) return;
   // Shape: one segment per prefill chunk, one aggregated decode segment.
   shape_.segments.clear();
   int64_t decodes = 0, decode_context = 0, prefill_tokens = 0;
-  for (std::size_t i = 0; i < batch_.requests.size(); ++i) {
-    const Request& r = *batch_.requests[i];
+  for (std::size_t i = 0; i < lane.batch.requests.size(); ++i) {
+    const Request& r = *lane.batch.requests[i];
     if (r.is_decode()) {
       ++decodes;
       decode_context += r.computed;
     } else {
-      shape_.segments.push_back(Segment{1, batch_.new_tokens[i], r.computed});
-      prefill_tokens += batch_.new_tokens[i];
+      shape_.segments.push_back(Segment{1, lane.batch.new_tokens[i], r.computed});
+      prefill_tokens += lane.batch.new_tokens[i];
     }
   }
   if (decodes > 0) {
     const int64_t mean_context = (decode_context + decodes / 2) / decodes;
     shape_.segments.push_back(Segment{decodes, 1, mean_context});
   }
-  const IterationTiming timing = model_.timing(shape_);
+  const bool pipelined = pipeline_.stages() > 1;
+  const IterationTiming timing = pipelined ? model_.stage_timing(shape_, lane.stages) : model_.timing(shape_);
   metrics_.iteration(timing.energy_j);
-  stats_.busy_s += timing.iteration_s;
-  busy_ = true;
-  pending_iteration_s_ = timing.iteration_s;
-  iteration_decodes_ = decodes;
-  iteration_prefill_tokens_ = prefill_tokens;
-  // Cache copies (swaps) started by this scheduling step run before the forward pass.
-  swaps_blocking_ = swaps_this_step_;
-  if (swaps_blocking_ == 0) begin_iteration();
-}
-
-void Replica::begin_iteration() {
-  const int64_t decodes = iteration_decodes_;
-  const int64_t prefill_tokens = iteration_prefill_tokens_;
-  iteration_start_s_ = engine_.now();
-  if (timeline_ != nullptr) {
-    timeline_->span(params_.index, 0, decodes > 0 && prefill_tokens > 0 ? "mixed" : decodes > 0 ? "decode" : "prefill",
-                    iteration_start_s_, pending_iteration_s_,
-                    {{"prefill_seqs", static_cast<int64_t>(batch_.requests.size()) - decodes},
-                     {"prefill_tokens", prefill_tokens},
-                     {"decode_seqs", decodes},
-                     {"kv_blocks_used", cache_.used_blocks()},
-                     {"waiting", static_cast<int64_t>(waiting_.size())}});
+  if (pipelined) {
+    // Busy time per GPU of the replica: each stage's GPUs compute for their own stage only.
+    double stage_sum = 0.0;
+    for (double t : lane.stages.stage_s) stage_sum += t;
+    stats_.busy_s += stage_sum / static_cast<double>(pipeline_.stages());
+  } else {
+    stats_.busy_s += timing.iteration_s;
   }
-  engine_.schedule_at(engine_.now() + pending_iteration_s_, kPhaseIterationEnd, [this] { finish_iteration(); });
+  lane.busy = true;
+  --idle_lanes_;
+  lane.iteration_s = timing.iteration_s;
+  lane.decodes = decodes;
+  lane.prefill_tokens = prefill_tokens;
+  // Cache copies (swaps) started by this scheduling step run before the forward pass.
+  lane.swaps_blocking = lane.swaps_this_step;
+  if (lane.swaps_blocking == 0) begin_iteration(lane_index);
 }
 
-void Replica::finish_iteration() {
+void Replica::begin_iteration(std::size_t lane_index) {
+  Lane& lane = lanes_[lane_index];
+  const int64_t decodes = lane.decodes;
+  const int64_t prefill_tokens = lane.prefill_tokens;
+  const double now = engine_.now();
+  const bool pipelined = pipeline_.stages() > 1;
+  const double end = pipelined ? pipeline_.submit(now, lane.stages, stage_starts_) : now + lane.iteration_s;
+  if (timeline_ != nullptr) {
+    const char* kind = decodes > 0 && prefill_tokens > 0 ? "mixed" : decodes > 0 ? "decode" : "prefill";
+    const int64_t prefill_seqs = static_cast<int64_t>(lane.batch.requests.size()) - decodes;
+    const int64_t waiting = static_cast<int64_t>(lane.waiting.size());
+    if (!pipelined) {
+      timeline_->span(params_.index, 0, kind, now, lane.iteration_s,
+                      {{"prefill_seqs", prefill_seqs},
+                       {"prefill_tokens", prefill_tokens},
+                       {"decode_seqs", decodes},
+                       {"kv_blocks_used", cache_.used_blocks()},
+                       {"waiting", waiting}});
+    } else {
+      for (std::size_t k = 0; k < stage_starts_.size(); ++k) {
+        timeline_->span(params_.index, static_cast<int>(k), kind, stage_starts_[k], lane.stages.stage_s[k],
+                        {{"micro_batch", static_cast<int64_t>(lane_index)},
+                         {"prefill_seqs", prefill_seqs},
+                         {"prefill_tokens", prefill_tokens},
+                         {"decode_seqs", decodes},
+                         {"kv_blocks_used", cache_.used_blocks()},
+                         {"waiting", waiting}});
+      }
+    }
+  }
+  engine_.schedule_at(end, kPhaseIterationEnd, [this, lane_index] { finish_iteration(lane_index); });
+}
+
+void Replica::finish_iteration(std::size_t lane_index) {
+  Lane& lane = lanes_[lane_index];
   const double now = engine_.now();
   bool any_finished = false;
-  for (std::size_t i = 0; i < batch_.requests.size(); ++i) {
-    Request& r = *batch_.requests[i];
+  for (std::size_t i = 0; i < lane.batch.requests.size(); ++i) {
+    Request& r = *lane.batch.requests[i];
     r.in_batch = false;
-    r.computed += batch_.new_tokens[i];
+    r.computed += lane.batch.new_tokens[i];
     if (r.published < static_cast<int64_t>(r.block_hashes.size())) publish_full_blocks(r);
     if (r.computed != r.input_tokens + r.generated) continue;  // more prefill chunks to go
     ++r.generated;
@@ -504,20 +573,24 @@ void Replica::finish_iteration() {
   if (any_finished) {
     std::size_t kept = 0;
     handed_off_.clear();
-    for (Request* r : running_) {
+    for (Request* r : lane.running) {
       if (r->state == RequestState::kFinished) {
         recycle(r);
       } else if (r->state == RequestState::kHandingOff) {
         handed_off_.push_back(r);
       } else {
-        running_[kept++] = r;
+        lane.running[kept++] = r;
       }
     }
-    running_.resize(kept);
-    // Handed off once the running set is consistent (busy_ is still set: no step starts inside).
+    lane.running.resize(kept);
+    // Handed off once the running set is consistent (no step starts inside).
     assert(handed_off_.empty() || handoff_ != nullptr);
+    finishing_ = true;
     for (Request* r : handed_off_) handoff_->prefilled(*this, *r);
+    finishing_ = false;
   }
+  lane.busy = false;
+  ++idle_lanes_;
   step();
 }
 

@@ -33,6 +33,16 @@
 // ssd: disk read first) into freshly allocated GPU blocks; they count as
 // prefix hits. The request joins the running set when its load completes and
 // then prefills only the rest; loads and stores never hold up an iteration.
+// Pipeline parallelism (pipeline_stages > 1): the replica runs `micro_batches`
+// lanes, as vLLM's virtual engines do: each arrival joins the lane with the
+// fewest unfinished requests (ties: the lowest), each lane has its own running
+// and waiting queues and at most one batch in flight, and the scheduler forms
+// a lane's next batch when its previous one has left the last stage. Batches
+// pass the stages in order (PipelineStages), so a token's latency is the sum of
+// its stage times and sends, and several lanes keep the stages busy together.
+// The lanes share the KV cache (each stage holds its layers' KV of the same
+// tokens, so one block table serves every stage). With one stage and one lane
+// this is the plain iteration loop above.
 
 #include <cstdint>
 #include <deque>
@@ -47,6 +57,7 @@
 #include "models/scheduler/scheduler.h"
 #include "sim/engine.h"
 #include "sim/serving/metrics.h"
+#include "sim/serving/pipeline_stages.h"
 #include "traces/timeline_writer.h"
 #include "traces/trace_source.h"
 
@@ -94,6 +105,8 @@ struct ReplicaParams {
   // Prefill replicas: KV tokens a request needs on its decode replica (prompt + output - 1)
   // may not exceed this (0 = no check): larger ones are rejected at arrival.
   int64_t downstream_kv_tokens = 0;
+  int64_t pipeline_stages = 1;  // the plan's pp
+  int64_t micro_batches = 1;    // lanes (batches in flight at once); 1 when pipeline_stages is 1
 };
 
 struct ReplicaStats {
@@ -129,9 +142,9 @@ class Replica final : public SchedulerContext {
   void use_feed(ArrivalFeed& feed) { feed_ = &feed; }
   /// Queues a routed arrival under request id `id` (fed replicas).
   void enqueue(RequestSpec& spec, int64_t id) { accept(spec, id); }
-  /// Forms a batch now if the replica is idle (after an enqueue).
+  /// Forms a batch now if a lane of the replica is idle (after an enqueue).
   void wake_if_idle() {
-    if (!busy_) step();
+    if (can_step()) step();
   }
   /// Schedules a wake-up now (kPhaseArrival) if the replica is idle and none is pending.
   void wake_soon();
@@ -156,6 +169,8 @@ class Replica final : public SchedulerContext {
   /// The KV offload tier (null when offload is off).
   const KvOffloadTier* offload_tier() const { return tier_.get(); }
   int index() const { return params_.index; }
+  /// The pipeline stages (one without pipeline parallelism).
+  const PipelineStages& pipeline() const { return pipeline_; }
 
   const ReplicaStats& stats() const { return stats_; }
   /// (time, used fraction) samples of the KV cache, every kv_sample_interval_s.
@@ -163,20 +178,42 @@ class Replica final : public SchedulerContext {
   /// Requests still inside (should be 0 after the run).
   int64_t in_flight() const { return in_flight_; }
 
-  // SchedulerContext
-  std::vector<Request*>& running() override { return running_; }
-  std::deque<Request*>& waiting() override { return waiting_; }
+  // SchedulerContext (the lane being scheduled)
+  std::vector<Request*>& running() override { return current_->running; }
+  std::deque<Request*>& waiting() override { return current_->waiting; }
   bool reserve(Request& request, int64_t new_tokens) override;
   int64_t admit(std::size_t index, int64_t max_new_tokens, bool chunking, bool alone) override;
   void preempt(Request& request) override;
 
  private:
+  /// One micro-batch stream (vLLM's virtual engine): its queues and its batch in flight.
+  struct Lane {
+    std::vector<Request*> running;
+    std::deque<Request*> waiting;
+    ScheduledBatch batch;
+    StageTimes stages;          // of the batch (pipeline plans)
+    bool busy = false;          // a batch is formed and has not left the last stage
+    uint64_t step_serial = 0;   // the scheduling step that formed it
+    int64_t swaps_this_step = 0;
+    int64_t swaps_blocking = 0;  // swaps the batch still waits for
+    double iteration_s = 0.0;
+    int64_t decodes = 0;
+    int64_t prefill_tokens = 0;
+    int64_t unfinished = 0;  // requests assigned to the lane and still inside
+  };
+
   void wake();
   void step();
-  void finish_iteration();
-  void begin_iteration();
-  /// A swap started in step `serial` has crossed the host link.
-  void swap_done(uint64_t serial);
+  /// Schedules lane `lane`'s next batch; starts it unless it waits for swaps.
+  void form_batch(std::size_t lane);
+  void finish_iteration(std::size_t lane);
+  void begin_iteration(std::size_t lane);
+  /// A swap started in step `serial` for lane `lane` has crossed the host link.
+  void swap_done(std::size_t lane, uint64_t serial);
+  /// A lane is idle and no iteration is being finished.
+  bool can_step() const { return idle_lanes_ > 0 && !finishing_; }
+  /// Assigns `request` to the lane with the fewest unfinished requests.
+  Lane& assign_lane(Request& request);
   void pull_arrivals();
   void accept(RequestSpec& spec, int64_t id);
   void publish_full_blocks(Request& request);
@@ -201,24 +238,19 @@ class Replica final : public SchedulerContext {
   ArrivalFeed* feed_ = nullptr;
   PrefillHandoff* handoff_ = nullptr;
 
-  std::vector<Request*> running_;
-  std::deque<Request*> waiting_;
+  std::vector<Lane> lanes_;
+  Lane* current_ = nullptr;  // the lane being scheduled
+  std::size_t idle_lanes_ = 0;
+  bool finishing_ = false;  // inside finish_iteration (handoffs may call back)
+  PipelineStages pipeline_;
+  std::vector<double> stage_starts_;
   std::vector<std::unique_ptr<Request>> pool_;
   std::vector<Request*> free_;
-  ScheduledBatch batch_;
   BatchShape shape_;
   RequestSpec next_;
   bool has_next_ = false;
-  bool busy_ = false;
   double wake_at_ = -1.0;  // time of the pending idle wake-up (-1 = none)
-  double iteration_start_s_ = 0.0;
-  // Swaps started while forming the current batch, and the iteration waiting for them.
   uint64_t step_serial_ = 0;
-  int64_t swaps_this_step_ = 0;
-  int64_t swaps_blocking_ = 0;
-  double pending_iteration_s_ = 0.0;
-  int64_t iteration_decodes_ = 0;
-  int64_t iteration_prefill_tokens_ = 0;
   double host_used_bytes_ = 0.0;
   int64_t next_id_ = 0;
   const Request* blocked_ = nullptr;  // last request whose admission failed, and the state then

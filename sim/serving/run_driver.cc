@@ -66,6 +66,12 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
 
   // KV capacity from hardware and model, per pool.
   auto scheduler = make_scheduler(config.scheduler);
+  if (scheduler->micro_batches() > 1 &&
+      std::all_of(pools.begin(), pools.end(), [](const Pool& pool) { return pool.deployment.plan.pp == 1; })) {
+    throw ConfigError::at_pointer(name, "/scheduler/micro_batches",
+                                  "micro_batches " + std::to_string(scheduler->micro_batches()) +
+                                      " needs a plan with pp > 1 (one pipeline stage runs one batch at a time)");
+  }
   for (Pool& pool : pools) {
     try {
       pool.budget = kv_budget(pool.deployment, config.cache.params.number("gpu_memory_utilization"),
@@ -158,19 +164,21 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   int64_t all_gpus = 0;
   for (Pool& pool : pools) {
     const int64_t gpus = pool.deployment.plan.gpus_per_replica();
+    const int64_t stages = pool.deployment.plan.pp;
+    const int64_t micro_batches = stages > 1 && scheduler->micro_batches() == 0 ? stages : std::max<int64_t>(1, scheduler->micro_batches());
     all_gpus += gpus * static_cast<int64_t>(pool.replicas);
     for (std::size_t i = 0; i < pool.replicas; ++i) {
       const ReplicaHardware* hardware = disaggregation ? &pool.hardware : nullptr;
       if (parts.empty()) {
         parts.push_back(ReplicaParts{model.get(), scheduler.get(), pool.first_cache.get(), gpus,
-                                     pool.budget.kv_bytes_per_token_replica, hardware});
+                                     pool.budget.kv_bytes_per_token_replica, hardware, stages, micro_batches});
         continue;
       }
       schedulers.push_back(make_scheduler(config.scheduler));
       caches.push_back(i == 0 ? std::move(pool.first_cache) : make_kv_cache(config.cache, pool.budget.capacity_tokens));
       models.push_back(make_execution_model(pool.deployment));
       parts.push_back(ReplicaParts{models.back().get(), schedulers.back().get(), caches.back().get(), gpus,
-                                   pool.budget.kv_bytes_per_token_replica, hardware});
+                                   pool.budget.kv_bytes_per_token_replica, hardware, stages, micro_batches});
     }
   }
   std::unique_ptr<Router> router;

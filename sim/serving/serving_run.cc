@@ -92,6 +92,10 @@ class CountingModel : public ExecutionModel {
     if ((++calls_ & 16383) == 0 && progress_) progress_(engine_.now(), metrics_.finished_count());
     return inner_.timing(batch);
   }
+  IterationTiming stage_timing(const BatchShape& batch, StageTimes& stages) override {
+    if ((++calls_ & 16383) == 0 && progress_) progress_(engine_.now(), metrics_.finished_count());
+    return inner_.stage_timing(batch, stages);
+  }
 
  private:
   ExecutionModel& inner_;
@@ -161,6 +165,8 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
     params.gpu = engine.endpoint("gpu" + suffix);
     params.host = engine.endpoint("host" + suffix);
     params.index = static_cast<int>(i);
+    params.pipeline_stages = parts[i].pipeline_stages;
+    params.micro_batches = parts[i].micro_batches;
     if (offload) {
       params.offload_tier = inputs.offload.tier;
       params.offload_capacity_blocks = inputs.offload.capacity_blocks;

@@ -134,6 +134,8 @@ struct ReplicaParts {
   int64_t gpus = 0;                 // 0 = ServingInputs::gpus
   double kv_bytes_per_token = 0.0;  // 0 = ServingInputs::kv_bytes_per_token_replica
   const ReplicaHardware* hardware = nullptr;  // null = ServingInputs' host link, host memory, idle power
+  int64_t pipeline_stages = 1;  // the plan's pp
+  int64_t micro_batches = 1;    // batches in flight at once (lanes); 1 without pipeline parallelism
 };
 
 /// Runs the stream to completion on one replica; throws ConfigError for bad trace records.

@@ -182,9 +182,9 @@ TEST(OpLevelModel, TensorParallelTwoHalvesGemmFlopsAndAddsAnAllReduceOfTheActiva
   EXPECT_EQ(find_op(tp1.predict(batch), "all_reduce"), nullptr);
 }
 
-// Pipeline stages send the activations (tokens x hidden x 2 bytes) to the next
-// stage: over the fabric's send/recv fit while all stages share a node, over the
-// inter-node fit once tp x pp exceeds the node's GPUs.
+// Pipeline stages send the hidden states and the residual (tokens x hidden x 2 x 2 bytes, as vLLM's
+// intermediate tensors) to the next stage: over the fabric's send/recv fit while both stages share a
+// node, over the inter-node fit where the stage boundary is between nodes.
 TEST(OpLevelModel, PipelineBoundaryAcrossNodesPaysTheInterNodeSendRecv) {
   Deployment d = deployment_with({gemm_kernel(GemmWeight::kO)}, 4);
   d.node.fabric.send_recv_latency_s = 8e-6;
@@ -193,7 +193,7 @@ TEST(OpLevelModel, PipelineBoundaryAcrossNodesPaysTheInterNodeSendRecv) {
   d.node.fabric.inter_node_send_recv_bytes_per_s = 30e9;
   d.plan.pp = 2;  // 4 x 2 = 8 GPUs: one node
   const BatchShape batch = decode(16, 100);
-  const double bytes = 16.0 * 4096.0 * 2.0;
+  const double bytes = 16.0 * 4096.0 * 2.0 * 2.0;
   const OpCost* within = find_op(OpLevelExecutionModel(d).predict(batch), "pipeline_send_recv");
   ASSERT_NE(within, nullptr);
   EXPECT_NEAR(within->seconds, 8e-6 + bytes / 300e9, 1e-15);
@@ -201,6 +201,46 @@ TEST(OpLevelModel, PipelineBoundaryAcrossNodesPaysTheInterNodeSendRecv) {
   const OpCost* across = find_op(OpLevelExecutionModel(d).predict(batch), "pipeline_send_recv");
   ASSERT_NE(across, nullptr);
   EXPECT_NEAR(across->seconds, 20e-6 + bytes / 30e9, 1e-15);
+}
+
+// Layers split as vLLM's get_pp_indices: the remainder goes to the stages before the last.
+TEST(OpLevelModel, PipelineLayersAreSplitAsVllmSplitsThem) {
+  EXPECT_EQ(pipeline_layer_counts(80, 3), (std::vector<int64_t>{27, 27, 26}));
+  EXPECT_EQ(pipeline_layer_counts(32, 5), (std::vector<int64_t>{6, 6, 7, 7, 6}));
+  EXPECT_EQ(pipeline_layer_counts(126, 2), (std::vector<int64_t>{63, 63}));
+  EXPECT_EQ(pipeline_layer_counts(4, 4), (std::vector<int64_t>{1, 1, 1, 1}));
+}
+
+// A batch crosses every stage in turn: iteration_s = sum of the stage times + the sends, each
+// stage costs its own layers (here 2 layers over 2 stages: each stage half of the PP = 1
+// layer stack), and stage_s is the slowest stage.
+TEST(OpLevelModel, PipelineIterationIsEveryStagePlusTheSends) {
+  Deployment d = deployment_with({gemm_kernel(GemmWeight::kGateUp), elementwise_kernel(2.0)}, 1);
+  d.node.fabric.send_recv_latency_s = 8e-6;
+  d.node.fabric.send_recv_bytes_per_s = 300e9;
+  const BatchShape batch = decode(32, 500);
+  const IterationPrediction whole = OpLevelExecutionModel(d).predict(batch);
+  d.plan.pp = 2;
+  OpLevelExecutionModel staged(d);
+  const IterationPrediction two = staged.predict(batch);
+  const double send = 8e-6 + 32.0 * 4096.0 * 4.0 / 300e9;
+  EXPECT_NEAR(two.iteration_s, whole.iteration_s + send, 1e-12);
+  EXPECT_NEAR(two.stage_s, whole.iteration_s / 2.0, 1e-12);
+  StageTimes stages;
+  const IterationTiming timing = staged.stage_timing(batch, stages);
+  ASSERT_EQ(stages.stage_s.size(), 2u);
+  ASSERT_EQ(stages.send_s.size(), 1u);
+  EXPECT_NEAR(stages.stage_s[0], whole.iteration_s / 2.0, 1e-12);
+  EXPECT_NEAR(stages.stage_s[1], whole.iteration_s / 2.0, 1e-12);
+  EXPECT_NEAR(stages.send_s[0], send, 1e-15);
+  EXPECT_NEAR(timing.iteration_s, two.iteration_s, 1e-12);
+  EXPECT_NEAR(staged.timing(batch).iteration_s, two.iteration_s, 1e-12);
+  // Energy: each stage's GPU over its own stage, not every GPU over the whole batch.
+  EXPECT_NEAR(timing.energy_j, two.energy_j, 1e-9);
+  EXPECT_LT(timing.energy_j, 2.0 * OpLevelExecutionModel(deployment_with(
+                                        {gemm_kernel(GemmWeight::kGateUp), elementwise_kernel(2.0)}, 1))
+                                        .predict(batch)
+                                        .energy_j);
 }
 
 // Fits of alpha-beta never return a negative latency: noisy small messages that

@@ -10,8 +10,7 @@ namespace {
 
 std::unique_ptr<Scheduler> make_whole_prefill(const ParamValues& values, bool prefill_only) {
   PolicyParams p;
-  p.max_batched_tokens = values.integer("max_num_batched_tokens");
-  p.max_seqs = values.integer("max_num_seqs");
+  read_budget_params(values, p);
   p.chunked_prefill = false;
   p.prefill_only_iterations = prefill_only;
   return make_policy_scheduler(p);

@@ -12,8 +12,7 @@ SERVESIM_REGISTER(Scheduler, "priority",
                   "vLLM with priority classes: admit by priority, preempt the least important",
                   budget_param_specs(8192, 256), [](const ParamValues& values) {
                     PolicyParams p;
-                    p.max_batched_tokens = values.integer("max_num_batched_tokens");
-                    p.max_seqs = values.integer("max_num_seqs");
+                    read_budget_params(values, p);
                     p.by_priority = true;
                     return make_policy_scheduler(p);
                   });

@@ -10,8 +10,7 @@ namespace {
 SERVESIM_REGISTER(Scheduler, "sarathi", "Sarathi-Serve stall-free: decodes first, prefill chunks fill the budget",
                   budget_param_specs(512, 256), [](const ParamValues& values) {
                     PolicyParams p;
-                    p.max_batched_tokens = values.integer("max_num_batched_tokens");
-                    p.max_seqs = values.integer("max_num_seqs");
+                    read_budget_params(values, p);
                     p.decodes_first = true;
                     return make_policy_scheduler(p);
                   });

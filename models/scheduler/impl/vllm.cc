@@ -18,8 +18,7 @@ ParamSpecs vllm_specs() {
 SERVESIM_REGISTER(Scheduler, "vllm", "vLLM v1: chunked prefill mixed with decodes, FCFS, preempt newest",
                   vllm_specs(), [](const ParamValues& values) {
                     PolicyParams p;
-                    p.max_batched_tokens = values.integer("max_num_batched_tokens");
-                    p.max_seqs = values.integer("max_num_seqs");
+                    read_budget_params(values, p);
                     p.long_prefill_tokens = values.integer("long_prefill_token_threshold");
                     return make_policy_scheduler(p);
                   });
