@@ -1,9 +1,11 @@
 #include "sim/config_node.h"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <unordered_set>
 
 #include "sim/config_error.h"
 
@@ -64,20 +66,140 @@ std::string describe_json_value(const nlohmann::json& value) {
   return text;
 }
 
-std::shared_ptr<const nlohmann::json> parse_json_text(const std::string& text, const std::string& name) {
-  try {
-    return std::make_shared<const nlohmann::json>(nlohmann::json::parse(text));
-  } catch (const nlohmann::json::parse_error& error) {
-    throw ConfigError::at(name, parse_error_text(error));
+namespace {
+
+// Thrown from the parser callback when a limit is crossed; parse_strict turns it into a JsonProblem.
+struct JsonLimit {
+  std::string pointer;
+  std::string message;
+};
+
+// Follows the parser through the document (which key or element it is in, at every level) so a
+// problem found mid-parse can name its JSON pointer, and checks depth and duplicate keys.
+class JsonWalk {
+ public:
+  template <class Json>
+  bool on_event(int depth, nlohmann::json::parse_event_t event, Json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    switch (event) {
+      case Event::object_start:
+      case Event::array_start:
+        if (depth >= kMaxJsonDepth) {
+          throw JsonLimit{pointer(), "arrays and objects nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                         " levels"};
+        }
+        frames_.push_back(Frame{event == Event::array_start, 0, {}, {}});
+        break;
+      case Event::key: {
+        Frame& frame = frames_.back();
+        frame.key = parsed.template get<std::string>();
+        if (!frame.keys.insert(frame.key).second) {
+          throw JsonLimit{pointer(), "duplicate key '" + frame.key + "' (each key may appear once in an object)"};
+        }
+        break;
+      }
+      case Event::value:
+        if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+        break;
+      case Event::object_end:
+      case Event::array_end:
+        frames_.pop_back();
+        if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+        break;
+    }
+    return true;
   }
+
+  /// Where the parser is: the key or element being read at each level.
+  std::string pointer() const {
+    std::string out;
+    for (const Frame& frame : frames_) {
+      out += '/';
+      out += frame.array ? std::to_string(frame.index) : escape_pointer_token(frame.key);
+    }
+    return out;
+  }
+
+ private:
+  struct Frame {
+    bool array;
+    std::size_t index;
+    std::string key;
+    std::unordered_set<std::string> keys;
+  };
+  std::vector<Frame> frames_;
+};
+
+template <class Json>
+std::optional<Json> parse_strict(std::string_view text, JsonProblem* problem) {
+  JsonWalk walk;
+  try {
+    return Json::parse(text, [&walk](int depth, nlohmann::json::parse_event_t event, Json& parsed) {
+      return walk.on_event(depth, event, parsed);
+    });
+  } catch (const JsonLimit& limit) {
+    *problem = JsonProblem{limit.pointer, limit.message};
+  } catch (const nlohmann::json::parse_error& error) {
+    *problem = JsonProblem{std::nullopt, parse_error_text(error)};
+  } catch (const nlohmann::json::out_of_range& error) {
+    // A number beyond a double ("1e400"): nlohmann names the token, the walk names the place.
+    std::string text_of = error.what();
+    const auto at = text_of.find("] ");
+    if (at != std::string::npos) text_of.erase(0, at + 2);
+    *problem = JsonProblem{walk.pointer(), text_of + " (beyond the range of a double)"};
+  } catch (const nlohmann::json::exception& error) {
+    *problem = JsonProblem{walk.pointer(), std::string("cannot read JSON: ") + error.what()};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> parse_json_strict(std::string_view text, JsonProblem* problem) {
+  return parse_strict<nlohmann::json>(text, problem);
+}
+
+std::optional<nlohmann::ordered_json> parse_ordered_json_strict(std::string_view text, JsonProblem* problem) {
+  return parse_strict<nlohmann::ordered_json>(text, problem);
+}
+
+void throw_json_problem(const std::string& name, const JsonProblem& problem) {
+  if (problem.pointer) throw ConfigError::at_pointer(name, *problem.pointer, problem.message);
+  throw ConfigError::at(name, problem.message);
+}
+
+std::shared_ptr<const nlohmann::json> parse_json_text(const std::string& text, const std::string& name) {
+  JsonProblem problem;
+  std::optional<nlohmann::json> json = parse_json_strict(text, &problem);
+  if (!json) throw_json_problem(name, problem);
+  return std::make_shared<const nlohmann::json>(std::move(*json));
+}
+
+std::string read_json_file_text(const std::string& path) {
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (std::filesystem::is_directory(status)) throw ConfigError::at(path, "is a directory, not a JSON file");
+  if (std::filesystem::is_character_file(status) || std::filesystem::is_block_file(status) ||
+      std::filesystem::is_socket(status)) {
+    throw ConfigError::at(path, "is a device or socket, not a JSON file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError::at(path, "cannot open file (does it exist and is it readable?)");
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxJsonFileBytes) {
+      throw ConfigError::at(path, "file larger than " + std::to_string(kMaxJsonFileBytes >> 20) +
+                                      " MiB; not a servesim JSON input");
+    }
+  }
+  if (in.bad()) throw ConfigError::at(path, "cannot read file (I/O error)");
+  return text;
 }
 
 std::shared_ptr<const nlohmann::json> load_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError::at(path, "cannot open file (does it exist and is it readable?)");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_json_text(buffer.str(), path);
+  return parse_json_text(read_json_file_text(path), path);
 }
 
 ConfigNode::ConfigNode(std::shared_ptr<const nlohmann::json> root, std::string file)

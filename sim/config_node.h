@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -19,11 +20,40 @@
 
 namespace servesim {
 
-/// Parses a JSON file; malformed JSON or a missing file throws ConfigError with line and column.
+/// Deepest nesting of arrays and objects any JSON input may have (configs, catalogs, sweeps, JSONL
+/// records): deeper documents are rejected as they are parsed, so nothing later (copy, dump, compare,
+/// destroy) recurses without bound.
+constexpr int kMaxJsonDepth = 64;
+
+/// Largest JSON file load_json_file reads (a device or endless pipe is cut off here).
+constexpr std::size_t kMaxJsonFileBytes = std::size_t{256} << 20;
+
+/// Why JSON text was refused: where (a JSON pointer, when known) and what is wrong.
+struct JsonProblem {
+  std::optional<std::string> pointer;  // unset for syntax errors: `message` then names line and column
+  std::string message;
+};
+
+/// Parses `text` strictly: valid syntax, arrays and objects nested at most kMaxJsonDepth deep, no
+/// key twice in one object, every number within a double's range. Returns nullopt and fills
+/// `problem` otherwise.
+std::optional<nlohmann::json> parse_json_strict(std::string_view text, JsonProblem* problem);
+/// The same, keeping object keys in file order.
+std::optional<nlohmann::ordered_json> parse_ordered_json_strict(std::string_view text, JsonProblem* problem);
+
+/// The text of a JSON input file; throws ConfigError when it cannot be read, is a directory or
+/// device, or is larger than kMaxJsonFileBytes.
+std::string read_json_file_text(const std::string& path);
+
+/// Parses a JSON file strictly (parse_json_strict); a problem or a missing file throws ConfigError
+/// naming the file and the line and column or the JSON pointer.
 std::shared_ptr<const nlohmann::json> load_json_file(const std::string& path);
 
 /// Parses JSON text named `name` for messages (used for embedded defaults and tests).
 std::shared_ptr<const nlohmann::json> parse_json_text(const std::string& text, const std::string& name);
+
+/// Throws the ConfigError for `problem` in the file `name`.
+[[noreturn]] void throw_json_problem(const std::string& name, const JsonProblem& problem);
 
 class ConfigNode {
  public:

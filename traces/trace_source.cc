@@ -21,7 +21,25 @@ LineReader::~LineReader() {
   if (file_ != nullptr) std::fclose(file_);
 }
 
+namespace {
+
+// A line this long is no trace record (a binary file, or one without newlines): stop before it fills memory.
+constexpr std::size_t kMaxLineBytes = std::size_t{64} << 20;
+
+// A UTF-8 byte order mark at the start of a file is not part of its first line (as JSON parsers skip it).
+void strip_bom(std::string_view& line) {
+  if (line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.remove_prefix(3);
+}
+
+}  // namespace
+
 bool LineReader::next(std::string_view& line) {
+  const bool ok = next_line(line);
+  if (ok && line_number_ == 1) strip_bom(line);
+  return ok;
+}
+
+bool LineReader::next_line(std::string_view& line) {
   carry_.clear();
   for (;;) {
     if (begin_ < end_) {
@@ -42,11 +60,21 @@ bool LineReader::next(std::string_view& line) {
       }
       carry_.append(start, end_ - begin_);
       begin_ = end_;
+      if (carry_.size() > kMaxLineBytes) {
+        throw ConfigError::at_line(path_, line_number_ + 1,
+                                   "line longer than " + std::to_string(kMaxLineBytes >> 20) +
+                                       " MiB (not a trace file?)");
+      }
     }
     if (eof_) break;
     end_ = std::fread(buffer_.data(), 1, buffer_.size(), file_);
     begin_ = 0;
-    if (end_ == 0) eof_ = true;
+    if (end_ == 0) {
+      if (std::ferror(file_)) {
+        throw ConfigError::at_line(path_, line_number_ + 1, std::string("cannot read trace (") + std::strerror(errno) + ")");
+      }
+      eof_ = true;
+    }
   }
   if (carry_.empty()) return false;
   ++line_number_;

@@ -53,13 +53,16 @@ class LineReader {
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
-  /// Next line without its newline (and without a trailing '\r'); false at end of file.
+  /// Next line without its newline (and without a trailing '\r', or a UTF-8 byte order mark
+  /// opening the file); false at end of file. A line over 64 MiB or a read error throws ConfigError.
   bool next(std::string_view& line);
   long line_number() const { return line_number_; }
   const std::string& path() const { return path_; }
   [[noreturn]] void fail(const std::string& message) const;
 
  private:
+  bool next_line(std::string_view& line);
+
   std::string path_;
   std::FILE* file_ = nullptr;
   std::vector<char> buffer_;

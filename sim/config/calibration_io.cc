@@ -173,6 +173,9 @@ class GpuOnlyRows {
   bool all_ = false;
 };
 
+constexpr std::size_t kMinGemmRows = 4;
+constexpr std::size_t kMinAttentionRows = 2;
+
 Microbench read_microbench(const std::string& path) {
   ConfigNode root(load_json_file(path), path);
   Microbench bench;
@@ -180,7 +183,13 @@ Microbench read_microbench(const std::string& path) {
   bench.gpu = env.string("gpu");
   bench.sms = env.integer("sms", 1, 100000);
   GpuOnlyRows gemm_rows("gemm"), prefill_rows("prefill_causal"), decode_rows("decode");
-  for (ConfigNode& g : root.array("gemm")) {
+  // Too few rows leave a curve undetermined (the fit would print numbers no measurement supports).
+  const std::vector<ConfigNode> gemm = root.array("gemm");
+  if (gemm.size() < kMinGemmRows) {
+    root.fail("gemm", std::to_string(gemm.size()) + " rows; the GEMM curve has 4 parameters: give at least " +
+                          std::to_string(kMinGemmRows) + " rows of different shapes");
+  }
+  for (ConfigNode g : gemm) {
     GemmSample s;
     s.name = g.string("name", "");
     s.m = static_cast<double>(g.integer("M", 1, int64_t{1} << 40));
@@ -210,6 +219,13 @@ Microbench read_microbench(const std::string& path) {
       // the GPU-only time of the implementation the engine uses
       s.seconds = decode_rows.seconds(a, impl + "_graph_ms", a.number(impl + "_ms", 1e-9, 1e9) * 1e-3);
       bench.decode_attention.push_back(s);
+    }
+  }
+  for (const auto& [count, kind] : {std::pair{bench.prefill_attention.size(), "prefill_causal"},
+                                    std::pair{bench.decode_attention.size(), "decode"}}) {
+    if (count < kMinAttentionRows) {
+      root.fail("attention", std::to_string(count) + " rows of kind \"" + kind + "\"; its curve has 2 parameters: give at least " +
+                                 std::to_string(kMinAttentionRows));
     }
   }
   bench.prefill_attention_gpu_only = prefill_rows.all();

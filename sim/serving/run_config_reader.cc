@@ -107,8 +107,14 @@ RunConfig read_run_config(ConfigNode& root) {
     std::filesystem::path resolved(path);
     if (resolved.is_relative()) resolved = std::filesystem::path(root.file()).parent_path() / resolved;
     w.trace_path = resolved.lexically_normal().string();
-    if (!std::filesystem::is_regular_file(w.trace_path)) {
+    std::error_code status_error;
+    const auto status = std::filesystem::status(w.trace_path, status_error);
+    if (!std::filesystem::exists(status)) {
       trace.fail("path", "trace file '" + w.trace_path + "' not found");
+    } else if (std::filesystem::is_directory(status)) {
+      trace.fail("path", "trace path '" + w.trace_path + "' is a directory, not a file");
+    } else if (!std::filesystem::is_regular_file(status)) {
+      trace.fail("path", "trace path '" + w.trace_path + "' is not a regular file (a device, pipe or socket)");
     }
     w.start_s = trace.quantity("start", Dimension::kSeconds, 0.0, true);
     w.end_s = trace.quantity("end", Dimension::kSeconds, 0.0, true);
@@ -178,13 +184,54 @@ std::unique_ptr<Router> make_router(const ComponentChoice& choice) {
   return Registry<Router>::instance().find(choice.impl)->factory(choice.params);
 }
 
-std::unique_ptr<TraceSource> open_workload(const WorkloadChoice& w) {
-  if (!w.is_trace) {
-    return Registry<WorkloadGenerator>::instance().find(w.source.impl)->factory(w.source.params, w.file);
+namespace {
+
+// A source whose first request has already been read (to know, before simulating, that there is one).
+class ReadAheadSource : public TraceSource {
+ public:
+  ReadAheadSource(std::unique_ptr<TraceSource> inner, RequestSpec first)
+      : inner_(std::move(inner)), first_(std::move(first)) {}
+  bool next(RequestSpec& out) override {
+    if (has_first_) {
+      has_first_ = false;
+      out = std::move(first_);
+      return true;
+    }
+    return inner_->next(out);
   }
-  auto source = Registry<TraceSource>::instance().find(w.source.impl)->factory(w.source.params, w.trace_path);
-  const double end = w.end_s > 0.0 ? w.end_s : std::numeric_limits<double>::infinity();
-  return transform_trace(std::move(source), w.start_s, end, w.rate_scale, w.max_requests);
+  const std::string& origin() const override { return inner_->origin(); }
+
+ private:
+  std::unique_ptr<TraceSource> inner_;
+  RequestSpec first_;
+  bool has_first_ = true;
+};
+
+}  // namespace
+
+std::unique_ptr<TraceSource> open_workload(const WorkloadChoice& w) {
+  std::unique_ptr<TraceSource> source;
+  if (!w.is_trace) {
+    source = Registry<WorkloadGenerator>::instance().find(w.source.impl)->factory(w.source.params, w.file);
+  } else {
+    auto trace = Registry<TraceSource>::instance().find(w.source.impl)->factory(w.source.params, w.trace_path);
+    const double end = w.end_s > 0.0 ? w.end_s : std::numeric_limits<double>::infinity();
+    source = transform_trace(std::move(trace), w.start_s, end, w.rate_scale, w.max_requests);
+  }
+  // A workload without one request would "succeed" with empty results: say why instead.
+  RequestSpec first;
+  if (!source->next(first)) {
+    if (!w.is_trace) throw ConfigError::at_pointer(w.file, "/workload/generator", "generates no requests");
+    std::string window = "[";  // (built stepwise: GCC 12 misreports "[" + string as overlapping memcpy)
+    window += quantity_text(w.start_s, Dimension::kSeconds);
+    window += ", ";
+    window += w.end_s > 0.0 ? quantity_text(w.end_s, Dimension::kSeconds) : std::string("end");
+    window += ")";
+    throw ConfigError::at_pointer(w.file, "/workload/trace",
+                                  "no request of trace '" + w.trace_path + "' arrives in the window start..end " +
+                                      window + " (times from the trace's first request)");
+  }
+  return std::make_unique<ReadAheadSource>(std::move(source), std::move(first));
 }
 
 }  // namespace servesim

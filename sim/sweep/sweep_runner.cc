@@ -169,7 +169,16 @@ std::vector<double> sweep_metrics(const nlohmann::json& summary, int64_t gpus) {
 
 std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
   const std::size_t total = spec.plans();
-  std::filesystem::create_directories(std::filesystem::path(options.out_dir) / "runs");
+  const std::filesystem::path runs = std::filesystem::path(options.out_dir) / "runs";
+  std::error_code error;
+  if (std::filesystem::exists(std::filesystem::symlink_status(runs, error)) && !std::filesystem::is_directory(runs, error)) {
+    throw ConfigError::at(runs.string(), "exists and is not a directory (the sweep writes each plan's run under it)");
+  }
+  std::filesystem::create_directories(runs, error);
+  if (error || !std::filesystem::is_directory(runs)) {
+    throw ConfigError::at(runs.string(), "cannot create the runs directory (" +
+                                             (error ? error.message() : std::string("not a directory")) + ")");
+  }
   std::vector<SweepRow> rows(total);
   struct Child {
     std::size_t index;

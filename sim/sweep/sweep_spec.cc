@@ -1,8 +1,8 @@
 #include "sim/sweep/sweep_spec.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <limits>
+#include <optional>
 
 #include "sim/config_error.h"
 #include "sim/config_node.h"
@@ -10,15 +10,15 @@
 namespace servesim {
 namespace {
 
-// The file's text as an ordered_json (keys in file order): load_json_file
-// checks the syntax (and gives its messages), then the text is parsed again
-// keeping the order, which decides the axis order.
-nlohmann::ordered_json load_ordered(const std::string& path) {
-  load_json_file(path);
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return nlohmann::ordered_json::parse(text.str());
+// The file's text as an ordered_json (keys in file order, which decides the axis order),
+// parsed as strictly as every other JSON input.
+nlohmann::ordered_json load_ordered(const std::string& path, std::string* text = nullptr) {
+  std::string read = read_json_file_text(path);
+  JsonProblem problem;
+  std::optional<nlohmann::ordered_json> json = parse_ordered_json_strict(read, &problem);
+  if (!json) throw_json_problem(path, problem);
+  if (text != nullptr) *text = std::move(read);
+  return std::move(*json);
 }
 
 bool is_prefix_pointer(const std::string& prefix, const std::string& pointer) {
@@ -49,6 +49,14 @@ void check_settable(const nlohmann::ordered_json& base, const std::string& point
     axes.fail(pointer, "does not resolve in the base config: " + parent_text + " has no element '" + last + "'");
   }
   axes.fail(pointer, "does not resolve in the base config: " + parent_text + " is not an object");
+}
+
+// "more than 18446744073709551615" where the exact product does not fit in 64 bits.
+std::string plans_text(std::size_t plans, std::size_t axis_size) {
+  if (plans > std::numeric_limits<std::size_t>::max() / axis_size) {
+    return "more than " + std::to_string(std::numeric_limits<std::size_t>::max());
+  }
+  return std::to_string(plans * axis_size);
 }
 
 }  // namespace
@@ -132,8 +140,9 @@ nlohmann::ordered_json SweepSpec::resolved() const {
 SweepSpec read_sweep_spec(const std::string& path) {
   SweepSpec spec;
   spec.file = path;
-  const nlohmann::ordered_json ordered = load_ordered(path);
-  ConfigNode root(load_json_file(path), path);
+  std::string text;
+  const nlohmann::ordered_json ordered = load_ordered(path, &text);
+  ConfigNode root(parse_json_text(text, path), path);
   root.require_object();
 
   // base: inline, or a file relative to the sweep file.
@@ -157,6 +166,10 @@ SweepSpec read_sweep_spec(const std::string& path) {
     ConfigNode variants = root.child("variants");
     variants.require_object();
     if (ordered.at("variants").empty()) variants.fail("no variants: give at least one {\"name\": {\"/pointer\": value}}");
+    if (ordered.at("variants").size() > kMaxSweepPlans) {
+      variants.fail(std::to_string(ordered.at("variants").size()) + " variants; a sweep may have at most " +
+                    std::to_string(kMaxSweepPlans) + " plans");
+    }
     SweepAxis axis;
     axis.pointer = "variant";
     for (const auto& [name, changes] : ordered.at("variants").items()) {
@@ -180,6 +193,7 @@ SweepSpec read_sweep_spec(const std::string& path) {
 
   // axes, in the order the file gives them.
   const bool has_variants = !spec.axes.empty();
+  std::size_t plans = has_variants ? spec.axes.front().values.size() : 1;
   if (!root.has("axes") && !has_variants) {
     root.fail("axes", "missing: give \"axes\": {\"/json/pointer\": [values...]} or \"variants\"");
   }
@@ -200,6 +214,11 @@ SweepSpec read_sweep_spec(const std::string& path) {
           axes.fail(pointer, "overlaps axis " + other.pointer);
         }
       }
+      if (plans > kMaxSweepPlans / node.size()) {
+        node.fail("the sweep would have " + plans_text(plans, node.size()) + " plans (the product of the axis " +
+                  "sizes); at most " + std::to_string(kMaxSweepPlans) + " are allowed");
+      }
+      plans *= node.size();
       SweepAxis axis;
       axis.pointer = pointer;
       for (const auto& value : values) axis.values.push_back(value);

@@ -12,7 +12,8 @@
 // an empty axis, a pointer that is not a JSON pointer, whose parent is missing
 // or not an object / array in the base config, or that overlaps another axis.
 // The values themselves are checked by the plan's run (a bad or infeasible
-// value makes that one plan infeasible, not the sweep).
+// value makes that one plan infeasible, not the sweep). A sweep has at most
+// kMaxSweepPlans plans.
 // Variants (optional) are named sets of changes made together, a value of
 // null removing the key: e.g. a co-located plan against a disaggregated one
 // ({"/plan": null, "/disaggregation": {...}}); one without changes is the base
@@ -27,6 +28,9 @@
 #include <nlohmann/json.hpp>
 
 namespace servesim {
+
+/// Most plans a sweep may have (each is a simulation in its own process); more is refused when read.
+constexpr std::size_t kMaxSweepPlans = 1'000'000;
 
 struct SweepAxis {
   std::string pointer;  // JSON pointer into the run config ("/plan/tp"), or "variant"

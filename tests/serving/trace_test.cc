@@ -93,6 +93,78 @@ TEST(AzureTrace, EmptyTraceFailsAtOpen) {
   EXPECT_EQ(error_of("azure", empty), empty + ": trace has no requests (empty file)");
 }
 
+// 2023-02-31 passes a 1..31 day check; taken as 2023-03-03 it would open a gap of days in the trace.
+TEST(AzureTrace, ImpossibleDateFailsWithFileAndLine) {
+  const std::string path = write_file("azure_date.csv",
+                                      "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                                      "2023-02-28 23:59:59.0,374,44\n"
+                                      "2023-02-31 00:00:00.0,396,109\n");
+  EXPECT_EQ(error_of("azure", path),
+            path + ":3: TIMESTAMP: no such date '2023-02-31' (in '2023-02-31 00:00:00.0')");
+}
+
+TEST(AzureTrace, NegativeTimeOfDayFailsWithFileAndLine) {
+  const std::string path = write_file("azure_time.csv",
+                                      "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                                      "2023-02-28 -1:59:59.0,374,44\n");
+  EXPECT_EQ(error_of("azure", path),
+            path + ":2: TIMESTAMP: expected 'YYYY-MM-DD HH:MM:SS.fffffff', got '2023-02-28 -1:59:59.0'");
+}
+
+// JSON parsers skip a byte order mark opening a file; the CSV readers do the same.
+TEST(AzureTrace, Utf8ByteOrderMarkOpeningTheFileIsSkippedAsInJson) {
+  const std::string path = write_file("azure_bom.csv",
+                                      "\xEF\xBB\xBFTIMESTAMP,ContextTokens,GeneratedTokens\n"
+                                      "2023-11-16 18:15:46.0,374,44\n");
+  auto source = open("azure", path);
+  RequestSpec spec;
+  ASSERT_TRUE(source->next(spec));
+  EXPECT_EQ(spec.input_tokens, 374);
+}
+
+TEST(MooncakeTrace, Utf8ByteOrderMarkOpeningTheFileIsSkipped) {
+  const std::string path = write_file("mooncake_bom.jsonl",
+                                      "\xEF\xBB\xBF{\"timestamp\": 0, \"input_length\": 7, \"output_length\": 2}\n");
+  auto source = open("mooncake", path);
+  RequestSpec spec;
+  ASSERT_TRUE(source->next(spec));
+  EXPECT_EQ(spec.input_tokens, 7);
+}
+
+// A record nested 100,000 arrays deep would overflow the stack when copied or printed.
+TEST(MooncakeTrace, DeeplyNestedRecordFailsWithFileLineAndPointer) {
+  const std::string path = write_file("mooncake_deep.jsonl",
+                                      "{\"timestamp\": 0, \"input_length\": 7, \"output_length\": 2}\n"
+                                      "{\"timestamp\": 1, \"input_length\": 7, \"output_length\": 2, \"hash_ids\": " +
+                                          std::string(100000, '[') + std::string(100000, ']') + "}\n");
+  std::string pointer = "/hash_ids";
+  for (int i = 1; i < 64; ++i) pointer += "/0";
+  EXPECT_EQ(error_of("mooncake", path), path + ":2: " + pointer + ": arrays and objects nested deeper than 64 levels");
+}
+
+TEST(JsonlTrace, DuplicateFieldFailsWithFileLineAndPointer) {
+  const std::string path = write_file("jsonl_duplicate.jsonl",
+                                      "{\"arrival_s\": 0, \"input_tokens\": 7, \"output_tokens\": 2, "
+                                      "\"input_tokens\": 9}\n");
+  EXPECT_EQ(error_of("jsonl", path),
+            path + ":1: /input_tokens: duplicate key 'input_tokens' (each key may appear once in an object)");
+}
+
+TEST(JsonlTrace, NumberBeyondADoubleFailsWithFileLineAndPointer) {
+  const std::string path = write_file("jsonl_overflow.jsonl",
+                                      "{\"arrival_s\": 1e400, \"input_tokens\": 7, \"output_tokens\": 2}\n");
+  EXPECT_EQ(error_of("jsonl", path),
+            path + ":1: /arrival_s: number overflow parsing '1e400' (beyond the range of a double)");
+}
+
+// A file without newlines (binary data, say) must not be read into memory as one line.
+TEST(VidurTrace, LineLongerThan64MiBFailsWithFileAndLine) {
+  const std::string path = write_file("vidur_long.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n" +
+                                                            std::string((std::size_t{64} << 20) + 10, '1'));
+  EXPECT_EQ(error_of("vidur", path), path + ":2: line longer than 64 MiB (not a trace file?)");
+  std::filesystem::remove(path);
+}
+
 TEST(MooncakeTrace, ReadsMillisecondsAndHashBlocks) {
   const std::string path = write_file("mooncake_ok.jsonl",
                                       "{\"timestamp\": 0, \"input_length\": 6758, \"output_length\": 500, "

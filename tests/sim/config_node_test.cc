@@ -85,6 +85,62 @@ TEST(ConfigNode, PointerEscapesSlashAndTilde) {
             "cfg.json: /a~1b/c~0d: expected an integer, got \"x\"");
 }
 
+// System: a config nested 100,000 arrays deep (recursive copy or dump of it would overflow the stack).
+// Expectation: the parser stops at level 65 and names where, within the 64 levels allowed.
+TEST(ConfigNode, JsonNestedDeeperThanTheLimitIsRejectedWithItsPointer) {
+  const std::string deep = "{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  std::string pointer = "/a";
+  for (int i = 1; i < kMaxJsonDepth; ++i) pointer += "/0";
+  EXPECT_EQ(error_of([&] { parse_json_text(deep, "cfg.json"); }),
+            "cfg.json: " + pointer + ": arrays and objects nested deeper than 64 levels");
+}
+
+TEST(ConfigNode, JsonNestedExactlyToTheLimitIsAccepted) {
+  const std::string text = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  EXPECT_EQ(error_of([&] { parse_json_text(text, "cfg.json"); }), "<no error>");
+}
+
+TEST(ConfigNode, DuplicateKeyIsRejectedWithItsPointer) {
+  EXPECT_EQ(error_of([] { parse_json_text(R"({"plan": {"tp": 1, "pp": 1, "tp": 2}})", "cfg.json"); }),
+            "cfg.json: /plan/tp: duplicate key 'tp' (each key may appear once in an object)");
+  // The same key in different objects is no duplicate.
+  EXPECT_EQ(error_of([] { parse_json_text(R"({"a": {"x": 1}, "b": [{"x": 1}, {"x": 2}]})", "cfg.json"); }),
+            "<no error>");
+}
+
+TEST(ConfigNode, DuplicateKeyInsideAnArrayNamesTheElement) {
+  EXPECT_EQ(error_of([] { parse_json_text(R"({"b": [{"x": 1}, [3, 4], {"y": 1, "y": 2}]})", "cfg.json"); }),
+            "cfg.json: /b/2/y: duplicate key 'y' (each key may appear once in an object)");
+}
+
+TEST(ConfigNode, NumberBeyondTheRangeOfADoubleIsRejectedWithItsPointer) {
+  EXPECT_EQ(error_of([] { parse_json_text(R"({"slo": {"x": [1, -1e400]}})", "cfg.json"); }),
+            "cfg.json: /slo/x/1: number overflow parsing '-1e400' (beyond the range of a double)");
+  EXPECT_EQ(error_of([] { parse_json_text("1e400", "cfg.json"); }),
+            "cfg.json: /: number overflow parsing '1e400' (beyond the range of a double)");
+}
+
+TEST(ConfigNode, Utf8ByteOrderMarkOpeningAFileIsSkipped) {
+  EXPECT_EQ(node_of("\xEF\xBB\xBF{\"tp\": 2}").integer("tp", 1, 64), 2);
+}
+
+TEST(ConfigNode, OrderedParseKeepsFileOrderAndAppliesTheSameChecks) {
+  JsonProblem problem;
+  const auto ordered = parse_ordered_json_strict(R"({"b": 1, "a": 2})", &problem);
+  ASSERT_TRUE(ordered);
+  EXPECT_EQ(ordered->begin().key(), "b");
+  EXPECT_FALSE(parse_ordered_json_strict(R"({"a": 1, "a": 2})", &problem));
+  EXPECT_EQ(problem.pointer.value_or("?"), "/a");
+}
+
+TEST(ConfigNode, DirectoryGivenAsConfigIsNamedAsSuch) {
+  EXPECT_EQ(error_of([] { load_json_file("/tmp"); }), "/tmp: is a directory, not a JSON file");
+}
+
+TEST(ConfigNode, DeviceGivenAsConfigIsRefusedWithoutReadingIt) {
+  EXPECT_EQ(error_of([] { load_json_file("/dev/zero"); }), "/dev/zero: is a device or socket, not a JSON file");
+}
+
 // Input quoted in a message (a trace header with a stray carriage return, say) cannot
 // break the one-line error: control characters are shown escaped.
 TEST(ConfigError, ControlCharactersInQuotedInputAreEscaped) {

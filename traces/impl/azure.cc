@@ -39,14 +39,19 @@ class AzureTrace : public CsvTrace {
         scale *= 0.1;
       }
     }
-    if (!ok || !fraction_ok || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
+    if (!ok || !fraction_ok || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+        s < 0 || s > 60) {
       reader_.fail("TIMESTAMP: expected 'YYYY-MM-DD HH:MM:SS.fffffff', got '" + std::string(text) + "'");
     }
     using namespace std::chrono;
-    const int64_t days = sys_days(year(static_cast<int>(y)) / month(static_cast<unsigned>(mo)) /
-                                  day(static_cast<unsigned>(d)))
-                             .time_since_epoch()
-                             .count();
+    const year_month_day date{year(static_cast<int>(y)), month(static_cast<unsigned>(mo)),
+                              day(static_cast<unsigned>(d))};
+    if (!date.ok()) {
+      // 2023-02-31 is no day: taken as 2023-03-03 it would open a days-long gap in the trace.
+      reader_.fail("TIMESTAMP: no such date '" + std::string(text.substr(0, 10)) + "' (in '" + std::string(text) +
+                   "')");
+    }
+    const int64_t days = sys_days(date).time_since_epoch().count();
     return static_cast<double>(days * 86400 + h * 3600 + mi * 60 + s) + fraction;
   }
 };

@@ -3,8 +3,11 @@
 // input_tokens, output_tokens, optional prefix_hashes and priority).
 #include <cmath>
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
+#include "sim/config_node.h"
 #include "sim/registry.h"
 #include "traces/impl/text_trace.h"
 
@@ -31,10 +34,13 @@ class JsonlTrace : public TextTrace {
     do {
       if (!reader_.next(line)) return false;
     } while (line.find_first_not_of(" \t") == std::string_view::npos);
-    nlohmann::json record = nlohmann::json::parse(line, nullptr, false);
-    if (record.is_discarded() || !record.is_object()) reader_.fail("expected one JSON object per line");
+    JsonProblem problem;
+    std::optional<nlohmann::json> parsed = parse_json_strict(line, &problem);
+    if (!parsed && problem.pointer) reader_.fail((problem.pointer->empty() ? "/" : *problem.pointer) + ": " + problem.message);
+    if (!parsed || !parsed->is_object()) reader_.fail("expected one JSON object per line");
+    const nlohmann::json& record = *parsed;
     const double time = number(record, keys_.time);
-    if (time < 0.0) reader_.fail(std::string(keys_.time) + ": must be >= 0, got " + record[keys_.time].dump());
+    if (time < 0.0) reader_.fail(std::string(keys_.time) + ": must be >= 0, got " + describe_json_value(record.at(keys_.time)));
     out.arrival_s = relative_arrival(time * keys_.time_to_s);
     out.input_tokens = count(record, keys_.input);
     out.output_tokens = count(record, keys_.output);
@@ -67,7 +73,7 @@ class JsonlTrace : public TextTrace {
     auto it = record.find(key);
     if (it == record.end()) reader_.fail(std::string("missing field '") + key + "'");
     if (!it->is_number() || !std::isfinite(it->get<double>())) {
-      reader_.fail(std::string(key) + ": expected a number, got " + it->dump());
+      reader_.fail(std::string(key) + ": expected a number, got " + describe_json_value(*it));
     }
     return it->get<double>();
   }
@@ -75,7 +81,7 @@ class JsonlTrace : public TextTrace {
     auto it = record.find(key);
     if (it == record.end()) reader_.fail(std::string("missing field '") + key + "'");
     if (!it->is_number_integer() || it->get<int64_t>() < 0) {
-      reader_.fail(std::string(key) + ": expected a non-negative integer token count, got " + it->dump());
+      reader_.fail(std::string(key) + ": expected a non-negative integer token count, got " + describe_json_value(*it));
     }
     return it->get<int64_t>();
   }
