@@ -16,15 +16,26 @@
 namespace servesim {
 namespace {
 
-constexpr int64_t kMaxBatch = int64_t{1} << 30;
+// Bounds far beyond any engine (vLLM batches thousands of sequences of at most ~1M tokens) that keep
+// every count the model multiplies (sequences x tokens x heads x head_dim x bytes) inside int64.
+constexpr int64_t kMaxSequences = int64_t{1} << 20;
+constexpr int64_t kMaxSequenceTokens = int64_t{1} << 24;
+constexpr int64_t kMaxBatchTokens = int64_t{1} << 36;  // prompt + context tokens of the whole batch
 
-int64_t positive_count(const ConfigNode& node, const char* what) {
+int64_t positive_count(const ConfigNode& node, const char* what, int64_t max) {
   if (!node.value().is_number_integer()) {
     node.fail("expected an integer " + std::string(what) + ", got " + describe_json_value(node.value()));
   }
+  if (node.value().is_number_unsigned() && node.value().get<uint64_t>() > static_cast<uint64_t>(max)) {
+    node.fail("bad value " + describe_json_value(node.value()) + ": " + what + " must be at most " +
+              std::to_string(max));
+  }
   const int64_t value = node.value().get<int64_t>();
   if (value <= 0) node.fail("bad value " + describe_json_value(node.value()) + ": " + what + " must be positive");
-  if (value > kMaxBatch) node.fail("bad value " + describe_json_value(node.value()) + ": " + what + " too large");
+  if (value > max) {
+    node.fail("bad value " + describe_json_value(node.value()) + ": " + what + " must be at most " +
+              std::to_string(max));
+  }
   return value;
 }
 
@@ -34,6 +45,7 @@ BatchShape read_batch(ConfigNode& root) {
   if (!list.is_array() || list.size() == 0) {
     list.fail("expected a non-empty array of [\"prefill\", B, S] or [\"decode\", B, C] entries");
   }
+  int64_t total_tokens = 0;
   for (std::size_t i = 0; i < list.size(); ++i) {
     ConfigNode entry = list.element(i);
     if (!entry.is_array() || entry.size() != 3 || !entry.element(0).is_string()) {
@@ -44,8 +56,14 @@ BatchShape read_batch(ConfigNode& root) {
     if (kind != "prefill" && kind != "decode") {
       entry.element(0).fail("unknown segment kind '" + kind + "'; allowed: prefill, decode");
     }
-    const int64_t sequences = positive_count(entry.element(1), "batch size");
-    const int64_t tokens = positive_count(entry.element(2), kind == "prefill" ? "prompt length" : "context length");
+    const int64_t sequences = positive_count(entry.element(1), "batch size", kMaxSequences);
+    const int64_t tokens = positive_count(entry.element(2), kind == "prefill" ? "prompt length" : "context length",
+                                          kMaxSequenceTokens);
+    total_tokens += sequences * tokens;  // each term < 2^44, the sum stays below kMaxBatchTokens + 2^44
+    if (total_tokens > kMaxBatchTokens) {
+      entry.fail("the batch holds more than " + std::to_string(kMaxBatchTokens) +
+                 " tokens (batch size x prompt or context length, summed over the entries)");
+    }
     batch.segments.push_back(kind == "prefill" ? Segment{sequences, tokens, 0} : Segment{sequences, 1, tokens});
   }
   return batch;

@@ -188,5 +188,36 @@ TEST_F(BadInputLimits, CalibrationWithOneAttentionRowOfAKindIsBadInput) {
                   false);
 }
 
+// `servesim step` multiplied token counts up to 2^30 x 2^30 in int64 (signed overflow) and
+// printed an iteration of 5e20 s with exit 0.
+TEST_F(BadInputLimits, StepBatchSizeBeyondTheLimitIsRejected) {
+  const std::string path = dir_ + "/step.json";
+  for (const std::string count : {"1073741824", "18446744073709551615"}) {
+    write_file(path, R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "batch": [["decode", )" +
+                         count + ", 10]]}");
+    expect_rejected("step " + path, path + ": /batch/0/1: bad value " + count + ": batch size must be at most 1048576",
+                    false);
+  }
+}
+
+TEST_F(BadInputLimits, StepPromptLengthBeyondTheLimitIsRejected) {
+  const std::string path = dir_ + "/step.json";
+  write_file(path, R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm",
+                       "batch": [["prefill", 1, 1073741824]]})");
+  expect_rejected("step " + path, path + ": /batch/0/2: bad value 1073741824: prompt length must be at most 16777216",
+                  false);
+}
+
+TEST_F(BadInputLimits, StepBatchWhoseEntriesSumBeyondTheTokenLimitIsRejectedAtTheEntryThatCrossesIt) {
+  json batch = json::array();
+  for (int i = 0; i < 20; ++i) batch.push_back({"prefill", 65536, 65536});  // 2^32 tokens each
+  const std::string path = dir_ + "/step.json";
+  write_file(path, json{{"hardware", "h100-sxm"}, {"model", "llama-3.1-8b"}, {"engine", "vllm"}, {"batch", batch}}.dump());
+  expect_rejected("step " + path,
+                  path + ": /batch/16: the batch holds more than 68719476736 tokens (batch size x prompt or context "
+                         "length, summed over the entries)",
+                  false);
+}
+
 }  // namespace
 }  // namespace servesim
