@@ -53,10 +53,13 @@ struct IterationTiming {
   double energy_j = 0.0;     // all GPUs of the plan
 };
 
-/// One batch stage by stage (pipeline-parallel plans): stage k computes for
-/// stage_s[k], then its activations reach stage k + 1 after send_s[k].
-/// iteration_s = sum(stage_s) + sum(send_s). One stage (and no send) without PP.
+/// One batch stage by stage (pipeline-parallel plans): the host prepares it for
+/// host_s (scheduling, input preparation: no stage is held), stage k computes
+/// for stage_s[k], then its activations reach stage k + 1 after send_s[k].
+/// iteration_s = host_s + sum(stage_s) + sum(send_s). Without PP: one stage
+/// holding the whole iteration, host_s 0 and no send.
 struct StageTimes {
+  double host_s = 0.0;
   std::vector<double> stage_s;
   std::vector<double> send_s;  // stage_s.size() - 1 entries
 };
@@ -88,6 +91,7 @@ class ExecutionModel {
   /// report one stage of the whole iteration.
   virtual IterationTiming stage_timing(const BatchShape& batch, StageTimes& stages) {
     const IterationTiming t = timing(batch);
+    stages.host_s = 0.0;
     stages.stage_s.assign(1, t.iteration_s);
     stages.send_s.clear();
     return t;

@@ -19,7 +19,7 @@ double PipelineStages::submit(double now, const StageTimes& times, std::vector<d
                            std::to_string(times.send_s.size()) + " sends (" __FILE__ ")");
   }
   starts.resize(free_at_.size());
-  double ready = now;  // when the batch's input is at the current stage
+  double ready = now + times.host_s;  // when the batch's input is at the current stage
   for (std::size_t k = 0; k < free_at_.size(); ++k) {
     const double start = std::max(ready, free_at_[k]);
     starts[k] = start;

@@ -1,6 +1,7 @@
 #pragma once
 // Contract: the pipeline stages of one pipeline-parallel replica, as a line of
-// FIFO servers. A batch submitted at time t enters stage 0 once stage 0 is free;
+// FIFO servers. A batch submitted at time t is ready after the host's share
+// (StageTimes::host_s) and enters stage 0 once stage 0 is free;
 // stage k + 1 starts it once its activations have arrived (stage k's end + the
 // send) and stage k + 1 is free. Batches never overtake one another, so with
 // every stage time known at submission the whole passage is computed then,

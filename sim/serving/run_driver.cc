@@ -229,8 +229,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     };
   }
   RunOutcome outcome;
-  outcome.result = replicas > 1 ? run_serving(inputs, parts, router.get(), *source)
-                                : run_serving(inputs, *model, *scheduler, *cache, *source);
+  outcome.result = run_serving(inputs, parts, router.get(), *source);
   outcome.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   outcome.replicas = static_cast<int64_t>(replicas);
   outcome.gpus = all_gpus;

@@ -322,6 +322,18 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   s["busy_s"] = stats.busy_s;
   s["peak_running"] = stats.peak_running;
   s["peak_waiting"] = stats.peak_waiting;
+  // Pipeline-parallel replicas: stages, lanes and how busy each stage was (the rest is bubble).
+  auto pipeline_json = [&](const Replica& replica, std::size_t i) {
+    const PipelineStages& p = replica.pipeline();
+    nlohmann::ordered_json o;
+    o["stages"] = p.stages();
+    o["micro_batches"] = parts[i].micro_batches;
+    nlohmann::ordered_json busy = nlohmann::ordered_json::array();
+    for (int64_t k = 0; k < p.stages(); ++k) busy.push_back(duration > 0.0 ? p.busy_s(k) / duration : 0.0);
+    o["stage_busy_fraction"] = busy;
+    return o;
+  };
+  if (!data_parallel && replica_list[0]->pipeline().stages() > 1) s["pipeline"] = pipeline_json(*replica_list[0], 0);
   if (data_parallel) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (Replica* replica : replica_list) {
@@ -349,6 +361,9 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
       item["preemptions"] = r.preemptions;
       item["peak_running"] = r.peak_running;
       item["peak_waiting"] = r.peak_waiting;
+      if (replica->pipeline().stages() > 1) {
+        item["pipeline"] = pipeline_json(*replica, static_cast<std::size_t>(replica->index()));
+      }
       list.push_back(item);
     }
     s["replicas"] = list;

@@ -176,7 +176,7 @@ TEST(Pipeline, EnoughIndependentWorkKeepsEveryStageBusy) {
 // PipelineStages alone: batches of stage times d submitted together leave d apart after the fill.
 TEST(PipelineStages, BatchesSubmittedTogetherLeaveOneStageTimeApart) {
   PipelineStages pipeline(3);
-  StageTimes times{{1.0, 1.0, 1.0}, {0.5, 0.5}};
+  StageTimes times{0.0, {1.0, 1.0, 1.0}, {0.5, 0.5}};
   std::vector<double> starts;
   EXPECT_DOUBLE_EQ(pipeline.submit(0.0, times, starts), 4.0);
   EXPECT_EQ(starts, (std::vector<double>{0.0, 1.5, 3.0}));
@@ -189,11 +189,22 @@ TEST(PipelineStages, BatchesSubmittedTogetherLeaveOneStageTimeApart) {
 // bubble on stage 2 of one stage time) and leaves 2 d after the first.
 TEST(PipelineStages, TheSlowestStageSetsThePace) {
   PipelineStages pipeline(3);
-  StageTimes times{{1.0, 2.0, 1.0}, {0.0, 0.0}};
+  StageTimes times{0.0, {1.0, 2.0, 1.0}, {0.0, 0.0}};
   std::vector<double> starts;
   EXPECT_DOUBLE_EQ(pipeline.submit(0.0, times, starts), 4.0);
   EXPECT_DOUBLE_EQ(pipeline.submit(0.0, times, starts), 6.0);
   EXPECT_EQ(starts, (std::vector<double>{1.0, 3.0, 5.0}));
+}
+
+// The host's share delays its own batch but holds no stage: a batch submitted while stage 0 runs
+// another is prepared meanwhile.
+TEST(PipelineStages, HostShareDelaysItsBatchWithoutHoldingAStage) {
+  PipelineStages pipeline(2);
+  StageTimes times{0.5, {1.0, 1.0}, {0.0}};
+  std::vector<double> starts;
+  EXPECT_DOUBLE_EQ(pipeline.submit(0.0, times, starts), 2.5);
+  EXPECT_DOUBLE_EQ(pipeline.submit(1.0, times, starts), 3.5);  // ready at 1.5 = when stage 0 frees
+  EXPECT_EQ(starts, (std::vector<double>{1.5, 2.5}));
 }
 
 }  // namespace
