@@ -119,6 +119,11 @@ int run_step(const std::vector<std::string>& args) {
   ConfigNode root(load_json_file(file), file);
   root.require_object();
   Deployment deployment = read_deployment(root);
+  if (deployment.plan.dp != 1) {
+    throw ConfigError::at_pointer(file, "/plan/dp",
+                                  "step predicts one replica's iteration; dp " + std::to_string(deployment.plan.dp) +
+                                      " (identical replicas behind a router) applies to run and sweep only");
+  }
   BatchShape batch = read_batch(root);
   const double utilization = root.number("gpu_memory_utilization", 0.05, 1.0, 0.9);
   root.finish();

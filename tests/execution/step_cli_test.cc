@@ -122,6 +122,31 @@ TEST(StepCommand, PlanSpanningNodesNeedsInterNodeNumbers) {
                "(inter_node_send_recv_latency, inter_node_send_recv_bandwidth)");
 }
 
+// dp replicates whole replicas behind a router: it cannot change one iteration, so step refuses it.
+TEST(StepCommand, DataParallelReplicasAreRefused) {
+  expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "plan": {"tp": 1, "dp": 2},
+                   "batch": [["decode", 1, 10]]})",
+               "/plan/dp: step predicts one replica's iteration; dp 2 (identical replicas behind a router) applies to "
+               "run and sweep only");
+}
+
+// A token's latency crosses every stage; with pipeline stages the slowest one is reported as stage_s.
+TEST(StepCommand, PipelinePlansReportTheTokenLatencyAndTheSlowestStage) {
+  const Result one = run_step(R"({"hardware": "h100-sxm", "model": "llama-3.1-70b", "engine": "vllm",
+                                  "plan": {"tp": 4, "pp": 1}, "batch": [["decode", 32, 1024]]})");
+  const Result two = run_step(R"({"hardware": "h100-sxm", "model": "llama-3.1-70b", "engine": "vllm",
+                                  "plan": {"tp": 4, "pp": 2}, "batch": [["decode", 32, 1024]]})");
+  ASSERT_EQ(one.status, 0) << one.err;
+  ASSERT_EQ(two.status, 0) << two.err;
+  const auto a = nlohmann::json::parse(one.out), b = nlohmann::json::parse(two.out);
+  EXPECT_DOUBLE_EQ(a["stage_s"].get<double>(), a["iteration_s"].get<double>());
+  // Two stages of 40 layers each plus one send: the token is not faster than on one stage.
+  EXPECT_GE(b["iteration_s"].get<double>(), a["iteration_s"].get<double>());
+  EXPECT_LT(b["iteration_s"].get<double>(), 1.05 * a["iteration_s"].get<double>());
+  EXPECT_LT(b["stage_s"].get<double>(), 0.6 * a["iteration_s"].get<double>());
+  EXPECT_GT(b["stage_s"].get<double>(), 0.45 * a["iteration_s"].get<double>());
+}
+
 TEST(StepCommand, TensorParallelDegreeMustDivideTheHeads) {
   expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "plan": {"tp": 3},
                    "batch": [["decode", 1, 10]]})",
