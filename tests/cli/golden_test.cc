@@ -37,7 +37,7 @@ TEST_P(Golden, RunReproducesTheExpectedSummaryValues) {
   fs::remove_all(out);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, Golden, ::testing::Values("default", "swap_gh200", "router_dp2", "disaggregated"));
+INSTANTIATE_TEST_SUITE_P(Cases, Golden, ::testing::Values("default", "swap_gh200", "router_dp2", "disaggregated", "pipeline_tp4pp2"));
 
 }  // namespace
 }  // namespace servesim
