@@ -278,8 +278,11 @@ int64_t ConfigNode::as_integer(int64_t min, int64_t max) const {
   if (!value_->is_number_integer()) {
     fail("expected an integer, got " + describe_json_value(*value_));
   }
-  const int64_t value = value_->get<int64_t>();
-  if (value < min || value > max) {
+  // Integers above INT64_MAX are held unsigned; read as int64 they would wrap to negatives.
+  const bool beyond_int64 = value_->is_number_unsigned() &&
+                            value_->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  const int64_t value = beyond_int64 ? std::numeric_limits<int64_t>::max() : value_->get<int64_t>();
+  if (value < min || value > max || beyond_int64) {
     fail("bad value " + describe_json_value(*value_) + ": must be in [" + std::to_string(min) + ", " +
          std::to_string(max) + "]");
   }

@@ -115,7 +115,15 @@ int64_t parse_token_count(const LineReader& reader, std::string_view column, std
     reader.fail(std::string(column) + ": expected a non-negative integer token count, got '" + std::string(text) +
                 "'");
   }
+  check_token_count(reader, column, value, text);
   return value;
+}
+
+void check_token_count(const LineReader& reader, std::string_view column, int64_t count, std::string_view text) {
+  if (count > kMaxRequestTokens) {
+    reader.fail(std::string(column) + ": token count " + std::string(text) + " is beyond " +
+                std::to_string(kMaxRequestTokens) + " (no model holds such a request)");
+  }
 }
 
 double parse_number(const LineReader& reader, std::string_view column, std::string_view text) {

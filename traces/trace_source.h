@@ -77,6 +77,11 @@ class LineReader {
 std::size_t csv_column(const LineReader& reader, const std::vector<std::string_view>& header, std::string_view name);
 /// Splits `line` at commas into `fields` (no quoting; trace CSVs carry numbers only).
 void split_csv(std::string_view line, std::vector<std::string_view>& fields);
+/// Most tokens one request may have in or out: counts stay far from int64 overflow when added up.
+constexpr int64_t kMaxRequestTokens = int64_t{1} << 40;
+
+/// Fails "COLUMN: token count X is beyond ..." when `count` (written `text`) exceeds kMaxRequestTokens.
+void check_token_count(const LineReader& reader, std::string_view column, int64_t count, std::string_view text);
 /// Parses a non-negative integer token count; fails with "COLUMN: expected a non-negative integer, got 'X'".
 int64_t parse_token_count(const LineReader& reader, std::string_view column, std::string_view text);
 /// Parses a number; fails with "COLUMN: expected a number, got 'X'".

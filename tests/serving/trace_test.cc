@@ -72,6 +72,29 @@ TEST(AzureTrace, NegativeLengthFailsWithFileAndLine) {
   EXPECT_EQ(error_of("azure", path), path + ":2: ContextTokens: expected a non-negative integer token count, got '-3'");
 }
 
+// Two counts near 2^62 would overflow int64 when a replica adds prompt and output.
+TEST(AzureTrace, TokenCountBeyondTwoToTheFortyFailsWithFileAndLine) {
+  const std::string path = write_file("azure_huge.csv",
+                                      "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                                      "2023-11-16 18:15:46.0,4611686018427387904,44\n");
+  EXPECT_EQ(error_of("azure", path), path + ":2: ContextTokens: token count 4611686018427387904 is beyond "
+                                            "1099511627776 (no model holds such a request)");
+}
+
+TEST(JsonlTrace, TokenCountBeyondTwoToTheFortyFailsWithFileAndLine) {
+  const std::string path = write_file("jsonl_huge.jsonl",
+                                      "{\"arrival_s\": 0, \"input_tokens\": 7, \"output_tokens\": 4611686018427387904}\n");
+  EXPECT_EQ(error_of("jsonl", path), path + ":1: output_tokens: token count 4611686018427387904 is beyond "
+                                            "1099511627776 (no model holds such a request)");
+}
+
+TEST(JsonlTrace, PriorityBeyondInt64FailsInsteadOfWrapping) {
+  const std::string path = write_file("jsonl_priority.jsonl",
+                                      "{\"arrival_s\": 0, \"input_tokens\": 7, \"output_tokens\": 4, "
+                                      "\"priority\": 18446744073709551615}\n");
+  EXPECT_EQ(error_of("jsonl", path), path + ":1: priority: expected an integer (64-bit signed)");
+}
+
 TEST(AzureTrace, NonNumericLengthFailsWithFileAndLine) {
   const std::string path = write_file("azure_text.csv",
                                       "TIMESTAMP,ContextTokens,GeneratedTokens\n"

@@ -70,6 +70,12 @@ TEST(ConfigNode, IntegerOutOfRange) {
             "cfg.json: /tp: bad value 0: must be in [1, 64]");
 }
 
+// 18446744073709551615 read as int64 is -1, which a range allowing negatives would accept.
+TEST(ConfigNode, IntegerBeyondInt64IsOutOfRangeNotWrapped) {
+  EXPECT_EQ(error_of([] { node_of(R"({"seed": 18446744073709551615})").integer("seed", -10, 10); }),
+            "cfg.json: /seed: bad value 18446744073709551615: must be in [-10, 10]");
+}
+
 TEST(ConfigNode, ChoiceListsAllowedValues) {
   EXPECT_EQ(error_of([] { node_of(R"({"p": "drop"})").choice("p", {"recompute", "swap"}); }),
             "cfg.json: /p: bad value \"drop\"; allowed: recompute, swap");

@@ -2,6 +2,7 @@
 // hash_ids in 512-token blocks) and the generic format (arrival_s,
 // input_tokens, output_tokens, optional prefix_hashes and priority).
 #include <cmath>
+#include <limits>
 
 #include <optional>
 
@@ -60,7 +61,11 @@ class JsonlTrace : public TextTrace {
     if (keys_.priority != nullptr) {
       auto priority = record.find(keys_.priority);
       if (priority != record.end()) {
-        if (!priority->is_number_integer()) reader_.fail(std::string(keys_.priority) + ": expected an integer");
+        if (!priority->is_number_integer() ||
+            (priority->is_number_unsigned() &&
+             priority->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
+          reader_.fail(std::string(keys_.priority) + ": expected an integer (64-bit signed)");
+        }
         out.priority = priority->get<int64_t>();
       }
     }
@@ -83,6 +88,7 @@ class JsonlTrace : public TextTrace {
     if (!it->is_number_integer() || it->get<int64_t>() < 0) {
       reader_.fail(std::string(key) + ": expected a non-negative integer token count, got " + describe_json_value(*it));
     }
+    check_token_count(reader_, key, it->get<int64_t>(), it->dump());
     return it->get<int64_t>();
   }
 
