@@ -16,6 +16,8 @@
 #include <simgrid/s4u/Link.hpp>
 #include <simgrid/s4u/NetZone.hpp>
 
+#include "sim/interrupt.h"
+
 namespace servesim {
 namespace sg = simgrid::s4u;
 using simgrid::kernel::timer::Timer;
@@ -97,6 +99,7 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
   int argc = 6;
   char* argv[] = {kArg0, kArgLog, kArgModel, kArgGamma, kArgCross, kArgOptim, nullptr};
   impl_->simgrid = std::make_unique<sg::Engine>(&argc, argv);
+  reinstall_interrupt_handlers();  // SimGrid's SIGINT handler exits 1 without cleaning up
 
   sg::NetZone* zone = sg::create_full_zone("servesim");
   for (const std::string& name : platform.endpoints) {
@@ -176,7 +179,12 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
   });
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  // A run that failed before its events ran (bad input found at start) leaves the wake-up
+  // timer armed; SimGrid would keep it past the engine (a leak under ASan).
+  if (impl_->armed != nullptr) impl_->armed->remove();
+  impl_->armed = nullptr;
+}
 
 EndpointId Engine::endpoint(const std::string& name) const {
   auto it = impl_->endpoint_ids.find(name);
@@ -288,6 +296,7 @@ void Engine::disk_io(DiskId disk, double bytes, DiskOp op, std::function<void()>
 }
 
 void Engine::run() {
+  reinstall_interrupt_handlers();
   impl_->simgrid->run();
   assert(impl_->heap.empty() && impl_->activities_in_flight == 0);
 }

@@ -18,6 +18,7 @@
 #include "sim/config/calibration_io.h"
 #include "sim/config/spec_readers.h"
 #include "sim/config_error.h"
+#include "sim/output_dir.h"
 #include "tools/command.h"
 #include "tools/command_line.h"
 
@@ -197,7 +198,7 @@ int calibrate_nccl(const std::string& dir, const std::string& out) {
   if (out.empty()) {
     std::fputs(text_out.c_str(), stdout);
   } else {
-    std::ofstream(out) << text_out;
+    write_output_file(out, text_out);
   }
   return 0;
 }
@@ -267,9 +268,7 @@ int run_calibrate(const std::vector<std::string>& args) {
   if (out.empty()) {
     std::fputs(text.c_str(), stdout);
   } else {
-    std::ofstream stream(out);
-    if (!stream) throw ConfigError::at(out, "cannot write file");
-    stream << text;
+    write_output_file(out, text);
   }
   return 0;
 }

@@ -15,7 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/config_node.h"
-#include "sim/output_dir.h"
 #include "sim/serving/run_driver.h"
 #include "sim/units.h"
 #include "tools/command.h"
@@ -59,13 +58,14 @@ int run_run(const std::vector<std::string>& args) {
   run_options.out_dir = out_dir;
   run_options.timeline = timeline;
   run_options.distributions = report;
+  if (report) {
+    run_options.report_html = [&config_path](const RunOutcome& outcome) {
+      return run_report_html(RunReportInputs{config_path, outcome.resolved_config, outcome.result.summary,
+                                             outcome.result.distributions});
+    };
+  }
   auto json = load_json_file(config_path);
   RunOutcome outcome = drive_run(json, config_path, run_options);
-  if (report) {
-    RunReportInputs inputs{config_path, outcome.resolved_config, outcome.result.summary,
-                           outcome.result.distributions};
-    OutputDir(out_dir).write("report.html", run_report_html(inputs));
-  }
   const ServingResult& result = outcome.result;
   const nlohmann::ordered_json& summary = result.summary;
   const double wall_s = outcome.wall_s;

@@ -132,6 +132,8 @@ int run_sweep_command(const std::vector<std::string>& args) {
   out.write("pareto.csv", pareto_csv(spec, rows, front));
   out.write("pareto.svg", pareto_svg(spec, rows, front));
   out.write("sweep.resolved.json", spec.resolved().dump(2) + "\n");
+  out.commit({"sweep.csv", "pareto.csv", "pareto.svg", "sweep.resolved.json"});
+  remove_stale_runs(run_options, rows.size());
 
   std::size_t ok = 0;
   std::size_t infeasible = 0;

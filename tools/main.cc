@@ -7,6 +7,7 @@
 #include <boost/program_options/errors.hpp>
 
 #include "sim/config_error.h"
+#include "sim/interrupt.h"
 #include "tools/command.h"
 
 namespace {
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "servesim: error: unknown command '%s' (see servesim --help)\n", first.c_str());
     return 2;
   }
+  servesim::install_interrupt_handlers();  // a signal removes partial outputs and exits 128 + signal
   try {
     return it->second.run(std::vector<std::string>(args.begin() + 1, args.end()));
   } catch (const servesim::ConfigError& error) {

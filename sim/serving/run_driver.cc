@@ -18,6 +18,12 @@
 
 namespace servesim {
 
+const std::vector<std::string>& run_output_names() {
+  static const std::vector<std::string> names = {"summary.json",       "requests.csv", "config.resolved.json",
+                                                 "kv_utilization.csv", "timeline.json", "report.html"};
+  return names;
+}
+
 RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::string& name,
                      const RunOptions& options) {
   const auto wall_start = options.wall_start;
@@ -154,6 +160,8 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
 
   // 3. Output directory and workload, before any simulation work.
   OutputDir out(options.out_dir);
+  out.refuse_overwriting(name, run_output_names());
+  if (config.workload.is_trace) out.refuse_overwriting(config.workload.trace_path, run_output_names());
   auto source = open_workload(config.workload);
   auto model = make_execution_model(pools.front().deployment);
   // Each replica gets its own scheduler, KV cache and execution model (none is shared state).
@@ -210,12 +218,11 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   inputs.slo = config.slo;
   inputs.timeline = options.timeline;
   inputs.distributions = options.distributions;
-  OutputFile requests_csv = out.open("requests.csv");
+  OutputFile& requests_csv = out.open("requests.csv");
   inputs.requests_csv_sink = [&requests_csv](std::string_view rows) { requests_csv.append(rows); };
-  std::optional<OutputFile> timeline_file;
   if (options.timeline) {
-    timeline_file.emplace(out.open("timeline.json"));
-    inputs.timeline_sink = [&timeline_file](std::string_view text) { timeline_file->append(text); };
+    OutputFile& timeline_file = out.open("timeline.json");
+    inputs.timeline_sink = [&timeline_file](std::string_view text) { timeline_file.append(text); };
   }
   auto last_report = wall_start;
   if (!options.progress_label.empty()) {
@@ -257,11 +264,13 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   if (decode_router_choice) resolved["disaggregation"]["decode_router"] = decode_router_choice->resolved;
 
   out.write("summary.json", summary.dump(2) + "\n");
-  requests_csv.commit();
   out.write("config.resolved.json", resolved.dump(2) + "\n");
   outcome.resolved_config = std::move(resolved);
   out.write("kv_utilization.csv", outcome.result.kv_csv);
-  if (timeline_file) timeline_file->commit();
+  if (options.report_html) out.write("report.html", options.report_html(outcome));
+  // Every file appears together, and files an earlier run left here (timeline.json of a run
+  // with --timeline, say) go, so the directory holds exactly this run.
+  out.commit(run_output_names());
   return outcome;
 }
 

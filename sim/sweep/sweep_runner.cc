@@ -18,6 +18,7 @@
 
 #include "sim/config_error.h"
 #include "sim/config_node.h"
+#include "sim/interrupt.h"
 #include "sim/serving/run_driver.h"
 #include "sim/sweep/pareto.h"
 
@@ -201,6 +202,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
         run_child(spec, options, next, fds[1]);
       }
       ::close(fds[1]);
+      register_child(pid);  // a signal to the sweep reaches its plans, which remove their partial files
       running.emplace(pid, Child{next, fds[0]});
       ++next;
     }
@@ -212,6 +214,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
     }
     auto it = running.find(pid);
     if (it == running.end()) continue;  // not one of ours
+    unregister_child(pid);
     const Child child = it->second;
     running.erase(it);
     const std::string report = read_all(child.fd);
@@ -221,6 +224,26 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
     if (options.on_done) options.on_done(done, total, rows[child.index]);
   }
   return rows;
+}
+
+void remove_stale_runs(const SweepRunOptions& options, std::size_t plans) {
+  const std::filesystem::path runs = std::filesystem::path(options.out_dir) / "runs";
+  std::error_code error;
+  std::vector<std::filesystem::path> stale;
+  for (const auto& entry : std::filesystem::directory_iterator(runs, error)) {
+    const std::string name = entry.path().filename().string();
+    const bool index = !name.empty() && name.size() < 19 && name.find_first_not_of("0123456789") == std::string::npos;
+    if (index && std::stoull(name) >= plans && entry.is_directory(error)) stale.push_back(entry.path());
+  }
+  for (const auto& dir : stale) {
+    // Only a directory holding nothing but run outputs is a run: anything else stays.
+    bool only_outputs = true;
+    for (const auto& file : std::filesystem::directory_iterator(dir, error)) {
+      const auto& names = run_output_names();
+      only_outputs = only_outputs && std::find(names.begin(), names.end(), file.path().filename().string()) != names.end();
+    }
+    if (only_outputs && !error) std::filesystem::remove_all(dir, error);
+  }
 }
 
 std::vector<std::size_t> sweep_pareto(const SweepSpec& spec, const std::vector<SweepRow>& rows) {

@@ -41,6 +41,10 @@ struct SweepRunOptions {
 /// Runs every plan; returns one row per plan in plan order.
 std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& options);
 
+/// Removes runs/<i> left by an earlier, larger sweep into the same directory (i >= `plans`;
+/// only directories that hold nothing but run outputs), so runs/ holds exactly this sweep.
+void remove_stale_runs(const SweepRunOptions& options, std::size_t plans);
+
 /// The sweep metrics of one run's summary.json (sweep_metric_names() order; NaN where absent).
 std::vector<double> sweep_metrics(const nlohmann::json& summary, int64_t gpus);
 

@@ -68,10 +68,10 @@ int run_scenario(const std::string& scenario) {
   const std::string out_dir = (std::filesystem::temp_directory_path() / ("servesim_speed_" + scenario)).string();
   std::filesystem::remove_all(out_dir);
   OutputDir out(out_dir);
-  OutputFile requests_csv = out.open("requests.csv");
+  OutputFile& requests_csv = out.open("requests.csv");
   inputs.requests_csv_sink = [&requests_csv](std::string_view rows) { requests_csv.append(rows); };
   ServingResult result = run_serving(inputs, *model, *scheduler, *cache, *source);
-  requests_csv.commit();
+  out.commit();
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
