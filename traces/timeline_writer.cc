@@ -1,5 +1,7 @@
 #include "traces/timeline_writer.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace servesim {
@@ -32,13 +34,43 @@ void TimelineWriter::name_track(int pid, int tid, const std::string& process_nam
   text_ += buffer;
 }
 
+namespace {
+
+// Whole nanoseconds (simulated times are far below 2^63 ns = 292 years).
+int64_t to_ns(double seconds) { return static_cast<int64_t>(std::llround(seconds * 1e9)); }
+
+// Nanoseconds as microseconds with three decimals, printed from the integer (no second rounding).
+void append_us(std::string& text, int64_t ns) {
+  char buffer[32];
+  const char* sign = ns < 0 ? "-" : "";
+  const int64_t magnitude = ns < 0 ? -ns : ns;
+  std::snprintf(buffer, sizeof buffer, "%s%lld.%03lld", sign, static_cast<long long>(magnitude / 1000),
+                static_cast<long long>(magnitude % 1000));
+  text += buffer;
+}
+
+}  // namespace
+
 void TimelineWriter::span(int pid, int tid, const char* name, double start_s, double duration_s,
                           std::initializer_list<std::pair<const char*, int64_t>> args) {
+  // Start and end are rounded to whole nanoseconds each, and dur is their difference, so a span
+  // that starts where the previous one ended never overlaps it (rounding ts and dur separately
+  // did, by 1 ns, and Perfetto drops overlapping complete events). A span starting before the
+  // end of the last one on its track (float noise in a start computed another way) starts there.
+  int64_t start_ns = to_ns(start_s);
+  int64_t end_ns = std::max(start_ns, to_ns(start_s + duration_s));
+  auto [last, inserted] = track_end_ns_.try_emplace({pid, tid}, end_ns);
+  if (!inserted) {
+    if (start_ns < last->second) start_ns = std::min(last->second, end_ns);
+    last->second = std::max(last->second, end_ns);
+  }
   char buffer[256];
   separator();
-  std::snprintf(buffer, sizeof buffer, "{\"ph\":\"X\",\"name\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f",
-                name, pid, tid, start_s * 1e6, duration_s * 1e6);
+  std::snprintf(buffer, sizeof buffer, "{\"ph\":\"X\",\"name\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":", name, pid, tid);
   text_ += buffer;
+  append_us(text_, start_ns);
+  text_ += ",\"dur\":";
+  append_us(text_, end_ns - start_ns);
   text_ += ",\"args\":{";
   bool first = true;
   for (const auto& [key, value] : args) {
@@ -52,9 +84,10 @@ void TimelineWriter::span(int pid, int tid, const char* name, double start_s, do
 void TimelineWriter::counter(int pid, const char* name, double time_s, double value) {
   char buffer[256];
   separator();
-  std::snprintf(buffer, sizeof buffer,
-                "{\"ph\":\"C\",\"name\":\"%s\",\"pid\":%d,\"ts\":%.3f,\"args\":{\"value\":%.6g}}", name, pid,
-                time_s * 1e6, value);
+  std::snprintf(buffer, sizeof buffer, "{\"ph\":\"C\",\"name\":\"%s\",\"pid\":%d,\"ts\":", name, pid);
+  text_ += buffer;
+  append_us(text_, to_ns(time_s));
+  std::snprintf(buffer, sizeof buffer, ",\"args\":{\"value\":%.6g}}", value);
   text_ += buffer;
 }
 

@@ -1,8 +1,11 @@
 #pragma once
 // Contract: collects spans and counters as Chrome trace-event JSON (the
 // "traceEvents" array format that Perfetto and chrome://tracing open). Times
-// are given in simulated seconds and written in microseconds. Spans go on a
-// (process = replica, thread = lane) track; args are small integer maps.
+// are given in simulated seconds and written in microseconds with three decimals:
+// whole nanoseconds, start and end each rounded and dur their difference, so no
+// two spans on one (process = replica, thread = lane) track overlap (a span is
+// never written starting before the end of the previous one on its track);
+// Perfetto drops overlapping complete events. Args are small integer maps.
 // Text is built incrementally; with a sink it is handed over a chunk (~1 MiB)
 // at a time, so memory stays bounded on long runs, and finish() hands over the
 // rest; without one finish() returns the whole document.
@@ -10,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +36,7 @@ class TimelineWriter {
 
  private:
   void separator();
+  std::map<std::pair<int, int>, int64_t> track_end_ns_;  // end of the last span per (pid, tid)
   std::string text_;
   Sink sink_;
   bool first_ = true;
