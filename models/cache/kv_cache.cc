@@ -23,4 +23,11 @@ void prompt_block_hashes(const std::vector<int64_t>& prefix_hashes, int64_t hash
   }
 }
 
+void extend_private_block_hashes(uint64_t content_key, int64_t blocks, std::vector<uint64_t>& hashes) {
+  for (auto b = static_cast<int64_t>(hashes.size()); b < blocks; ++b) {
+    const uint64_t previous = hashes.empty() ? 0x5e5e5e5eULL : hashes.back();
+    hashes.push_back(chain_hash(previous, content_key + static_cast<uint64_t>(b)));
+  }
+}
+
 }  // namespace servesim

@@ -2,9 +2,10 @@
 // Contract: the KV cache of one replica: a fixed number of blocks of
 // `block_tokens` tokens (capacity from KvBudget). A running sequence owns a
 // block table; blocks are reference counted so sequences with a common
-// prefix share them. With prefix caching, a full block computed from a known
-// prefix is published under a chained hash (the hash of all tokens up to and
-// including the block) and stays findable after its owners release it, until
+// prefix share them. With prefix caching, every full block is published under
+// a chained hash (the hash of all tokens up to and including the block: the
+// trace's content hashes where it has them, else the sequence's own content
+// identity, see extend_private_block_hashes) and stays findable after its owners release it, until
 // it is evicted: free blocks are reused least-recently-freed first (LRU), and
 // a reused block loses its hash. It does not decide who is preempted (the
 // scheduler does) nor time any data movement (the replica does, via the
@@ -83,6 +84,11 @@ inline uint64_t chain_hash(uint64_t previous, uint64_t key) {
   x ^= x >> 33;
   return x | 1;  // never 0 (0 = no hash)
 }
+
+/// Extends `hashes` (the chained hashes of a sequence's first blocks) to `blocks` blocks with
+/// blocks of content no other sequence shares: each block's key is `content_key` + its index,
+/// chained from the block before (vLLM hashes every full block, prompt and output alike).
+void extend_private_block_hashes(uint64_t content_key, int64_t blocks, std::vector<uint64_t>& hashes);
 
 /// Chained hashes of the full `block_tokens` blocks of a prompt of `prompt_tokens` tokens
 /// whose content is described by `prefix_hashes`, each covering `hash_block_tokens` tokens

@@ -34,7 +34,8 @@ struct Request {
   int64_t computed = 0;       // tokens whose KV is in the cache
   int64_t generated = 0;      // output tokens emitted
   std::vector<int32_t> blocks;           // KV block table
-  std::vector<uint64_t> block_hashes;    // chained prefix hashes of full prompt blocks
+  std::vector<uint64_t> block_hashes;    // chained content hashes of its full blocks (prompt, then output)
+  uint64_t content_key = 0;              // identity of its own content (blocks no trace hash describes)
   int64_t published = 0;                 // leading blocks already published to the prefix cache
 
   // Metrics.

@@ -24,19 +24,22 @@ class PolicyScheduler : public Scheduler {
       admit_waiting(context, batch, budget);
       if (!batch.requests.empty()) return;
     }
+    bool preempted = false;
     if (p_.decodes_first) {
-      advance_running(context, batch, budget, /*decodes=*/1);
-      advance_running(context, batch, budget, /*decodes=*/0);
+      preempted = advance_running(context, batch, budget, /*decodes=*/1);
+      preempted = advance_running(context, batch, budget, /*decodes=*/0) || preempted;
     } else {
-      advance_running(context, batch, budget, /*decodes=*/-1);
+      preempted = advance_running(context, batch, budget, /*decodes=*/-1);
     }
-    if (!p_.prefill_only_iterations) admit_waiting(context, batch, budget);
+    // As vLLM V1: a step that had to preempt admits nobody (the blocks it freed go to the running).
+    if (!p_.prefill_only_iterations && !preempted) admit_waiting(context, batch, budget);
   }
 
  private:
-  // decodes: 1 = only decodes, 0 = only prefills, -1 = both, in running order.
-  void advance_running(SchedulerContext& context, ScheduledBatch& batch, int64_t& budget, int decodes) {
+  // decodes: 1 = only decodes, 0 = only prefills, -1 = both, in running order. True if it preempted.
+  bool advance_running(SchedulerContext& context, ScheduledBatch& batch, int64_t& budget, int decodes) {
     std::vector<Request*>& running = context.running();
+    bool preempted = false;
     for (std::size_t i = 0; i < running.size() && budget > 0;) {
       Request& request = *running[i];
       const bool decode = request.is_decode();
@@ -57,6 +60,7 @@ class PolicyScheduler : public Scheduler {
       while (!context.reserve(request, tokens)) {
         Request* victim = pick_victim(running, request);
         context.preempt(*victim);
+        preempted = true;
         if (victim == &request) {
           preempted_self = true;
           break;
@@ -70,6 +74,7 @@ class PolicyScheduler : public Scheduler {
       while (i < running.size() && running[i] != &request) ++i;
       ++i;
     }
+    return preempted;
   }
 
   // The running request to preempt: the newest not yet in the batch (FCFS), or the least

@@ -102,6 +102,7 @@ void Replica::accept(RequestSpec& spec, int64_t id) {
   ++in_flight_;
   ++stats_.arrived;
   r->id = id;
+  r->content_key = chain_hash(0x636f6e74656e74ULL, static_cast<uint64_t>(id));
   r->arrival_s = spec.arrival_s;
   r->input_tokens = spec.input_tokens;
   r->output_tokens = spec.output_tokens;
@@ -229,10 +230,8 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
   }
 
   const bool first_time = r.first_scheduled_s < 0.0;
-  if (cache_.prefix_caching() && r.block_hashes.empty() && !r.prefix_hashes.empty()) {
-    prompt_block_hashes(r.prefix_hashes, r.hash_block_tokens, r.input_tokens, bt, r.block_hashes);
-  }
   const int64_t total = r.input_tokens + r.generated;
+  if (cache_.prefix_caching()) block_hashes_for(r, total / bt);
   const int64_t hash_count = static_cast<int64_t>(r.block_hashes.size());
   // A request that did not fit is retried every iteration; while nothing it depends on changed
   // (no block freed, no hash published or evicted, budget not larger) the answer is still no.
@@ -402,9 +401,20 @@ void Replica::start_store() {
   }
 }
 
+void Replica::block_hashes_for(Request& r, int64_t blocks) {
+  if (static_cast<int64_t>(r.block_hashes.size()) >= blocks) return;
+  // The trace's hashes describe the prompt's shared content; every other block is the request's own.
+  if (r.block_hashes.empty() && !r.prefix_hashes.empty()) {
+    prompt_block_hashes(r.prefix_hashes, r.hash_block_tokens, r.input_tokens, cache_.block_tokens(), r.block_hashes);
+  }
+  extend_private_block_hashes(r.content_key, blocks, r.block_hashes);
+}
+
 void Replica::publish_full_blocks(Request& r) {
   if (!cache_.prefix_caching()) return;
-  const int64_t full = std::min<int64_t>(r.computed / cache_.block_tokens(), static_cast<int64_t>(r.block_hashes.size()));
+  const int64_t full = r.computed / cache_.block_tokens();
+  if (full <= r.published) return;
+  block_hashes_for(r, full);
   for (int64_t b = r.published; b < full; ++b) {
     cache_.publish(r.blocks[static_cast<std::size_t>(b)], r.block_hashes[static_cast<std::size_t>(b)]);
   }
@@ -544,7 +554,7 @@ void Replica::finish_iteration(std::size_t lane_index) {
     Request& r = *lane.batch.requests[i];
     r.in_batch = false;
     r.computed += lane.batch.new_tokens[i];
-    if (r.published < static_cast<int64_t>(r.block_hashes.size())) publish_full_blocks(r);
+    publish_full_blocks(r);
     if (r.computed != r.input_tokens + r.generated) continue;  // more prefill chunks to go
     ++r.generated;
     if (r.generated == 1) {

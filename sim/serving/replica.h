@@ -216,6 +216,8 @@ class Replica final : public SchedulerContext {
   Lane& assign_lane(Request& request);
   void pull_arrivals();
   void accept(RequestSpec& spec, int64_t id);
+  /// Makes `request.block_hashes` cover its first `blocks` full blocks (trace hashes, then its own).
+  void block_hashes_for(Request& request, int64_t blocks);
   void publish_full_blocks(Request& request);
   void sample_kv();
   /// Queues the blocks the GPU cache evicted during this scheduling step for the offload tier.

@@ -97,8 +97,9 @@ ScenarioResult run_scenario(ServingInputs inputs) {
 
 // Host tier: A's 3 blocks are written to host DRAM when C evicts them; B loads all 3 (48 tokens)
 // over H2D and prefills only its last 16 tokens.
-// Expect: TTFT_B = latency + 48 x 131072 B / H2D + (kFixed + 16 kPerToken); 48 hit tokens;
-// 3 blocks (6 MiB) stored, 6 MiB loaded.
+// Expect: TTFT_B = latency + 48 x 131072 B / H2D + (kFixed + 16 kPerToken); 48 hit tokens; 6 MiB
+// loaded. Stored: A's 3 blocks, then C's own 5 (every full block has a hash), which B evicts as
+// its prompt and then its output grow: 8 blocks (16 MiB).
 TEST(KvOffload, PrefixEvictedFromTheGpuButKeptInHostMemoryIsLoadedNotRecomputed) {
   const ScenarioResult run = run_scenario(with_tier(OffloadTierKind::kHost, 1000));
   const double bytes = 48 * kKvBytesPerToken;
@@ -106,10 +107,10 @@ TEST(KvOffload, PrefixEvictedFromTheGpuButKeptInHostMemoryIsLoadedNotRecomputed)
   EXPECT_EQ(run.hit_tokens_b, 48);
   const auto& o = run.result.summary["offload"];
   EXPECT_EQ(o["tier"], "host");
-  EXPECT_EQ(o["stored_blocks"].get<int64_t>(), 3);
+  EXPECT_EQ(o["stored_blocks"].get<int64_t>(), 8);
   EXPECT_EQ(o["hit_tokens"].get<int64_t>(), 48);
   EXPECT_DOUBLE_EQ(o["load_bytes"].get<double>(), bytes);
-  EXPECT_DOUBLE_EQ(o["store_bytes"].get<double>(), bytes);
+  EXPECT_DOUBLE_EQ(o["store_bytes"].get<double>(), 8 * 16 * kKvBytesPerToken);
   EXPECT_EQ(run.result.finished, 3);
 }
 
@@ -124,9 +125,12 @@ TEST(KvOffload, WithoutATierTheEvictedPrefixIsRecomputed) {
 }
 
 // SSD tier: the load reads the blocks from the disk (no latency in the disk model) and then
-// crosses H2D. Expect: TTFT_B = bytes / SSD read + latency + bytes / H2D + (kFixed + 16 kPerToken).
+// crosses H2D. The disk reads at 50 GB/s here, so the read (0.13 ms) is over before the blocks of C
+// that B's allocation evicts reach the disk (0.84 ms over D2H) and shares it with no write.
+// Expect: TTFT_B = bytes / SSD read + latency + bytes / H2D + (kFixed + 16 kPerToken).
 TEST(KvOffload, SsdTierLoadCostsADiskReadThenTheHostLink) {
-  const ServingInputs inputs = with_tier(OffloadTierKind::kSsd, 1000);
+  ServingInputs inputs = with_tier(OffloadTierKind::kSsd, 1000);
+  inputs.offload.ssd.read_bytes_per_s = 50e9;
   const ScenarioResult run = run_scenario(inputs);
   const double bytes = 48 * kKvBytesPerToken;
   EXPECT_NEAR(run.ttft_b,
@@ -154,7 +158,9 @@ TEST(KvOffload, CxlTierLoadCrossesTheCxlLinkThenTheHostLink) {
 // is freed first) in one scheduling step, so the tier keeps the 2 most recent, blocks 1 and 2;
 // block 3 would be dropped at once and is never written.
 // Expect: B loads 2 blocks (32 tokens) and prefills 32: TTFT_B = latency + 32 x 131072 B / H2D
-// + (kFixed + 32 kPerToken); the tier reports 2 stored (4 MiB), 2 resident.
+// + (kFixed + 32 kPerToken); 2 resident. Stored: those 2, then C's 5 blocks (every full block has
+// a hash) as B evicts them: 2 at its admission, 2 when its prefill runs after the load, 1 when its
+// output grows; 7 blocks in all.
 TEST(KvOffload, TierCapacityIsRespectedByDroppingTheLeastRecentlyUsedBlock) {
   const ScenarioResult run = run_scenario(with_tier(OffloadTierKind::kHost, 2));
   const double bytes = 32 * kKvBytesPerToken;
@@ -162,9 +168,9 @@ TEST(KvOffload, TierCapacityIsRespectedByDroppingTheLeastRecentlyUsedBlock) {
   EXPECT_EQ(run.hit_tokens_b, 32);
   const auto& o = run.result.summary["offload"];
   EXPECT_EQ(o["capacity_blocks"].get<int64_t>(), 2);
-  EXPECT_EQ(o["stored_blocks"].get<int64_t>(), 2);
+  EXPECT_EQ(o["stored_blocks"].get<int64_t>(), 7);
   EXPECT_EQ(o["resident_blocks"].get<int64_t>(), 2);
-  EXPECT_DOUBLE_EQ(o["store_bytes"].get<double>(), bytes);
+  EXPECT_DOUBLE_EQ(o["store_bytes"].get<double>(), 7 * 16 * kKvBytesPerToken);
 }
 
 // The tier on its own: LRU order, refresh on lookup hits, prefix lookups stop at the first miss.
