@@ -208,8 +208,12 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
     }
   };
 
+  // Swapping engines (vLLM V0) admit only while a watermark of 1 % of the blocks stays free, so an
+  // admission does not force the next step to preempt.
+  const int64_t watermark = cache_.preemption() == PreemptionMode::kSwap ? cache_.total_blocks() / 100 : 0;
   if (r.swapped) {  // resume: bring the KV back over H2D
-    if (!cache_.grow(r.blocks, r.computed)) return -1;
+    const int64_t needed = (r.computed + bt - 1) / bt - static_cast<int64_t>(r.blocks.size());
+    if (needed > cache_.free_blocks() - watermark || !cache_.grow(r.blocks, r.computed)) return -1;
     leave_waiting();
     r.state = RequestState::kSwappingIn;
     const double bytes = static_cast<double>(r.computed) * params_.kv_bytes_per_token;
@@ -260,7 +264,7 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
   const int64_t tokens = chunking ? std::min(pending, max_new_tokens) : pending;
   // Admitted only if the first prefill chunk after the load would fit as well.
   const int64_t new_blocks = (known * bt + tokens + bt - 1) / bt - hits;
-  if ((!chunking && pending > max_new_tokens && !alone) || new_blocks + unreferenced > cache_.free_blocks()) {
+  if ((!chunking && pending > max_new_tokens && !alone) || new_blocks + unreferenced > cache_.free_blocks() - watermark) {
     blocked_ = &r;
     blocked_free_ = cache_.free_blocks();
     blocked_generation_ = cache_.generation();
