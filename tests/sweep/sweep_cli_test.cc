@@ -153,7 +153,7 @@ TEST(SweepCommand, EveryPlanFailingTheSameWayIsBadInputWithNothingWritten) {
   const std::string last_line = sweep.err.substr(sweep.err.rfind("servesim: error:"));
   EXPECT_EQ(last_line, "servesim: error: " + path +
                            ": /scheduler/max_num_seqz: unknown key 'max_num_seqz'; allowed: impl, long_prefill_token_"
-                           "threshold, max_num_batched_tokens, max_num_seqs (every plan of the sweep fails this way)\n");
+                           "threshold, max_num_batched_tokens, max_num_seqs, micro_batches (every plan of the sweep fails this way)\n");
   EXPECT_FALSE(fs::exists(dir / "out"));
   fs::remove_all(dir);
 }
