@@ -434,9 +434,20 @@ void Replica::sample_kv() {
                               : 0.0;
   kv_last_fraction_ = fraction;
   stats_.kv_peak_fraction = std::max(stats_.kv_peak_fraction, fraction);
-  while (params_.kv_sample_interval_s > 0.0 && now >= next_sample_s_) {
-    kv_samples_.emplace_back(next_sample_s_, fraction);
-    next_sample_s_ += params_.kv_sample_interval_s;
+  const double interval = params_.kv_sample_interval_s;
+  if (interval > 0.0 && now >= next_sample_s_) {
+    // Every grid point passed since the last step gets the value now. More than two in one step
+    // (an idle gap, or an interval shorter than an iteration) are written as the first and the last,
+    // so the rows are bounded by the scheduling steps, not by the simulated time.
+    const double passed = std::floor((now - next_sample_s_) / interval);
+    if (passed >= 2.0) {
+      kv_samples_.emplace_back(next_sample_s_, fraction);
+      next_sample_s_ += passed * interval;
+    }
+    while (now >= next_sample_s_) {
+      kv_samples_.emplace_back(next_sample_s_, fraction);
+      next_sample_s_ += interval;
+    }
   }
 }
 

@@ -173,7 +173,8 @@ class Replica final : public SchedulerContext {
   const PipelineStages& pipeline() const { return pipeline_; }
 
   const ReplicaStats& stats() const { return stats_; }
-  /// (time, used fraction) samples of the KV cache, every kv_sample_interval_s.
+  /// (time, used fraction) samples of the KV cache on a kv_sample_interval_s grid; where one step passes
+  /// more than two grid points (an idle gap) only the first and the last are kept.
   const std::vector<std::pair<double, double>>& kv_samples() const { return kv_samples_; }
   /// Requests still inside (should be 0 after the run).
   int64_t in_flight() const { return in_flight_; }
