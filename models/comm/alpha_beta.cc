@@ -12,7 +12,8 @@ double ring_factor(Collective collective, int64_t ranks) {
   const double n = static_cast<double>(ranks);
   switch (collective) {
     case Collective::kAllReduce: return 2.0 * (n - 1.0) / n;
-    case Collective::kAllGather: return (n - 1.0) / n;
+    case Collective::kAllGather:
+    case Collective::kAllToAll: return (n - 1.0) / n;
     case Collective::kSendRecv:
     case Collective::kSendRecvAcrossNodes: return 1.0;
   }
@@ -78,7 +79,7 @@ std::pair<double, double> fit_alpha_beta(const std::vector<CollectiveSample>& sa
 }
 
 SERVESIM_REGISTER(CollectiveModel, "alpha-beta",
-                  "latency + bytes / bandwidth with ring factors; defaults from the fabric's NCCL fit",
+                  "latency + bytes / bandwidth with ring factors (all-to-all as an all-gather's traffic); defaults from the fabric's NCCL fit",
                   alpha_beta_specs(), [](const ParamValues& values, const FabricSpec& fabric) {
                     AlphaBetaParams params = alpha_beta_for(fabric);
                     auto override_with = [&](const char* name, double* field) {

@@ -1,8 +1,8 @@
 #pragma once
 // Contract: time of one NCCL-style collective among `ranks` GPUs of a node
-// (all-reduce, all-gather, send/recv between pipeline stages) for a message of
-// `bytes` per GPU. Alpha-beta: a fixed latency plus bytes over a bus
-// bandwidth, with the ring factor of each collective. Does not model
+// (all-reduce, all-gather, all-to-all of MoE dispatch/combine, send/recv between
+// pipeline stages) for a message of `bytes` per GPU. Alpha-beta: a fixed latency
+// plus bytes over a bus bandwidth, with the ring factor of each collective. Does not model
 // contention with other traffic (the serving core's SimGrid links do that for
 // KV moves). Seconds, bytes. Pure and cheap (called while building cost tables).
 
@@ -18,12 +18,18 @@
 namespace servesim {
 
 // kSendRecvAcrossNodes: one GPU on each of two nodes (pipeline stages on different nodes).
-enum class Collective { kAllReduce, kAllGather, kSendRecv, kSendRecvAcrossNodes };
+// kAllToAll: every GPU sends bytes / ranks to each GPU (one share stays local); no NCCL
+// all-to-all timings exist in our data, so it is derived: each GPU sends and receives
+// (n-1)/n x bytes, the per-GPU traffic of an all-gather of `bytes` per GPU (pairwise exchange:
+// n-1 steps of bytes / n, run concurrently over the switch as NCCL's grouped send/recv does),
+// at the all-reduce fit's bus bandwidth and with its latency (one collective launch, not n-1
+// point-to-point ones). See models/execution/README.md for what it rests on and its error.
+enum class Collective { kAllReduce, kAllGather, kSendRecv, kSendRecvAcrossNodes, kAllToAll };
 
 class CollectiveModel {
  public:
   static constexpr const char* kInterfaceName = "collective-model";
-  static constexpr const char* kInterfaceSummary = "time of all-reduce / all-gather / send-recv among GPUs";
+  static constexpr const char* kInterfaceSummary = "time of all-reduce / all-gather / all-to-all / send-recv among GPUs";
   using Factory = std::function<std::unique_ptr<CollectiveModel>(const ParamValues&, const FabricSpec&)>;
 
   virtual ~CollectiveModel() = default;
@@ -63,7 +69,8 @@ struct CollectiveSample {
 };
 
 /// Least-squares fit (Eigen) of t = alpha + factor(ranks) x bytes / bandwidth,
-/// relative error weighted; factor = 2(n-1)/n for all-reduce, 1 for send/recv.
+/// relative error weighted; factor = 2(n-1)/n for all-reduce, (n-1)/n for all-gather and
+/// all-to-all, 1 for send/recv.
 /// Returns {alpha_s, bytes_per_s}.
 std::pair<double, double> fit_alpha_beta(const std::vector<CollectiveSample>& samples, Collective collective);
 

@@ -5,9 +5,11 @@
 // iterations with the ExecutionModel made for the deployment.
 // (EngineProfile and calibration data are defined by the execution model.)
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hardware/hardware_spec.h"
 #include "models/execution/engine_profile.h"
@@ -16,12 +18,40 @@
 
 namespace servesim {
 
+/// How an MoE router spreads each token's top-k choices over the routed experts (plan key
+/// "expert_routing"). Experts are numbered hottest first and placed on the EP ranks contiguously
+/// (rank r holds experts [r E / ep, (r + 1) E / ep)), so skew loads the first rank most.
+struct ExpertRouting {
+  enum class Kind {
+    kBalanced,     // every expert equally likely (the closed form)
+    kZipf,         // share of expert e (0-based) proportional to (e + 1)^-zipf_s
+    kFrequencies,  // share of expert e proportional to frequencies[e]
+  };
+  Kind kind = Kind::kBalanced;
+  double zipf_s = 0.0;
+  std::vector<double> frequencies;  // one per routed expert, relative (kFrequencies)
+};
+
+/// Per-token probability that each routed expert is among the token's `top_k` distinct choices:
+/// proportional to the routing's shares, capped at 1, summing to top_k (the capped excess is
+/// spread over the others in proportion to their shares). Needs at least top_k positive shares.
+std::vector<double> expert_selection_probabilities(const ExpertRouting& routing, int64_t experts, int64_t top_k);
+
+/// One pipeline stage runs on a group of max(tp, ep) GPUs (ep | tp or tp | ep). Attention is
+/// tensor-parallel over tp GPUs and data-parallel over the group's max(tp, ep) / tp attention
+/// groups; the routed experts are split over ep ranks (experts / ep whole experts each), each
+/// expert tensor-parallel over max(tp, ep) / ep GPUs. ep = 1: plain TP (experts sharded by TP).
 struct ParallelPlan {
-  int64_t tp = 1;  // tensor parallel degree
+  int64_t tp = 1;  // tensor parallel degree (attention and dense weights)
   int64_t pp = 1;  // pipeline stages
   int64_t dp = 1;  // data-parallel replicas
   int64_t ep = 1;  // expert parallel degree (MoE)
-  int64_t gpus_per_replica() const { return tp * pp; }
+  ExpertRouting routing;  // MoE only
+  /// GPUs of one pipeline stage.
+  int64_t gpus_per_stage() const { return std::max(tp, ep); }
+  /// Data-parallel attention groups within a stage (tp GPUs each).
+  int64_t attention_groups() const { return gpus_per_stage() / tp; }
+  int64_t gpus_per_replica() const { return gpus_per_stage() * pp; }
 };
 
 /// Prefill/decode disaggregation: one plan and node per pool (dp = the pool's
@@ -48,10 +78,13 @@ struct KvBudget {
   double activation_reserve_bytes = 0.0;     // per GPU
   double kv_bytes_per_token_per_gpu = 0.0;   // all layers this GPU holds
   double kv_bytes_per_token_replica = 0.0;   // summed over the replica's GPUs (what a swap moves)
-  int64_t capacity_tokens = 0;               // KV tokens that fit per replica
+  int64_t capacity_tokens = 0;               // KV tokens that fit per replica (all attention groups)
 };
 
-/// KV capacity = HBM x utilization - weights - activation reserve, per GPU.
+/// KV capacity = HBM x utilization - weights - activation reserve, per GPU; a replica holds that
+/// per attention group (each group keeps the KV of its own sequences). Weights per GPU: attention,
+/// dense FFN, shared experts, router, norms, embedding and LM head / (tp x pp) + routed experts /
+/// (max(tp, ep) x pp).
 /// Throws std::invalid_argument with "needs X GiB per GPU, has Y GiB" when the weights do not fit.
 KvBudget kv_budget(const Deployment& deployment, double gpu_memory_utilization, int64_t max_batched_tokens);
 

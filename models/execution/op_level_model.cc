@@ -107,13 +107,16 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
     : eff_(iteration_efficiency(effective_efficiency(deployment.node.gpu))),
       sms_(deployment.node.gpu.sms),
       tp_(deployment.plan.tp),
-      pp_(deployment.plan.pp) {
+      pp_(deployment.plan.pp),
+      stage_gpus_(deployment.plan.gpus_per_stage()),
+      ep_(deployment.plan.ep),
+      attention_groups_(deployment.plan.attention_groups()) {
   const ModelSpec& model = deployment.model;
   const EngineProfile& engine = deployment.engine;
   const double tp = static_cast<double>(tp_);
   weight_bpp_ = model.weight_bytes_per_param;
   hidden_ = static_cast<double>(model.hidden);
-  gpus_ = tp_ * pp_;
+  gpus_ = stage_gpus_ * pp_;
 
   const double heads = static_cast<double>(model.heads) / tp;
   const double kv_heads = std::max(1.0, static_cast<double>(model.kv_heads) / tp);
@@ -148,10 +151,27 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   if (model.is_moe()) {
     moe_experts_ = static_cast<double>(model.moe.experts);
     moe_topk_ = static_cast<double>(model.moe.experts_per_token);
+    expert_all_to_all_ = ep_ > 1 && ep_ >= tp_;
+    hottest_rank_share_ = 1.0 / static_cast<double>(ep_);
+    if (deployment.plan.routing.kind != ExpertRouting::Kind::kBalanced) {
+      const std::vector<double> picked =
+          expert_selection_probabilities(deployment.plan.routing, model.moe.experts, model.moe.experts_per_token);
+      experts_per_rank_ = model.moe.experts / ep_;
+      rank_rows_per_token_.assign(static_cast<std::size_t>(ep_), 0.0);
+      for (std::size_t e = 0; e < picked.size(); ++e) {
+        rank_rows_per_token_[e / static_cast<std::size_t>(experts_per_rank_)] += picked[e];
+        expert_log_miss_.push_back(std::log1p(-picked[e]));
+      }
+      hottest_rank_share_ = *std::max_element(rank_rows_per_token_.begin(), rank_rows_per_token_.end()) / moe_topk_;
+    }
   }
   const int64_t moe_dense_layers = model.is_moe() ? std::min(model.moe.dense_layers, model.layers) : model.layers;
-  const double expert_ffn = static_cast<double>(model.moe.expert_intermediate) / tp;
-  const double shared_ffn = static_cast<double>(model.moe.shared_experts) * expert_ffn;
+  // Each expert is tensor-parallel over the GPUs of its EP rank (tp at ep = 1).
+  const double expert_tp = static_cast<double>(stage_gpus_ / ep_);
+  const double expert_ffn = static_cast<double>(model.moe.expert_intermediate) / expert_tp;
+  // Shared experts run on every attention group's own tokens, tensor-parallel over its tp GPUs.
+  const double shared_ffn = static_cast<double>(model.moe.shared_experts) *
+                            (static_cast<double>(model.moe.expert_intermediate) / tp);
 
   auto gemm_provenance = [&](double n, double k) {
     if (!calibrated) return Provenance::kDatasheet;
@@ -198,6 +218,20 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
             case GemmWeight::kLmHead: op.gemm_n = vocab; op.gemm_k = hidden_; break;
           }
           op.provenance = gemm_provenance(op.gemm_n, op.gemm_k);
+          const bool up = kernel.weight == GemmWeight::kGateUp;
+          // Expert parallelism: tokens travel to the ranks holding their experts before the expert
+          // gate/up GEMM and back after the down GEMM (tokens x top-k x hidden bf16 each way).
+          const bool exchange = moe_weight && expert_all_to_all_ && moe_layers > 0.0;
+          auto add_all_to_all = [&](const char* name) {
+            Op exchange_op;
+            exchange_op.name = name;
+            exchange_op.op_class = OpClass::kAllToAll;
+            exchange_op.instances = moe_layers;
+            exchange_op.launches = 1;
+            exchange_op.bytes_per_row = kActivationBytes * hidden_ * moe_topk_;  // per token of the batch
+            exchange_op.provenance = Provenance::kInterpolated;
+            ops_out.push_back(exchange_op);
+          };
           if (moe_weight) {
             if (dense_layers > 0.0) {
               Op dense = op;
@@ -206,18 +240,22 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
             }
             op.instances = moe_layers;
             op.expert_fraction = 1.0;
-            const bool up = kernel.weight == GemmWeight::kGateUp;
             op.gemm_n = up ? 2.0 * expert_ffn : hidden_;
             op.gemm_k = up ? hidden_ : expert_ffn;
             moe_dense_flops_per_row_ = shared_ffn;  // shared-expert width (per GPU)
             op.provenance = calibrated ? Provenance::kInterpolated : Provenance::kDatasheet;
           }
+          if (exchange && up) add_all_to_all("moe_dispatch");
           if (op.instances > 0.0) ops_out.push_back(op);
-          if (tp_ > 1 && (kernel.weight == GemmWeight::kO || kernel.weight == GemmWeight::kDown)) {
+          if (exchange && !up) add_all_to_all("moe_combine");
+          // The combine replaces the all-reduce after the expert down projection (dense layers keep it).
+          const double reduce_instances = exchange && !up ? dense_layers : instances;
+          if (tp_ > 1 && (kernel.weight == GemmWeight::kO || kernel.weight == GemmWeight::kDown) &&
+              reduce_instances > 0.0) {
             Op reduce;
             reduce.name = "all_reduce";
             reduce.op_class = OpClass::kAllReduce;
-            reduce.instances = instances;
+            reduce.instances = reduce_instances;
             reduce.launches = 1;
             reduce.bytes_per_row = kActivationBytes * hidden_;
             reduce.provenance = Provenance::kInterpolated;
@@ -253,10 +291,10 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
     stage_type_.push_back(found->second);
   }
   // Boundary k -> k + 1 crosses nodes when the last GPU of stage k and the first of stage k + 1
-  // sit on different nodes (stages are placed in order, tp GPUs each).
+  // sit on different nodes (stages are placed in order, max(tp, ep) GPUs each).
   const int64_t per_node = std::max<int64_t>(1, deployment.node.gpus_per_node);
   for (int64_t k = 0; k + 1 < pp_; ++k) {
-    const int64_t last_gpu = (k + 1) * tp_ - 1;
+    const int64_t last_gpu = (k + 1) * stage_gpus_ - 1;
     send_across_nodes_.push_back(last_gpu / per_node != (last_gpu + 1) / per_node);
   }
 
@@ -268,26 +306,56 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   power_ = std::make_unique<ActivityPowerModel>(activity_power_for(deployment.node.gpu));
 }
 
-double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double* flops, double* bytes,
-                                          Bound* bound) const {
-  // Routed experts: rows x top-k expert rows in total; the distinct experts hit
-  // (expected under uniform routing) each stream their weights once. Shared
-  // experts run as a dense GEMM over every row.
-  const double expert_rows = rows * moe_topk_;
-  const double active = moe_experts_ * (1.0 - std::pow(1.0 - moe_topk_ / moe_experts_, rows));
-  const double f = 2.0 * expert_rows * op.gemm_n * op.gemm_k;
-  const double b = weight_bpp_ * active * op.gemm_n * op.gemm_k + kActivationBytes * expert_rows * (op.gemm_n + op.gemm_k);
-  double compute = eff_.gemm_latency_s + f / eff_.gemm_flops_per_s;
-  double memory = eff_.gemm_memory_latency_s + b / eff_.gemm_bytes_per_s;
-  double total_flops = f, total_bytes = b;
+double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double shared_rows, double* flops,
+                                          double* bytes, Bound* bound) const {
+  // Routed experts on one EP rank: its expert rows and the distinct experts it holds that the batch
+  // hits (expected values), each streaming its weight shard once. Shared experts run as a dense GEMM
+  // over the attention group's rows on every GPU. The slowest rank sets the time.
+  double shared_compute = 0.0, shared_memory = 0.0, shared_flops = 0.0, shared_bytes = 0.0;
   if (moe_dense_flops_per_row_ > 0.0) {
     const double width = moe_dense_flops_per_row_;
     const bool up = op.gemm_k == hidden_;
-    const GemmCost shared = gemm_cost(eff_, sms_, rows, up ? 2.0 * width : hidden_, up ? hidden_ : width, weight_bpp_);
-    compute += shared.compute_s - eff_.gemm_latency_s;
-    memory += shared.memory_s - eff_.gemm_memory_latency_s;
-    total_flops += shared.flops;
-    total_bytes += shared.bytes;
+    const GemmCost shared =
+        gemm_cost(eff_, sms_, shared_rows, up ? 2.0 * width : hidden_, up ? hidden_ : width, weight_bpp_);
+    shared_compute = shared.compute_s - eff_.gemm_latency_s;
+    shared_memory = shared.memory_s - eff_.gemm_memory_latency_s;
+    shared_flops = shared.flops;
+    shared_bytes = shared.bytes;
+  }
+  double compute = 0.0, memory = 0.0, total_flops = 0.0, total_bytes = 0.0;
+  bool first = true;
+  auto rank_cost = [&](double expert_rows, double active) {
+    const double f = 2.0 * expert_rows * op.gemm_n * op.gemm_k;
+    const double b =
+        weight_bpp_ * active * op.gemm_n * op.gemm_k + kActivationBytes * expert_rows * (op.gemm_n + op.gemm_k);
+    double c = eff_.gemm_latency_s + f / eff_.gemm_flops_per_s;
+    double m = eff_.gemm_memory_latency_s + b / eff_.gemm_bytes_per_s;
+    if (moe_dense_flops_per_row_ > 0.0) {
+      c += shared_compute;
+      m += shared_memory;
+    }
+    if (first || std::max(c, m) > std::max(compute, memory)) {
+      first = false;
+      compute = c;
+      memory = m;
+      total_flops = f + shared_flops;
+      total_bytes = b + shared_bytes;
+    }
+  };
+  const double ep = static_cast<double>(ep_);
+  if (rank_rows_per_token_.empty()) {
+    // Balanced: every rank takes rows x top-k / ep expert rows; each of its E / ep experts is hit with
+    // probability 1 - (1 - k / E)^rows.
+    rank_cost(rows * moe_topk_ / ep, (moe_experts_ / ep) * (1.0 - std::pow(1.0 - moe_topk_ / moe_experts_, rows)));
+  } else {
+    for (std::size_t r = 0; r < rank_rows_per_token_.size(); ++r) {
+      double active = 0.0;
+      const std::size_t begin = r * static_cast<std::size_t>(experts_per_rank_);
+      for (std::size_t e = begin; e < begin + static_cast<std::size_t>(experts_per_rank_); ++e) {
+        active += 1.0 - std::exp(rows * expert_log_miss_[e]);
+      }
+      rank_cost(rows * rank_rows_per_token_[r], active);
+    }
   }
   *flops = total_flops;
   *bytes = total_bytes;
@@ -295,8 +363,8 @@ double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double* flo
   return std::max(eff_.graph_kernel_s, std::max(compute, memory));
 }
 
-double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sampled, double* flops, double* bytes,
-                                         Bound* bound) const {
+double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sampled, double all_tokens, double share,
+                                         double* flops, double* bytes, Bound* bound) const {
   const double rows = op.rows == RowScope::kTokens ? tokens : sampled;
   *flops = 0.0;
   *bytes = 0.0;
@@ -312,7 +380,7 @@ double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sam
       return fixed + stream;
     }
     case OpClass::kGemm: {
-      if (op.expert_fraction > 0.0) return moe_seconds(op, rows, flops, bytes, bound);
+      if (op.expert_fraction > 0.0) return moe_seconds(op, all_tokens, rows, flops, bytes, bound);
       const GemmCost cost = gemm_cost(eff_, sms_, rows, op.gemm_n, op.gemm_k, weight_bpp_);
       *flops = cost.flops;
       *bytes = cost.bytes;
@@ -322,7 +390,13 @@ double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sam
     case OpClass::kAllReduce:
       *bound = Bound::kCommunication;
       return collectives_->seconds(Collective::kAllReduce, rows * op.bytes_per_row, tp_);
-    case OpClass::kAttention:
+    case OpClass::kAllToAll: {
+      *bound = Bound::kCommunication;
+      // Bytes per GPU: the larger of what the most-loaded sender holds (its attention group's share
+      // of the batch, split over the group's tp GPUs) and what the most-loaded rank receives.
+      const double fraction = std::max(hottest_rank_share_, share / static_cast<double>(tp_));
+      return collectives_->seconds(Collective::kAllToAll, all_tokens * op.bytes_per_row * fraction, ep_);
+    }    case OpClass::kAttention:
     case OpClass::kRepeatKv:
       break;  // costed per segment by evaluate()
   }
@@ -336,6 +410,14 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
     tokens += static_cast<double>(s.sequences * s.new_tokens);
     sampled += static_cast<double>(s.sequences);
   }
+  // Attention data parallelism: a GPU's attention and dense kernels see its group's share of the batch;
+  // the routed experts and their all-to-alls see all of it.
+  const double all_tokens = tokens;
+  const double share = group_share(batch);
+  if (attention_groups_ > 1) {
+    tokens *= share;
+    sampled *= share;
+  }
   for (const Op& op : stage_ops) {
     double seconds = 0.0, flops = 0.0, bytes = 0.0;
     int64_t launches = 0;
@@ -346,7 +428,8 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
       double compute_like = 0.0, memory_like = 0.0;
       for (const Segment& s : batch.segments) {
         if (s.sequences <= 0 || s.new_tokens <= 0) continue;
-        const double b = static_cast<double>(s.sequences);
+        const double b = attention_groups_ > 1 ? static_cast<double>(s.sequences) * share
+                                               : static_cast<double>(s.sequences);
         double t = 0.0;
         if (s.new_tokens == 1) {
           const double ctx = static_cast<double>(s.context_tokens + 1);
@@ -372,14 +455,14 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
       }
       bound = compute_like >= memory_like ? Bound::kCompute : Bound::kMemory;
     } else {
-      seconds = op_seconds(op, tokens, sampled, &flops, &bytes, &bound);
+      seconds = op_seconds(op, tokens, sampled, all_tokens, share, &flops, &bytes, &bound);
       if (seconds > 0.0) launches = op.launches;
     }
     seconds *= op.instances;
     flops *= op.instances;
     bytes = (bytes + repeat_bytes) * op.instances;
     repeat_s *= op.instances;
-    const bool collective = op.op_class == OpClass::kAllReduce;
+    const bool collective = op.op_class == OpClass::kAllReduce || op.op_class == OpClass::kAllToAll;
     // NCCL kernels are captured in the graph too, but their host cost is counted like any launch.
     const int64_t total_launches = static_cast<int64_t>(op.instances) * (launches + repeat_launches);
     totals->flops += flops;
@@ -418,9 +501,20 @@ double OpLevelExecutionModel::launch_host_s(const BatchShape& batch, const Total
   return graph ? 0.0 : static_cast<double>(totals.launches) * launch_s_;
 }
 
+double OpLevelExecutionModel::group_share(const BatchShape& batch) const {
+  if (attention_groups_ == 1) return 1.0;
+  double sequences = 0.0;
+  for (const Segment& s : batch.segments) sequences += static_cast<double>(s.sequences);
+  if (sequences <= 0.0) return 1.0;
+  // Whole sequences, as evenly as their count allows: the busiest group holds ceil(B / a) of them.
+  return std::ceil(sequences / static_cast<double>(attention_groups_)) / sequences;
+}
+
 double OpLevelExecutionModel::send_seconds(const BatchShape& batch, std::size_t boundary) const {
   double tokens = 0.0;
   for (const Segment& s : batch.segments) tokens += static_cast<double>(s.sequences * s.new_tokens);
+  // Each attention group sends its own sequences' activations to the next stage's matching group.
+  if (attention_groups_ > 1) tokens *= group_share(batch);
   const Collective kind = send_across_nodes_[boundary] ? Collective::kSendRecvAcrossNodes : Collective::kSendRecv;
   return tokens > 0.0 ? collectives_->seconds(kind, tokens * kPipelineSendBytesPerRow * hidden_, 2) : 0.0;
 }
@@ -441,7 +535,7 @@ IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) cons
     launch_host_s += host_s;
     launches += totals.launches;
     GpuActivity activity{stage_s, totals.gpu_s, totals.flops, totals.bytes};
-    out.energy_j += power_->joules(activity) * static_cast<double>(tp_);
+    out.energy_j += power_->joules(activity) * static_cast<double>(stage_gpus_);
   }
   double send_s = 0.0;
   for (std::size_t k = 0; k < send_across_nodes_.size(); ++k) send_s += send_seconds(batch, k);
@@ -492,7 +586,7 @@ IterationTiming OpLevelExecutionModel::stage_timing(const BatchShape& batch, Sta
     if (k == 0) activity.seconds += iteration_overhead_s_;
     stages.stage_s[k] = activity.seconds;
     out.iteration_s += activity.seconds;
-    out.energy_j += power_->joules(activity) * static_cast<double>(tp_);
+    out.energy_j += power_->joules(activity) * static_cast<double>(stage_gpus_);
   }
   stages.send_s.resize(send_across_nodes_.size());
   for (std::size_t k = 0; k < send_across_nodes_.size(); ++k) {

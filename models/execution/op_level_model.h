@@ -11,10 +11,10 @@
 // send/recv from the collective model. Iterations replayed from a CUDA graph
 // cost the GPU time; eager iterations cost max(GPU time, host launches).
 // Pipeline plans are costed stage by stage (each stage's own layers, stage 0
-// the prologue and the host's iteration overhead, the last stage the LM head;
-// each GPU launches its own kernels), with a send of the hidden states and the
-// residual between stages (across nodes where the stage boundary is):
-// iteration_s = sum of stages + sends. Energy from the power model, all GPUs
+// the prologue, the last stage the LM head; each GPU launches its own
+// kernels), with a send of the hidden states and the residual between stages
+// (across nodes where the stage boundary is) and the host's iteration
+// overhead before stage 0: iteration_s = overhead + sum of stages + sends. Energy from the power model, all GPUs
 // of the plan (each stage's GPUs over their stage).
 
 #include <array>
@@ -69,7 +69,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   int64_t launches(const BatchShape& batch) const;
 
  private:
-  enum class OpClass { kElementwise, kGemm, kAttention, kAllReduce, kRepeatKv };
+  enum class OpClass { kElementwise, kGemm, kAttention, kAllReduce, kRepeatKv, kAllToAll };
   struct Op {
     std::string name;
     OpClass op_class = OpClass::kElementwise;
@@ -92,12 +92,22 @@ class OpLevelExecutionModel : public ExecutionModel {
   double send_seconds(const BatchShape& batch, std::size_t boundary) const;
   /// Host time of launching the iteration's kernels one by one (0 when replayed from a CUDA graph).
   double launch_host_s(const BatchShape& batch, const Totals& totals) const;
-  double op_seconds(const Op& op, double tokens, double sampled, double* flops, double* bytes, Bound* bound) const;
-  double moe_seconds(const Op& op, double rows, double* flops, double* bytes, Bound* bound) const;
+  /// Fraction of the batch's sequences on the most-loaded attention group: ceil(B / a) / B
+  /// (1 without attention data parallelism).
+  double group_share(const BatchShape& batch) const;
+  /// `tokens` and `sampled`: the attention group's rows; `all_tokens`: the whole batch's (MoE ops).
+  double op_seconds(const Op& op, double tokens, double sampled, double all_tokens, double share, double* flops,
+                    double* bytes, Bound* bound) const;
+  /// Routed-expert GEMM on the slowest EP rank for `rows` tokens of the batch, plus the shared
+  /// experts over `shared_rows` (the attention group's tokens).
+  double moe_seconds(const Op& op, double rows, double shared_rows, double* flops, double* bytes, Bound* bound) const;
 
   GpuEfficiency eff_;
   int64_t sms_ = 0;
   int64_t tp_ = 1, pp_ = 1;
+  int64_t stage_gpus_ = 1;        // max(tp, ep)
+  int64_t ep_ = 1;
+  int64_t attention_groups_ = 1;  // stage_gpus_ / tp_
   double weight_bpp_ = 2.0;
   double hidden_ = 0.0;
   // attention, per GPU
@@ -111,6 +121,13 @@ class OpLevelExecutionModel : public ExecutionModel {
   // MoE (per GPU)
   double moe_experts_ = 0.0, moe_topk_ = 0.0;
   double moe_dense_flops_per_row_ = 0.0;  // shared experts + router, per matrix kind
+  bool expert_all_to_all_ = false;        // ep > 1 and ep >= tp: dispatch / combine instead of the all-reduce
+  // Skewed routing (empty when balanced: closed form): per EP rank, expected expert rows per token;
+  // per expert, log(1 - P(a token picks it)), for the expected distinct experts a batch hits.
+  std::vector<double> rank_rows_per_token_;
+  std::vector<double> expert_log_miss_;
+  int64_t experts_per_rank_ = 0;
+  double hottest_rank_share_ = 0.0;  // the most-loaded rank's share of all expert rows (1 / ep balanced)
   // engine / host
   bool graph_prefill_ = false, graph_decode_ = false;
   double launch_s_ = 0.0;

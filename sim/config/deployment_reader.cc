@@ -254,6 +254,47 @@ EngineProfile read_engine(ConfigNode& node, const std::string& name) {
   return engine;
 }
 
+// "expert_routing": "balanced" | {"zipf": s} | {"frequencies": [one per routed expert]}.
+static ExpertRouting read_expert_routing(ConfigNode& plan, const ModelSpec& model) {
+  ConfigNode node = plan.child("expert_routing");
+  ExpertRouting routing;
+  if (node.is_string()) {
+    if (node.as_string() != "balanced") {
+      node.fail("unknown expert routing '" + node.as_string() +
+                "'; allowed: \"balanced\", {\"zipf\": s}, {\"frequencies\": [...]}");
+    }
+    return routing;
+  }
+  if (!node.is_object() || node.size() != 1) {
+    node.fail("expected \"balanced\", {\"zipf\": s} or {\"frequencies\": [one per routed expert]}, got " +
+              describe_json_value(node.value()));
+  }
+  if (node.has("zipf")) {
+    routing.kind = ExpertRouting::Kind::kZipf;
+    // s = 0 is balanced; beyond ~10 the hottest experts take every token already.
+    routing.zipf_s = node.number("zipf", 0.0, 100.0);
+  } else if (node.has("frequencies")) {
+    routing.kind = ExpertRouting::Kind::kFrequencies;
+    ConfigNode list = node.child("frequencies");
+    if (!list.is_array() || list.size() != static_cast<std::size_t>(model.moe.experts)) {
+      list.fail("expected an array of " + std::to_string(model.moe.experts) +
+                " numbers (one per routed expert), got " + describe_json_value(list.value()));
+    }
+    int64_t positive = 0;
+    for (std::size_t e = 0; e < list.size(); ++e) {
+      routing.frequencies.push_back(list.element(e).as_number(0.0, 1e300));
+      if (routing.frequencies.back() > 0.0) ++positive;
+    }
+    if (positive < model.moe.experts_per_token) {
+      list.fail(std::to_string(positive) + " of the " + std::to_string(model.moe.experts) +
+                " experts have a positive frequency, but each token picks " +
+                std::to_string(model.moe.experts_per_token) + " distinct experts");
+    }
+  }
+  node.finish();
+  return routing;
+}
+
 ParallelPlan read_plan(ConfigNode& node, const ModelSpec& model, const NodeSpec& hardware) {
   node.require_object();
   ParallelPlan plan;
@@ -269,9 +310,36 @@ ParallelPlan read_plan(ConfigNode& node, const ModelSpec& model, const NodeSpec&
     node.fail("tp", "tp " + std::to_string(plan.tp) + " exceeds the " + std::to_string(hardware.gpus_per_node) +
                         " GPUs of a " + hardware.name + " node (tensor parallelism across nodes is not modelled)");
   }
-  const int64_t gpus = plan.tp * plan.pp;
+  const std::string model_name = model.name.empty() ? std::string("the model") : model.name;
+  if (plan.ep > 1) {
+    if (!model.is_moe()) {
+      node.fail("ep", "ep " + std::to_string(plan.ep) + " needs a mixture-of-experts model (" + model_name +
+                          " is dense)");
+    }
+    if (model.moe.experts % plan.ep != 0) {
+      node.fail("ep", "ep " + std::to_string(plan.ep) + " does not divide the model's " +
+                          std::to_string(model.moe.experts) + " routed experts");
+    }
+    if (plan.tp % plan.ep != 0 && plan.ep % plan.tp != 0) {
+      node.fail("ep", "ep " + std::to_string(plan.ep) + " and tp " + std::to_string(plan.tp) +
+                          ": one must divide the other (a stage runs on max(tp, ep) GPUs)");
+    }
+    if (plan.ep > hardware.gpus_per_node) {
+      node.fail("ep", "ep " + std::to_string(plan.ep) + " exceeds the " + std::to_string(hardware.gpus_per_node) +
+                          " GPUs of a " + hardware.name +
+                          " node (expert parallelism across nodes is not modelled)");
+    }
+  }
+  if (node.has("expert_routing")) {
+    if (!model.is_moe()) {
+      node.fail("expert_routing", "expert_routing needs a mixture-of-experts model (" + model_name + " is dense)");
+    }
+    plan.routing = read_expert_routing(node, model);
+  }
+  const int64_t gpus = plan.gpus_per_replica();
   if (gpus > hardware.gpus_per_node && !(hardware.fabric.inter_node_send_recv_bytes_per_s > 0.0)) {
-    node.fail("pp", "tp x pp = " + std::to_string(gpus) + " GPUs spans " +
+    node.fail("pp", std::string(plan.ep > plan.tp ? "ep" : "tp") + " x pp = " + std::to_string(gpus) +
+                        " GPUs spans " +
                         std::to_string((gpus + hardware.gpus_per_node - 1) / hardware.gpus_per_node) + " " +
                         hardware.name + " nodes, but fabric \"" + hardware.fabric.name +
                         "\" has no inter-node numbers (inter_node_send_recv_latency, inter_node_send_recv_bandwidth)");

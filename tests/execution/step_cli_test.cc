@@ -1,12 +1,17 @@
 // `servesim step` end to end: the JSON it prints, and every kind of bad input
 // giving exit status 2 and exactly one line naming the place and what is allowed.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "models/execution/deployment.h"
+#include "sim/config/spec_readers.h"
 
 namespace servesim {
 namespace {
@@ -145,6 +150,70 @@ TEST(StepCommand, PipelinePlansReportTheTokenLatencyAndTheSlowestStage) {
   EXPECT_LT(b["iteration_s"].get<double>(), 1.05 * a["iteration_s"].get<double>());
   EXPECT_LT(b["stage_s"].get<double>(), 0.6 * a["iteration_s"].get<double>());
   EXPECT_GT(b["stage_s"].get<double>(), 0.45 * a["iteration_s"].get<double>());
+}
+
+// Mixtral-8x7B on 8 H100s, decode of 64 x 1024: TP 8 (experts sharded by TP, all-reduces) against EP 8
+// with attention data parallel (tp 1: each GPU holds one expert per layer and the attention of 8
+// sequences, tokens travel by all-to-all). Both are plausible: not below the time to stream each GPU's
+// weights once at the HBM datasheet rate (at 64 tokens every expert is hit), within 2x of each other,
+// and they differ.
+TEST(StepCommand, MixtralExpertParallelEightDiffersFromTensorParallelAndStaysPlausible) {
+  const char* kPlans[] = {R"({"tp": 8})", R"({"tp": 1, "ep": 8})", R"({"tp": 8, "ep": 8})"};
+  std::vector<double> times;
+  for (const char* plan : kPlans) {
+    const Result r = run_step(std::string(R"({"hardware": "h100-sxm", "model": "mixtral-8x7b", "engine": "vllm", "plan": )") +
+                              plan + R"(, "batch": [["decode", 64, 1024]]})");
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto out = nlohmann::json::parse(r.out);
+    times.push_back(out["iteration_s"].get<double>());
+    bool dispatch = false;
+    for (const auto& op : out["ops"]) dispatch = dispatch || op["name"] == "moe_dispatch";
+    EXPECT_EQ(dispatch, std::string(plan).find("ep") != std::string::npos) << plan;
+    Deployment d;
+    d.node = load_node("h100-sxm");
+    d.model = load_model("mixtral-8x7b");
+    d.engine = load_engine("vllm");
+    d.plan.tp = std::string(plan).find("\"tp\": 8") != std::string::npos ? 8 : 1;
+    d.plan.ep = std::string(plan).find("\"ep\": 8") != std::string::npos ? 8 : 1;
+    const double floor_s = kv_budget(d, 0.9, 64).weights_bytes_per_gpu / d.node.gpu.hbm_bytes_per_s;
+    EXPECT_GT(times.back(), floor_s) << plan;
+  }
+  EXPECT_GT(std::fabs(times[1] / times[0] - 1.0), 0.01);
+  EXPECT_GT(std::fabs(times[2] / times[0] - 1.0), 0.01);
+  for (double t : times) {
+    EXPECT_LT(t, 2.0 * times[0]);
+    EXPECT_GT(t, 0.5 * times[0]);
+  }
+}
+
+TEST(StepCommand, ExpertParallelismOnADenseModelIsRefused) {
+  expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "plan": {"ep": 2},
+                   "batch": [["decode", 1, 10]]})",
+               "/plan/ep: ep 2 needs a mixture-of-experts model (llama-3.1-8b is dense)");
+}
+
+// DeepSeek-V3 at EP 8 on 8 H100s: 98.9 GB of weights per GPU (1/8 of the routed experts + a full copy of
+// everything else) do not fit 90% of 80 GB; the one line says by how much (exact text: KvBudget tests).
+TEST(StepCommand, DeepSeekV3AtEp8OnH100sDoesNotFitAndSaysByHowMuch) {
+  std::string path;
+  const Result r = run_step(R"({"hardware": "h100-sxm", "model": "deepseek-v3", "engine": "vllm",
+                                "plan": {"tp": 1, "ep": 8}, "batch": [["decode", 64, 1024]]})", &path);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err.rfind("servesim: error: " + path + ": /plan: the plan does not fit in GPU memory: needs 92.1 GiB per "
+                        "GPU (weights 92.1 GiB + activations 0.0 GiB), has 71.3 GiB (90% of 79.2 GiB): short by 20.8 GiB",
+                        0),
+            0u)
+      << r.err;
+  // The expert routing key changes the step where it applies (an MoE plan).
+  const Result balanced = run_step(R"({"hardware": "h200-sxm", "model": "deepseek-v3", "engine": "vllm",
+                                       "plan": {"tp": 1, "ep": 8}, "batch": [["decode", 64, 1024]]})");
+  const Result skewed = run_step(R"({"hardware": "h200-sxm", "model": "deepseek-v3", "engine": "vllm",
+                                     "plan": {"tp": 1, "ep": 8, "expert_routing": {"zipf": 0.5}},
+                                     "batch": [["decode", 64, 1024]]})");
+  ASSERT_EQ(balanced.status, 0) << balanced.err;
+  ASSERT_EQ(skewed.status, 0) << skewed.err;
+  EXPECT_GT(nlohmann::json::parse(skewed.out)["iteration_s"].get<double>(),
+            nlohmann::json::parse(balanced.out)["iteration_s"].get<double>());
 }
 
 TEST(StepCommand, TensorParallelDegreeMustDivideTheHeads) {
