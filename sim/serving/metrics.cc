@@ -97,7 +97,7 @@ nlohmann::ordered_json distribution(std::vector<double>& values) {
 Metrics::Metrics(SloTargets slo, bool replica_column) : slo_(slo), replica_column_(replica_column) {
   csv_ =
       "id,status,arrival_s,input_tokens,output_tokens,priority,first_scheduled_s,first_token_s,finish_s,ttft_s,"
-      "tpot_s,e2e_s,queueing_s,max_itl_s,preemptions,prefix_hit_tokens";
+      "tpot_s,e2e_s,queueing_s,max_itl_s,preemptions,prefix_hit_tokens,prefill_s,decode_s,inference_s";
   csv_ += replica_column_ ? ",replica\n" : "\n";
 }
 
@@ -117,11 +117,19 @@ void Metrics::finished(const Request& r, double finish_s, int replica) {
   const double ttft = r.first_token_s - r.arrival_s;
   const double e2e = finish_s - r.arrival_s;
   const double queue = r.first_scheduled_s - r.arrival_s;
+  // vLLM's request intervals: prefill = first scheduled -> first token, decode = first -> last
+  // token, inference = first scheduled -> last token (time_in_queue is queueing_s).
+  const double prefill = r.first_token_s - r.first_scheduled_s;
+  const double decode = finish_s - r.first_token_s;
+  const double inference = finish_s - r.first_scheduled_s;
   const bool has_tpot = r.output_tokens > 1;
   const double tpot = has_tpot ? (e2e - ttft) / static_cast<double>(r.output_tokens - 1) : 0.0;
   ttft_.push_back(ttft);
   e2e_.push_back(e2e);
   queue_.push_back(queue);
+  prefill_.push_back(prefill);
+  decode_.push_back(decode);
+  inference_.push_back(inference);
   if (has_tpot) tpot_.push_back(tpot);
   input_tokens_ += r.input_tokens;
   output_tokens_ += r.output_tokens;
@@ -153,6 +161,12 @@ void Metrics::finished(const Request& r, double finish_s, int replica) {
   append_integer(o, r.preemptions);
   o += ',';
   append_integer(o, r.prefix_hit_tokens);
+  o += ',';
+  append_number(o, prefill);
+  o += ',';
+  append_number(o, decode);
+  o += ',';
+  append_number(o, inference);
   end_row(replica);
 }
 
@@ -160,7 +174,7 @@ void Metrics::rejected(const Request& r, const std::string& reason, int replica)
   ++rejected_;
   if (first_rejection_.empty()) first_rejection_ = "request " + std::to_string(r.id) + ": " + reason;
   begin_row(r, "rejected");
-  csv_ += ",,,,,,,,0,0";  // no times; 0 preemptions, 0 prefix-hit tokens
+  csv_ += ",,,,,,,,0,0,,,";  // no times; 0 preemptions, 0 prefix-hit tokens; no intervals
   end_row(replica);
 }
 
@@ -217,6 +231,11 @@ nlohmann::ordered_json Metrics::summary(double duration_s, int64_t gpus) {
   itl["method"] = "log histogram, 64 buckets per octave";
   out["itl_s"] = itl;
   out["queueing_s"] = distribution(queue_);
+  out["prefill_s"] = distribution(prefill_);
+  out["decode_s"] = distribution(decode_);
+  out["inference_s"] = distribution(inference_);
+  out["percentiles"] =
+      "nearest rank (the smallest value with at least p of the requests at or below it); itl_s: its histogram";
   const double d = duration_s > 0.0 ? duration_s : 1.0;
   nlohmann::ordered_json throughput;
   throughput["requests_per_s"] = static_cast<double>(finished_) / d;

@@ -1,11 +1,13 @@
 #pragma once
 // Contract: request-level and replica-level measurements of one run, kept in
 // bounded memory: per finished request a handful of doubles (for exact
-// percentiles; 32 bytes) and one requests.csv row, which goes to the CSV sink in
+// percentiles; 56 bytes) and one requests.csv row, which goes to the CSV sink in
 // chunks when one is set (else it accumulates in memory); inter-token latencies of all tokens
 // go into a log-bucket histogram (64 buckets per octave, < 0.6% relative
 // error on percentiles; the mean is exact). Per-token times are never stored.
-// TPOT = (E2E - TTFT) / (output - 1), defined for output > 1 only.
+// TPOT = (E2E - TTFT) / (output - 1), defined for output > 1 only. As vLLM reports them:
+// queueing (its time_in_queue) = first scheduled - arrival, prefill = first token - first
+// scheduled, decode = last token - first token, inference = last token - first scheduled.
 // Percentiles are nearest-rank. Times in seconds, energy in joules.
 
 #include <cstdint>
@@ -83,7 +85,7 @@ class Metrics {
  private:
   SloTargets slo_;
   bool replica_column_ = false;
-  std::vector<double> ttft_, tpot_, e2e_, queue_;
+  std::vector<double> ttft_, tpot_, e2e_, queue_, prefill_, decode_, inference_;
   LogHistogram itl_;
   int64_t finished_ = 0, rejected_ = 0, slo_met_ = 0, ttft_met_ = 0, tpot_met_ = 0;
   int64_t input_tokens_ = 0, output_tokens_ = 0, preemptions_ = 0;

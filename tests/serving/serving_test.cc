@@ -51,7 +51,7 @@ struct SimRun {
     static const std::vector<std::string> header = {
         "id", "status", "arrival_s", "input_tokens", "output_tokens", "priority", "first_scheduled_s",
         "first_token_s", "finish_s", "ttft_s", "tpot_s", "e2e_s", "queueing_s", "max_itl_s", "preemptions",
-        "prefix_hit_tokens"};
+        "prefix_hit_tokens", "prefill_s", "decode_s", "inference_s"};
     for (std::size_t c = 0; c < header.size(); ++c) {
       if (header[c] == name) return std::stod(rows.at(row).at(c));
     }
@@ -104,6 +104,10 @@ TEST(ServingCore, OneRequestOnIdleReplicaTakesOnePrefillThenOneIterationPerToken
   EXPECT_NEAR(run.column(0, "ttft_s"), ttft, 1e-12);
   EXPECT_NEAR(run.column(0, "e2e_s"), ttft + 4 * (kFixed + kPerToken), 1e-12);
   EXPECT_NEAR(run.column(0, "tpot_s"), kFixed + kPerToken, 1e-12);
+  // vLLM's intervals: nothing queued, so prefill = TTFT, decode = the 4 decodes, inference = E2E.
+  EXPECT_NEAR(run.column(0, "prefill_s"), ttft, 1e-12);
+  EXPECT_NEAR(run.column(0, "decode_s"), 4 * (kFixed + kPerToken), 1e-12);
+  EXPECT_NEAR(run.column(0, "inference_s"), ttft + 4 * (kFixed + kPerToken), 1e-12);
   EXPECT_EQ(run.result.iterations, 5);
   EXPECT_NEAR(run.result.summary["energy"]["iterations_j"].get<double>(), 5 * kEnergy, 1e-12);
 }
