@@ -102,6 +102,16 @@ TEST(PlanKeys, ExpertParallelismOnADenseModelIsRefused) {
   expect_key_refused(base_config("llama-3.1-8b"), "/plan", {{"tp", 1}, {"ep", 2}}, "/plan/ep: ep 2 ");
 }
 
+TEST(PlanKeys, ExpertRoutingChangesAMixtureOfExpertsResult) {
+  expect_key_changes_result(base_config("mixtral-8x7b"), "/plan", {{"tp", 1}, {"ep", 8}},
+                            {{"tp", 1}, {"ep", 8}, {"expert_routing", {{"zipf", 1.0}}}});
+}
+
+TEST(PlanKeys, ExpertRoutingOnADenseModelIsRefused) {
+  expect_key_refused(base_config("llama-3.1-8b"), "/plan", {{"tp", 1}, {"expert_routing", "balanced"}},
+                     "/plan/expert_routing: expert_routing needs a mixture-of-experts model (llama-3.1-8b is dense)");
+}
+
 TEST(PlanKeys, MorePipelineStagesThanLayersAreRefused) {
   expect_key_refused(base_config("llama-3.1-8b"), "/plan", {{"tp", 1}, {"pp", 33}},
                      "/plan/pp: pp 33 exceeds the model's 32 layers");
