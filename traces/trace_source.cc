@@ -182,4 +182,20 @@ std::unique_ptr<TraceSource> transform_trace(std::unique_ptr<TraceSource> source
   return std::make_unique<TransformedSource>(std::move(source), start_s, end_s, rate_scale, max_requests);
 }
 
+void set_prefix_group(RequestSpec& spec, uint64_t group, int64_t tokens) {
+  // One hash covering the group's tokens: every block inside it gets its own chained key
+  // (prompt_block_hashes keys blocks by their offset inside the hash block).
+  spec.prefix_hashes.assign(1, static_cast<int64_t>(group & 0x7fffffffffffffffULL));
+  spec.hash_block_tokens = tokens;
+}
+
+uint64_t content_id(std::string_view name) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h == 0 ? 1 : h;
+}
+
 }  // namespace servesim

@@ -29,8 +29,17 @@ struct RequestSpec {
   /// Prefix-block hashes: equal values at equal positions = shareable KV prefix.
   std::vector<int64_t> prefix_hashes;
   int64_t hash_block_tokens = 0;  // tokens per prefix hash (Mooncake: 512)
+  /// Conversation this request continues (0 = none): its prompt begins with the previous turn's
+  /// prompt and answer, so blocks at equal positions of one session hold the same content.
+  uint64_t session = 0;
   long line = 0;                  // source line for messages (0 = generated)
 };
+
+/// Describes a shared prefix the way prefix_hashes do: the first `tokens` tokens of the prompt
+/// are the content of prefix group `group` (a system prompt, a few-shot template, a document).
+void set_prefix_group(RequestSpec& spec, uint64_t group, int64_t tokens);
+/// A 64-bit identity for a group or session named by a string (FNV-1a; never 0).
+uint64_t content_id(std::string_view name);
 
 class TraceSource {
  public:

@@ -102,7 +102,10 @@ void Replica::accept(RequestSpec& spec, int64_t id) {
   ++in_flight_;
   ++stats_.arrived;
   r->id = id;
-  r->content_key = chain_hash(0x636f6e74656e74ULL, static_cast<uint64_t>(id));
+  // The content of blocks no trace hash describes: the conversation's (a session's turns share
+  // their leading blocks), else the request's own.
+  r->content_key = spec.session != 0 ? chain_hash(0x73657373696f6eULL, spec.session)
+                                     : chain_hash(0x636f6e74656e74ULL, static_cast<uint64_t>(id));
   r->arrival_s = spec.arrival_s;
   r->input_tokens = spec.input_tokens;
   r->output_tokens = spec.output_tokens;

@@ -1,7 +1,8 @@
-// Claims about preemption as vLLM V1 does it: every full block has a content
-// hash (prompt and output alike), so a request preempted for recompute finds
-// its own blocks again and prefills only what was evicted; and a scheduling
-// step that had to preempt admits no waiting request.
+// Claims about block identity and preemption as vLLM V1 does them: every full
+// block has a content hash (prompt and output alike), so a request preempted
+// for recompute finds its own blocks again and prefills only what was evicted;
+// a scheduling step that had to preempt admits no waiting request; requests of
+// one prefix group, and the turns of one session, share their leading blocks.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -167,6 +168,50 @@ TEST(Preemption, AStepThatPreemptedAdmitsNoWaitingRequest) {
   ScheduledBatch next;
   scheduler->schedule(context, next);
   EXPECT_EQ(next.requests.size(), 1u);
+}
+
+std::vector<Segment> prefills_of(std::vector<RequestSpec> requests) {
+  RecordingModel model;
+  auto scheduler = vllm_scheduler();
+  auto cache = paged(1 << 16, true);
+  VectorSource source(std::move(requests));
+  ServingInputs inputs;
+  inputs.kv_bytes_per_token_replica = 131072.0;
+  run_serving(inputs, model, *scheduler, *cache, source);
+  return prefills(model.batches);
+}
+
+// Input: 4 requests, one per second, each a 1,024-token prefix of group 9 and 100 tokens of its own.
+// Expect: the prefix is prefilled once: 1,124 tokens, then 100 after 1,024 cached for each other.
+TEST(SharedPrefix, RequestsOfOnePrefixGroupPrefillItOnce) {
+  std::vector<RequestSpec> requests;
+  for (int i = 0; i < 4; ++i) {
+    RequestSpec spec = request(static_cast<double>(i), 1124, 3);
+    set_prefix_group(spec, 9, 1024);
+    requests.push_back(spec);
+  }
+  const std::vector<Segment> p = prefills_of(requests);
+  ASSERT_EQ(p.size(), 4u);
+  EXPECT_EQ(p[0].new_tokens, 1124);
+  for (int i = 1; i < 4; ++i) {
+    EXPECT_EQ(p[i].new_tokens, 100) << i;
+    EXPECT_EQ(p[i].context_tokens, 1024) << i;
+  }
+}
+
+// Input: turn 1 of session 5 (200 in, 50 out) and, 10 s later, turn 2 whose prompt is turn 1's
+// prompt and answer plus 100 new tokens (350). Turn 1 computed 249 tokens' KV (its last token is
+// never fed back): 15 full blocks. Expect: turn 2 finds them and prefills 350 - 240 = 110 tokens;
+// the same two requests without the session share nothing.
+TEST(SharedPrefix, ANewTurnOfASessionReusesThePreviousTurnsBlocks) {
+  RequestSpec first = request(0.0, 200, 50), second = request(10.0, 350, 5);
+  first.session = second.session = 5;
+  const std::vector<Segment> p = prefills_of({first, second});
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[1].new_tokens, 110);
+  EXPECT_EQ(p[1].context_tokens, 240);
+  first.session = second.session = 0;
+  EXPECT_EQ(prefills_of({first, second})[1].new_tokens, 350);
 }
 
 }  // namespace

@@ -223,6 +223,39 @@ TEST(JsonlTrace, ReadsPriorityAndPrefixHashes) {
   EXPECT_EQ(spec.arrival_s, 0.0);
 }
 
+// A prefix group is one hash covering its tokens; string and integer names are distinct identities.
+TEST(JsonlTrace, ReadsPrefixGroupsAndSessions) {
+  const std::string path = write_file("groups.jsonl",
+                                      "{\"arrival_s\": 0, \"input_tokens\": 1100, \"output_tokens\": 2, "
+                                      "\"prefix_group\": \"system-prompt\", \"prefix_tokens\": 1024, \"session\": 7}\n"
+                                      "{\"arrival_s\": 1, \"input_tokens\": 1100, \"output_tokens\": 2, "
+                                      "\"prefix_group\": \"system-prompt\", \"prefix_tokens\": 1024, \"session\": \"7\"}\n");
+  auto source = open("jsonl", path);
+  RequestSpec a, b;
+  ASSERT_TRUE(source->next(a));
+  ASSERT_TRUE(source->next(b));
+  ASSERT_EQ(a.prefix_hashes.size(), 1u);
+  EXPECT_EQ(a.hash_block_tokens, 1024);
+  EXPECT_EQ(a.prefix_hashes, b.prefix_hashes);
+  EXPECT_NE(a.session, 0u);
+  EXPECT_NE(a.session, b.session);
+}
+
+TEST(JsonlTrace, PrefixGroupLongerThanThePromptFailsWithFileAndLine) {
+  const std::string path = write_file("group_long.jsonl",
+                                      "{\"arrival_s\": 0, \"input_tokens\": 10, \"output_tokens\": 2, "
+                                      "\"prefix_group\": 3, \"prefix_tokens\": 11}\n");
+  EXPECT_EQ(error_of("jsonl", path), path + ":1: prefix_tokens: must be 1 to input_tokens (10), got 11");
+  const std::string both = write_file("group_both.jsonl",
+                                      "{\"arrival_s\": 0, \"input_tokens\": 10, \"output_tokens\": 2, "
+                                      "\"prefix_hashes\": [1], \"prefix_group\": 3, \"prefix_tokens\": 5}\n");
+  EXPECT_EQ(error_of("jsonl", both), both + ":1: prefix_group: give prefix_group or prefix_hashes, not both");
+  const std::string alone = write_file("group_alone.jsonl",
+                                       "{\"arrival_s\": 0, \"input_tokens\": 10, \"output_tokens\": 2, "
+                                       "\"prefix_group\": 3}\n");
+  EXPECT_EQ(error_of("jsonl", alone), alone + ":1: prefix_group needs prefix_tokens");
+}
+
 TEST(VidurTrace, NegativeArrivalFailsWithFileAndLine) {
   const std::string path = write_file("vidur.csv",
                                       "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,10,2\n-1,10,2\n");

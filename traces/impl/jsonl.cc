@@ -1,6 +1,8 @@
 // JSON-lines traces: Mooncake (timestamp ms, input_length, output_length,
 // hash_ids in 512-token blocks) and the generic format (arrival_s,
-// input_tokens, output_tokens, optional prefix_hashes and priority).
+// input_tokens, output_tokens, optional prefix_hashes or prefix_group +
+// prefix_tokens, session and priority). Groups and sessions are integers or
+// strings.
 #include <cmath>
 #include <limits>
 
@@ -22,6 +24,7 @@ struct JsonlKeys {
   const char* output;
   const char* hashes;
   const char* priority;  // nullptr = none
+  bool groups_and_sessions;  // prefix_group / prefix_tokens / session
 };
 
 class JsonlTrace : public TextTrace {
@@ -57,6 +60,8 @@ class JsonlTrace : public TextTrace {
       }
       out.hash_block_tokens = hash_block_tokens_;
     }
+    out.session = 0;
+    if (keys_.groups_and_sessions) read_group_and_session(record, out);
     out.priority = 0;
     if (keys_.priority != nullptr) {
       auto priority = record.find(keys_.priority);
@@ -74,6 +79,31 @@ class JsonlTrace : public TextTrace {
   }
 
  private:
+  // An integer or string naming a group or session.
+  uint64_t identity(const nlohmann::json& value, const char* key) const {
+    if (value.is_string()) return content_id(value.get<std::string>());
+    if (value.is_number_integer()) return content_id("#" + value.dump());  // apart from the string "7"
+    reader_.fail(std::string(key) + ": expected an integer or a string, got " + describe_json_value(value));
+  }
+  void read_group_and_session(const nlohmann::json& record, RequestSpec& out) const {
+    auto group = record.find("prefix_group");
+    auto tokens = record.find("prefix_tokens");
+    if ((group == record.end()) != (tokens == record.end())) {
+      reader_.fail(group == record.end() ? "prefix_tokens needs prefix_group" : "prefix_group needs prefix_tokens");
+    }
+    if (group != record.end()) {
+      if (!out.prefix_hashes.empty()) reader_.fail("prefix_group: give prefix_group or prefix_hashes, not both");
+      const int64_t length = count(record, "prefix_tokens");
+      if (length < 1 || length > out.input_tokens) {
+        reader_.fail("prefix_tokens: must be 1 to input_tokens (" + std::to_string(out.input_tokens) + "), got " +
+                     std::to_string(length));
+      }
+      set_prefix_group(out, identity(*group, "prefix_group"), length);
+    }
+    auto session = record.find("session");
+    if (session != record.end()) out.session = identity(*session, "session");
+  }
+
   double number(const nlohmann::json& record, const char* key) const {
     auto it = record.find(key);
     if (it == record.end()) reader_.fail(std::string("missing field '") + key + "'");
@@ -102,17 +132,19 @@ SERVESIM_REGISTER(TraceSource, "mooncake",
                                                  "tokens covered by one hash_ids entry (tokens)")}),
                   [](const ParamValues& params, const std::string& path) {
                     return open_text_trace<JsonlTrace>(
-                        path, JsonlKeys{"timestamp", 1e-3, "input_length", "output_length", "hash_ids", nullptr},
+                        path, JsonlKeys{"timestamp", 1e-3, "input_length", "output_length", "hash_ids", nullptr, false},
                         params.integer("hash_block_tokens"));
                   });
 
 SERVESIM_REGISTER(TraceSource, "jsonl",
-                  "generic JSONL: arrival_s (s), input_tokens, output_tokens[, prefix_hashes][, priority]",
+                  "generic JSONL: arrival_s (s), input_tokens, output_tokens[, prefix_hashes | prefix_group + "
+                  "prefix_tokens][, session][, priority]",
                   (ParamSpecs{ParamSpec::integer("hash_block_tokens", 16, 1, 1 << 20,
                                                  "tokens covered by one prefix_hashes entry (tokens)")}),
                   [](const ParamValues& params, const std::string& path) {
                     return open_text_trace<JsonlTrace>(
-                        path, JsonlKeys{"arrival_s", 1.0, "input_tokens", "output_tokens", "prefix_hashes", "priority"},
+                        path,
+                        JsonlKeys{"arrival_s", 1.0, "input_tokens", "output_tokens", "prefix_hashes", "priority", true},
                         params.integer("hash_block_tokens"));
                   });
 
