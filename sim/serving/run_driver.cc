@@ -85,7 +85,20 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     } catch (const std::invalid_argument& error) {
       throw ConfigError::at_pointer(name, pool.pointer, error.what());
     }
+    // vLLM's num_gpu_blocks_override replaces the computed block count (memory permitting or not).
+    const int64_t override_blocks = config.cache.params.integer("num_gpu_blocks_override");
+    if (override_blocks > 0) {
+      pool.budget.capacity_tokens = override_blocks * config.cache.params.integer("block_tokens");
+    }
     pool.first_cache = make_kv_cache(config.cache, pool.budget.capacity_tokens);
+    const int64_t max_model_len = config.cache.params.integer("max_model_len");
+    if (max_model_len > 0 && pool.budget.capacity_tokens < max_model_len) {
+      // vLLM refuses to start when one request of max_model_len cannot fit the KV cache.
+      throw ConfigError::at_pointer(name, "/cache/max_model_len",
+                                    "max_model_len " + std::to_string(max_model_len) + " is larger than the " +
+                                        std::to_string(pool.budget.capacity_tokens) +
+                                        " tokens the KV cache can hold (lower it or give more memory)");
+    }
     if (pool.first_cache->total_blocks() < 1) {
       throw ConfigError::at_pointer(name, disaggregation ? pool.pointer : "/cache",
                                     "no room for even one KV block (capacity " +
@@ -212,7 +225,8 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     inputs.disaggregation.decode_router = decode_router.get();
   }
   inputs.idle_w_per_gpu = deployment.node.gpu.idle_w;
-  inputs.max_context_tokens = deployment.model.max_context;
+  const int64_t max_model_len = config.cache.params.integer("max_model_len");
+  inputs.max_context_tokens = max_model_len > 0 ? max_model_len : deployment.model.max_context;
   inputs.oversize_is_error = config.workload.oversize_is_error;
   inputs.kv_sample_interval_s = config.kv_sample_interval_s;
   inputs.slo = config.slo;

@@ -117,6 +117,22 @@ TEST(PlanKeys, MorePipelineStagesThanLayersAreRefused) {
                      "/plan/pp: pp 33 exceeds the model's 32 layers");
 }
 
+// vLLM's KV budget knobs: a block count instead of the computed one, and a length limit the cache
+// must hold once.
+TEST(PlanKeys, NumGpuBlocksOverrideChangesTheKvCache) {
+  nlohmann::json config = base_config("llama-3.1-8b");
+  config["plan"] = {{"tp", 1}};
+  expect_key_changes_result(config, "/cache/num_gpu_blocks_override", 0, 300);
+}
+
+TEST(PlanKeys, MaxModelLenTheKvCacheCannotHoldIsRefused) {
+  nlohmann::json config = base_config("llama-3.1-8b");
+  config["plan"] = {{"tp", 1}};
+  config["cache"]["num_gpu_blocks_override"] = 100;
+  expect_key_refused(config, "/cache/max_model_len", 2000,
+                     "/cache/max_model_len: max_model_len 2000 is larger than the 1600 tokens the KV cache can hold");
+}
+
 TEST(PlanKeys, UnknownPlanKeysAreRefused) {
   expect_key_refused(base_config("llama-3.1-8b"), "/plan", {{"tp", 1}, {"sp", 2}}, "/plan/sp: ");
 }

@@ -141,6 +141,12 @@ SERVESIM_REGISTER(KvCache, "paged", "paged KV blocks with prefix caching (chaine
                                         "to host memory over the host link"),
                       ParamSpec::number("gpu_memory_utilization", 0.9, 0.01, 1.0,
                                         "fraction of GPU memory the engine may use (weights + activations + KV)"),
+                      ParamSpec::integer("num_gpu_blocks_override", 0, 0, int64_t{1} << 32,
+                                         "KV blocks per replica instead of the computed budget, as vLLM's "
+                                         "(0 = computed from gpu_memory_utilization)"),
+                      ParamSpec::integer("max_model_len", 0, 0, int64_t{1} << 30,
+                                         "longest prompt + output a request may have, as vLLM's (0 = the model's "
+                                         "context); the KV cache must hold one such request (tokens)"),
                   }),
                   [](const ParamValues& params, int64_t capacity_tokens) -> std::unique_ptr<KvCache> {
                     const int64_t block_tokens = params.integer("block_tokens");
