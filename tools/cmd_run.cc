@@ -8,6 +8,7 @@
 // memory stays bounded on huge traces). summary.json carries `wall_s`, the only wall-clock value in any
 // output: every other byte is identical between reruns. The run itself is
 // drive_run (sim/serving/run_driver.h), shared with `servesim sweep`.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -86,10 +87,17 @@ int run_run(const std::vector<std::string>& args) {
                 format_seconds(d["kv_transfer_s_mean"].get<double>()).c_str());
   } else if (replicas > 1) {
     std::printf("  %zu replicas (%s router):", replicas, outcome.router_impl.c_str());
-    for (const auto& item : summary["replicas"]) {
-      std::printf(" %lld", static_cast<long long>(item["requests"].get<int64_t>()));
+    // Each replica's request count, or past 16 replicas their least, median and most.
+    std::vector<int64_t> counts;
+    for (const auto& item : summary["replicas"]) counts.push_back(item["requests"].get<int64_t>());
+    if (counts.size() <= 16) {
+      for (int64_t c : counts) std::printf(" %lld", static_cast<long long>(c));
+      std::printf(" requests\n");
+    } else {
+      std::sort(counts.begin(), counts.end());
+      std::printf(" %lld / %lld / %lld requests (least / median / most)\n", static_cast<long long>(counts.front()),
+                  static_cast<long long>(counts[counts.size() / 2]), static_cast<long long>(counts.back()));
     }
-    std::printf(" requests\n");
   }
   std::printf("  TTFT   mean %s  p50 %s  p99 %s\n", format_seconds(s["ttft_s"]["mean"].get<double>()).c_str(),
               format_seconds(s["ttft_s"]["p50"].get<double>()).c_str(),

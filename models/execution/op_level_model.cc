@@ -527,7 +527,9 @@ IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) cons
     Totals totals;
     evaluate(stage_ops_[static_cast<std::size_t>(stage_type_[k])], batch, &totals, &out.ops);
     const double host_s = this->launch_host_s(batch, totals);
-    const double stage_s = std::max(totals.gpu_s, host_s) + (k == 0 ? iteration_overhead_s_ : 0.0);
+    // Without PP the host's iteration overhead is part of the one stage; with PP it precedes stage 0
+    // (the engine prepares a batch while the stages run others) and is added below.
+    const double stage_s = std::max(totals.gpu_s, host_s) + (k == 0 && pp_ == 1 ? iteration_overhead_s_ : 0.0);
     out.compute_s += totals.compute_s;
     out.communication_s += totals.comm_s;
     out.iteration_s += stage_s;
@@ -545,6 +547,7 @@ IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) cons
   }
   out.communication_s += send_s;
   out.iteration_s += send_s;
+  if (pp_ > 1) out.iteration_s += iteration_overhead_s_;
   out.host_s = launch_host_s + iteration_overhead_s_;
   if (launch_host_s > 0.0) {
     out.ops.push_back(OpCost{"host_launch", launches, launch_host_s, Bound::kHost, Provenance::kMeasured});
@@ -566,6 +569,7 @@ IterationTiming OpLevelExecutionModel::timing(const BatchShape& batch) {
 IterationTiming OpLevelExecutionModel::stage_timing(const BatchShape& batch, StageTimes& stages) {
   if (pp_ == 1) {
     const IterationTiming t = timing(batch);
+    stages.host_s = 0.0;
     stages.stage_s.assign(1, t.iteration_s);
     stages.send_s.clear();
     return t;
@@ -579,11 +583,11 @@ IterationTiming OpLevelExecutionModel::stage_timing(const BatchShape& batch, Sta
         GpuActivity{std::max(totals.gpu_s, launch_host_s(batch, totals)), totals.gpu_s, totals.flops, totals.bytes};
   }
   IterationTiming out;
+  stages.host_s = iteration_overhead_s_;
+  out.iteration_s = iteration_overhead_s_;
   stages.stage_s.resize(stage_type_.size());
   for (std::size_t k = 0; k < stage_type_.size(); ++k) {
-    const auto t = static_cast<std::size_t>(stage_type_[k]);
-    GpuActivity activity = type_activity_[t];
-    if (k == 0) activity.seconds += iteration_overhead_s_;
+    const GpuActivity& activity = type_activity_[static_cast<std::size_t>(stage_type_[k])];
     stages.stage_s[k] = activity.seconds;
     out.iteration_s += activity.seconds;
     out.energy_j += power_->joules(activity) * static_cast<double>(stage_gpus_);

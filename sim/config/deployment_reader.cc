@@ -300,7 +300,9 @@ ParallelPlan read_plan(ConfigNode& node, const ModelSpec& model, const NodeSpec&
   ParallelPlan plan;
   plan.tp = node.integer("tp", 1, 1024, 1);
   plan.pp = node.integer("pp", 1, 1024, 1);
-  plan.dp = node.integer("dp", 1, 1 << 20, 1);
+  // Each replica holds its own KV block tables and prefix index (MBs each): 1,024 replicas bound a
+  // run to a few GB of memory.
+  plan.dp = node.integer("dp", 1, 1024, 1);
   plan.ep = node.integer("ep", 1, 1024, 1);
   if (model.heads % plan.tp != 0) {
     node.fail("tp", "tp " + std::to_string(plan.tp) + " does not divide the model's " + std::to_string(model.heads) +
