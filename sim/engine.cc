@@ -1,7 +1,6 @@
 #include "sim/engine.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -16,6 +15,7 @@
 #include <simgrid/s4u/Link.hpp>
 #include <simgrid/s4u/NetZone.hpp>
 
+#include "sim/check.h"
 #include "sim/interrupt.h"
 
 namespace servesim {
@@ -199,7 +199,7 @@ DiskId Engine::disk(const std::string& name) const {
 }
 
 void Engine::schedule_at(double time, int phase, std::function<void()> fn) {
-  assert(time >= now_ && "events cannot be scheduled in the past");
+  SERVESIM_CHECK(time >= now_, "events cannot be scheduled in the past");
   Impl& impl = *impl_;
   uint32_t slot;
   if (!impl.free_slots.empty()) {
@@ -261,7 +261,7 @@ void Engine::wake() {
 bool Engine::simgrid_lags() const { return now_ > sg::Engine::get_clock(); }
 
 void Engine::transfer(EndpointId src, EndpointId dst, double bytes, std::function<void()> on_done) {
-  assert(bytes >= 0.0);
+  SERVESIM_CHECK(bytes >= 0.0, "a transfer of a negative or NaN byte count");
   if (simgrid_lags()) {
     impl_->deferred_starts.push_back([this, src, dst, bytes, fn = std::move(on_done)]() mutable {
       transfer(src, dst, bytes, std::move(fn));
@@ -278,7 +278,7 @@ void Engine::transfer(EndpointId src, EndpointId dst, double bytes, std::functio
 }
 
 void Engine::disk_io(DiskId disk, double bytes, DiskOp op, std::function<void()> on_done) {
-  assert(bytes >= 0.0);
+  SERVESIM_CHECK(bytes >= 0.0, "a disk operation of a negative or NaN byte count");
   if (simgrid_lags()) {
     impl_->deferred_starts.push_back([this, disk, bytes, op, fn = std::move(on_done)]() mutable {
       disk_io(disk, bytes, op, std::move(fn));
@@ -298,7 +298,8 @@ void Engine::disk_io(DiskId disk, double bytes, DiskOp op, std::function<void()>
 void Engine::run() {
   reinstall_interrupt_handlers();
   impl_->simgrid->run();
-  assert(impl_->heap.empty() && impl_->activities_in_flight == 0);
+  SERVESIM_CHECK(impl_->heap.empty() && impl_->activities_in_flight == 0,
+                 "the simulation stopped with events or transfers still pending");
 }
 
 }  // namespace servesim

@@ -1,10 +1,10 @@
 #include "sim/params.h"
 
-#include <cassert>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "sim/check.h"
 #include "sim/config_node.h"
 
 namespace servesim {
@@ -96,7 +96,7 @@ std::string ParamSpec::type_text() const {
 
 const ParamValues::Value& ParamValues::get(const std::string& name) const {
   auto it = values_.find(name);
-  assert(it != values_.end() && "parameter not declared in the component's ParamSpecs");
+  SERVESIM_CHECK(it != values_.end(), "parameter '" + name + "' not declared in the component's ParamSpecs");
   return it->second;
 }
 
@@ -118,7 +118,7 @@ ParamValues::Value read_one(ConfigNode& node, const ParamSpec& spec, bool use_de
   // Defaults are parsed with the same rules as user input so they can never drift.
   std::shared_ptr<const nlohmann::json> default_json;
   if (use_default) {
-    assert(!spec.default_text.empty() && "required parameter has no default");
+    SERVESIM_CHECK(!spec.default_text.empty(), "required parameter '" + spec.name + "' has no default");
     nlohmann::json holder = nlohmann::json::object();
     holder[spec.name] = nlohmann::json::parse(spec.default_text);
     default_json = std::make_shared<const nlohmann::json>(std::move(holder));

@@ -2,6 +2,8 @@
 
 #include <cassert>
 
+#include "sim/check.h"
+
 namespace servesim {
 
 const char* offload_tier_name(OffloadTierKind kind) {
@@ -16,7 +18,7 @@ const char* offload_tier_name(OffloadTierKind kind) {
 // Slot 0 is the sentinel of the LRU ring; slots are added as blocks arrive (memory follows use).
 KvOffloadTier::KvOffloadTier(int64_t capacity_blocks)
     : capacity_(capacity_blocks), hash_(1, 0), prev_(1, 0), next_(1, 0) {
-  assert(capacity_blocks >= 1 && capacity_blocks < (int64_t{1} << 31));
+  SERVESIM_CHECK(capacity_blocks >= 1 && capacity_blocks < (int64_t{1} << 31), "offload tier capacity out of range");
 }
 
 void KvOffloadTier::unlink(int32_t slot) {
@@ -66,7 +68,7 @@ int64_t KvOffloadTier::prefix_length(const uint64_t* hashes, int64_t count, int6
 void KvOffloadTier::touch(const uint64_t* hashes, int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
     const int32_t slot = index_.find(hashes[i]);
-    assert(slot >= 0);
+    assert(slot >= 0);  // per block: hot path (prefix_length found each one)
     unlink(slot);
     push_back(slot);
   }

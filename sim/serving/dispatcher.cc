@@ -1,13 +1,13 @@
 #include "sim/serving/dispatcher.h"
 
-#include <cassert>
+#include "sim/check.h"
 
 namespace servesim {
 
 Dispatcher::Dispatcher(Engine& engine, TraceSource& source, Router& router, std::vector<Replica*> replicas)
     : engine_(engine), source_(source), router_(router), replicas_(std::move(replicas)),
       received_(replicas_.size(), 0) {
-  assert(!replicas_.empty());
+  SERVESIM_CHECK(!replicas_.empty(), "a dispatcher needs a replica");
 }
 
 void Dispatcher::start() {
@@ -31,7 +31,7 @@ void Dispatcher::route_due(double now) {
     routed.priority = next_.priority;
     hashes_ready_ = false;
     const int target = router_.route(routed, *this);
-    assert(target >= 0 && target < replica_count());
+    SERVESIM_CHECK(target >= 0 && target < replica_count(), "the router named a replica that does not exist");
     replicas_[static_cast<std::size_t>(target)]->enqueue(next_, next_id_++);
     received_[static_cast<std::size_t>(target)] = 1;
     has_next_ = source_.next(next_);

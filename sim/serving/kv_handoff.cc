@@ -1,8 +1,9 @@
 #include "sim/serving/kv_handoff.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
+
+#include "sim/check.h"
 
 namespace servesim {
 
@@ -14,7 +15,7 @@ KvHandoff::KvHandoff(Engine& engine, std::vector<Replica*> decode, Router& route
       lane_busy_(decode_.size()),
       pending_(decode_.size()),
       assigned_tokens_(decode_.size(), 0) {
-  assert(!decode_.empty());
+  SERVESIM_CHECK(!decode_.empty(), "a KV handoff needs a decode replica");
 }
 
 int KvHandoff::take_lane(std::size_t d) {
@@ -52,7 +53,7 @@ void KvHandoff::prefilled(Replica& from, Request& request) {
   const RoutedRequest routed{request.id, request.arrival_s, request.input_tokens, request.output_tokens,
                              request.priority};
   const auto best = static_cast<std::size_t>(router_.route(routed, *this));
-  assert(best < decode_.size());
+  SERVESIM_CHECK(best < decode_.size(), "the decode router named a replica that does not exist");
   assigned_tokens_[best] += request.output_tokens - request.generated;
   pending_[best].push_back(Pending{&from, &request});
   start_transfers(best);

@@ -1,15 +1,16 @@
 #include "sim/serving/pipeline_stages.h"
 
 #include <algorithm>
-#include <cassert>
 #include <stdexcept>
 #include <string>
+
+#include "sim/check.h"
 
 namespace servesim {
 
 PipelineStages::PipelineStages(int64_t stages)
     : free_at_(static_cast<std::size_t>(stages), 0.0), busy_s_(static_cast<std::size_t>(stages), 0.0) {
-  assert(stages >= 1);
+  SERVESIM_CHECK(stages >= 1, "a pipeline needs a stage");
 }
 
 double PipelineStages::submit(double now, const StageTimes& times, std::vector<double>& starts) {

@@ -89,7 +89,7 @@ class PagedKvCache : public KvCache {
 
   void release(std::vector<int32_t>& table) override {
     for (auto it = table.rbegin(); it != table.rend(); ++it) {
-      assert(ref_[*it] > 0);
+      assert(ref_[*it] > 0);  // per block: hot path
       if (--ref_[*it] == 0) push_free(*it);
     }
     table.clear();
