@@ -6,16 +6,18 @@
 
 #include "sim/config_error.h"
 #include "sim/registry.h"
+#include "workloads/random_variates.h"
 
 namespace servesim {
 
 int64_t LengthDistribution::draw(std::mt19937_64& rng) const {
   switch (shape) {
     case LengthShape::kFixed: return fixed;
-    case LengthShape::kUniform: return std::uniform_int_distribution<int64_t>(min, max)(rng);
+    case LengthShape::kUniform: return uniform_int(rng, min, max);
     case LengthShape::kLognormal: {
-      const double value = std::exp(mu + sigma * std::normal_distribution<double>(0.0, 1.0)(rng));
-      return std::clamp<int64_t>(static_cast<int64_t>(std::llround(value)), min, max);
+      // Clipped before rounding: exp can overflow to inf, which llround cannot represent.
+      const double value = std::exp(mu + sigma * standard_normal(rng));
+      return std::llround(std::clamp(value, static_cast<double>(min), static_cast<double>(max)));
     }
   }
   return fixed;
@@ -58,16 +60,18 @@ class Generator : public TraceSource {
       : params_(params), origin_(std::move(origin)), rng_(params.seed) {
     const double cv = params_.cv;
     if (std::abs(cv - 1.0) > 1e-12) {
-      const double shape = 1.0 / (cv * cv);
-      gamma_ = std::gamma_distribution<double>(shape, 1.0 / (params_.rate_per_s * shape));
+      gamma_shape_ = 1.0 / (cv * cv);
+      gamma_scale_ = 1.0 / (params_.rate_per_s * gamma_shape_);
       use_gamma_ = true;
     }
-    exponential_ = std::exponential_distribution<double>(params_.rate_per_s);
   }
 
   bool next(RequestSpec& out) override {
     if (params_.num_requests > 0 && emitted_ >= params_.num_requests) return false;
-    if (emitted_ > 0) time_s_ += use_gamma_ ? gamma_(rng_) : exponential_(rng_);
+    if (emitted_ > 0) {
+      time_s_ += use_gamma_ ? gamma_variate(rng_, gamma_shape_, gamma_scale_)
+                         : exponential_variate(rng_, params_.rate_per_s);
+    }
     if (params_.duration_s > 0.0 && time_s_ >= params_.duration_s) return false;
     out.arrival_s = time_s_;
     out.input_tokens = params_.input.draw(rng_);
@@ -85,9 +89,9 @@ class Generator : public TraceSource {
   GeneratorParams params_;
   std::string origin_;
   std::mt19937_64 rng_;
-  std::gamma_distribution<double> gamma_;
-  std::exponential_distribution<double> exponential_;
   bool use_gamma_ = false;
+  double gamma_shape_ = 1.0;  // 1 / cv^2
+  double gamma_scale_ = 1.0;  // mean gap / shape (s)
   double time_s_ = 0.0;
   int64_t emitted_ = 0;
 };

@@ -5,8 +5,9 @@
 // distribution (fixed, uniform, or lognormal, e.g. fitted to a production
 // trace; see workloads/fitted/). It stops after `num_requests` requests or at
 // `duration` of simulated time, whichever comes first. Deterministic: the
-// same parameters and seed give the same stream (std::mt19937_64 and
-// libstdc++'s distributions). Lengths are integers >= 1.
+// same parameters and seed give the same stream, whatever the standard library
+// (std::mt19937_64 and the variates of workloads/random_variates.h, never the
+// std:: distributions). Lengths are integers >= 1.
 
 #include <cstdint>
 #include <functional>
