@@ -1,6 +1,7 @@
 // `servesim list`: every pluggable interface, its implementations and their parameters.
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "sim/registry.h"
@@ -9,6 +10,21 @@
 
 namespace servesim {
 namespace {
+
+// Interfaces registered for their description but never looked up by a config: every run uses
+// the one implementation, built inside the execution model from the catalogs, so no config key
+// selects it or sets its parameters. Listed as built in, without parameters, so `list` does not
+// advertise a choice that does not exist.
+const std::map<std::string, std::string>& built_in_interfaces() {
+  static const std::map<std::string, std::string> built_in{
+      {"execution-model",
+       "every iteration is timed by op-level from the hardware, model and engine catalogs and the GPU's calibration"},
+      {"collective-model",
+       "the execution model times collectives with alpha-beta from the NCCL fit of the node's fabric"},
+      {"power-model", "the execution model computes energy with activity from the GPU's catalog entry and calibration"},
+  };
+  return built_in;
+}
 
 std::string default_text(const ParamSpec& param) {
   return param.default_text.empty() ? "(required)" : "default " + param.default_text;
@@ -25,7 +41,9 @@ int run_list(const std::vector<std::string>& args) {
   if (!parse_command_line("list", "[INTERFACE]",
                           "Lists every pluggable interface, each registered implementation with a one-line\n"
                           "description, and its parameters with type/unit and default. Select an\n"
-                          "implementation in a config with {\"impl\": NAME, <parameters>}.",
+                          "implementation in a config with {\"impl\": NAME, <parameters>}. Interfaces\n"
+                          "marked \"built in\" have one implementation that every run uses; no config\n"
+                          "key selects it or sets its parameters.",
                           options, positional, args, &vars)) {
     return 0;
   }
@@ -39,6 +57,15 @@ int run_list(const std::vector<std::string>& args) {
   for (const auto& [interface, summary] : interface_index()) {
     if (!only.empty() && interface != only) continue;
     std::printf("%s — %s\n", interface.c_str(), summary.c_str());
+    auto built_in = built_in_interfaces().find(interface);
+    if (built_in != built_in_interfaces().end()) {
+      std::printf("  (built in, not selectable: %s)\n", built_in->second.c_str());
+      for (const auto& [key, info] : component_index()) {
+        if (key.first == interface) std::printf("  %-16s %s\n", info.name.c_str(), info.description.c_str());
+      }
+      std::printf("\n");
+      continue;
+    }
     // Column widths per interface so long names and types stay aligned.
     int name_width = 0;
     int type_width = 0;

@@ -40,6 +40,41 @@ TEST(Cli, UnknownOptionExitsTwoWithOneLine) {
   EXPECT_EQ(result.err, "servesim list: error: unrecognised option '--bogus' (see servesim list --help)\n");
 }
 
+// The execution, collective and power models are registered but no config looks them up: `list`
+// shows them as built in, without parameters a config could not set.
+TEST(Cli, ListMarksTheModelsNoConfigSelectsAsBuiltIn) {
+  for (const char* interface : {"execution-model", "collective-model", "power-model"}) {
+    auto result = run_servesim(std::string("list ") + interface);
+    EXPECT_EQ(result.exit_code, 0) << interface;
+    EXPECT_NE(result.out.find("\n  (built in, not selectable: "), std::string::npos) << result.out;
+    EXPECT_EQ(result.out.find("\n      "), std::string::npos) << "parameters listed: " << result.out;
+  }
+  auto scheduler = run_servesim("list scheduler");
+  EXPECT_EQ(scheduler.out.find("built in"), std::string::npos);
+  EXPECT_NE(scheduler.out.find("max_num_seqs"), std::string::npos);
+}
+
+// Every other interface says where a config selects it ({"impl": NAME} or {"format": NAME}).
+TEST(Cli, ListSaysHowEachSelectableInterfaceIsSelected) {
+  std::istringstream lines(run_servesim("list").out);
+  std::string line;
+  std::string interface_line;
+  int interfaces = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == ' ') {
+      if (!interface_line.empty()) {
+        EXPECT_TRUE(interface_line.find("NAME") != std::string::npos || line.rfind("  (built in", 0) == 0)
+            << interface_line;
+        interface_line.clear();
+      }
+      continue;
+    }
+    interface_line = line;
+    ++interfaces;
+  }
+  EXPECT_GE(interfaces, 8);
+}
+
 TEST(Cli, EveryCommandHasHelp) {
   auto commands = run_servesim("--help").out;
   std::size_t at = commands.find("commands:\n");
