@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,7 +40,6 @@ std::string metric_text(const std::string& name, double value) {
 
 // The Pareto front as an aligned table: index, axis values, objective metrics.
 void print_front(const SweepSpec& spec, const std::vector<SweepRow>& rows, const std::vector<std::size_t>& front) {
-  const auto& names = sweep_metric_names();
   std::vector<std::vector<std::string>> table;
   std::vector<std::string> header{"index"};
   for (const auto& axis : spec.axes) header.push_back(axis.pointer);
@@ -50,10 +50,7 @@ void print_front(const SweepSpec& spec, const std::vector<SweepRow>& rows, const
     std::vector<std::string> line{std::to_string(row.index)};
     const auto at = spec.coordinates(row.index);
     for (std::size_t k = 0; k < spec.axes.size(); ++k) line.push_back(axis_value_text(spec.axes[k].values[at[k]]));
-    for (const auto& objective : spec.objectives) {
-      const auto k = static_cast<std::size_t>(std::find(names.begin(), names.end(), objective.metric) - names.begin());
-      line.push_back(metric_text(objective.metric, row.metrics[k]));
-    }
+    for (const auto& objective : spec.objectives) line.push_back(metric_text(objective.metric, row_value(row, objective.metric)));
     table.push_back(line);
   }
   std::vector<std::size_t> width(header.size(), 0);
@@ -95,10 +92,15 @@ int run_sweep_command(const std::vector<std::string>& args) {
                           "fatal; if every plan fails the same way, that is bad input (exit 2).\n"
                           "Writes sweep.csv, pareto.csv, pareto.svg (the feasible plans on the first two\n"
                           "objectives, the front highlighted) and sweep.resolved.json into DIR.\n"
-                          "Objective metrics: requests_per_s, output_tokens_per_s_per_gpu,\n"
+                          "Objective metrics: gpus, requests_per_s, output_tokens_per_s_per_gpu,\n"
                           "goodput_requests_per_s_per_gpu, ttft_p50_s, ttft_p99_s, tpot_p50_s, tpot_p99_s,\n"
-                          "j_per_output_token, slo_attainment (default: max output_tokens_per_s_per_gpu,\n"
-                          "min ttft_p99_s, min tpot_p99_s).",
+                          "j_per_output_token, slo_attainment, cost_per_hour (USD, on-demand GPU prices),\n"
+                          "cost_per_million_output_tokens (default: max output_tokens_per_s_per_gpu,\n"
+                          "min ttft_p99_s, min tpot_p99_s). \"constraints\": {METRIC: \"OP VALUE\"} (OP <=, <,\n"
+                          ">=, >; durations and energies with units: \"<= 1 s\", else plain numbers):\n"
+                          "plans missing one are named in sweep.csv's violated column and kept off the\n"
+                          "front. \"prices\": {HARDWARE: {\"usd_per_gpu_hour\", \"date\", \"source\"}} overrides\n"
+                          "the catalog's GPU prices.",
                           options, positional, args, &vars)) {
     return 0;
   }
@@ -113,7 +115,7 @@ int run_sweep_command(const std::vector<std::string>& args) {
   run_options.on_done = [](std::size_t done, std::size_t total, const SweepRow& row) {
     std::fprintf(stderr, "servesim sweep: %zu/%zu done (plan %zu %s)\n", done, total, row.index, row.status.c_str());
   };
-  const std::vector<SweepRow> rows = run_sweep(spec, run_options);
+  std::vector<SweepRow> rows = run_sweep(spec, run_options);
   // Every plan failing with one and the same reason is a mistake in the base config
   // (or in every value of an axis), not a finding: bad input, nothing written.
   const bool all_same_failure =
@@ -126,26 +128,49 @@ int run_sweep_command(const std::vector<std::string>& args) {
     std::fprintf(stderr, "servesim: error: %s (every plan of the sweep fails this way)\n", rows.front().reason.c_str());
     return 2;
   }
+  PriceBook prices(spec.prices, spec.file);
+  evaluate_rows(spec, run_options, prices, rows);
   const std::vector<std::size_t> front = sweep_pareto(spec, rows);
+  nlohmann::ordered_json resolved = spec.resolved();
+  resolved["gpu_prices"] = prices.used();  // every price a cost metric used, with its source and date
 
   out.write("sweep.csv", sweep_csv(spec, rows));
   out.write("pareto.csv", pareto_csv(spec, rows, front));
   out.write("pareto.svg", pareto_svg(spec, rows, front));
-  out.write("sweep.resolved.json", spec.resolved().dump(2) + "\n");
+  out.write("sweep.resolved.json", resolved.dump(2) + "\n");
   out.commit({"sweep.csv", "pareto.csv", "pareto.svg", "sweep.resolved.json"});
   remove_stale_runs(run_options, rows.size());
 
   std::size_t ok = 0;
   std::size_t infeasible = 0;
   std::size_t errors = 0;
+  std::size_t meeting = 0;
+  std::set<std::string> unpriced;
+  std::size_t unpriced_plans = 0;
   for (const auto& row : rows) {
     if (row.status == "ok") ++ok;
     else if (row.status == "infeasible") ++infeasible;
     else ++errors;
+    if (row.status == "ok" && row.violated.empty()) ++meeting;
+    if (row.status == "ok" && !row.unpriced.empty()) {
+      ++unpriced_plans;
+      unpriced.insert(row.unpriced.begin(), row.unpriced.end());
+    }
   }
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  std::printf("servesim sweep: %zu plans (%zu ok, %zu infeasible%s) with %d jobs in %.2f s wall\n", rows.size(), ok,
-              infeasible, errors > 0 ? (", " + std::to_string(errors) + " failed").c_str() : "", jobs, wall_s);
+  const std::string meeting_text =
+      spec.constraints.empty() ? "" : "; " + std::to_string(meeting) + " meet the constraints";
+  std::printf("servesim sweep: %zu plans (%zu ok, %zu infeasible%s%s) with %d jobs in %.2f s wall\n", rows.size(), ok,
+              infeasible, errors > 0 ? (", " + std::to_string(errors) + " failed").c_str() : "", meeting_text.c_str(),
+              jobs, wall_s);
+  if (sweep_uses_cost(spec) && unpriced_plans > 0) {
+    std::string names;
+    for (const auto& name : unpriced) names += (names.empty() ? "" : ", ") + name;
+    std::fprintf(stderr,
+                 "servesim sweep: %zu plans not priced (no GPU price for %s): no cost, kept out of the front; give "
+                 "\"prices\" in the sweep file to price them\n",
+                 unpriced_plans, names.c_str());
+  }
   std::string goals;
   for (const auto& objective : spec.objectives) {
     goals += std::string(goals.empty() ? "" : ", ") + (objective.maximize ? "max " : "min ") + objective.metric;

@@ -22,6 +22,7 @@ GpuSpec read_gpu(ConfigNode& node, bool with_calibration) {
   node.require_object();
   GpuSpec gpu;
   skip_documentation(node);
+  node.has("price");  // the on-demand price a sweep's cost metrics use (sim/sweep/gpu_price.h); runs never read it
   gpu.name = node.string("name", "gpu");
   gpu.bf16_flops_per_s = node.quantity("bf16", Dimension::kFlopsPerSecond);
   gpu.fp16_flops_per_s = node.quantity("fp16", Dimension::kFlopsPerSecond, gpu.bf16_flops_per_s);

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -32,6 +33,12 @@ std::string one_line(std::string text) {
     if (c == '\n' || c == '\r') c = ' ';
   }
   return text;
+}
+
+double number_at(const nlohmann::json& summary, const char* pointer) {
+  const nlohmann::json::json_pointer at(pointer);
+  if (!summary.contains(at) || !summary.at(at).is_number()) return kMissing;
+  return summary.at(at).get<double>();
 }
 
 std::string run_dir(const SweepRunOptions& options, std::size_t index) {
@@ -102,11 +109,6 @@ SweepRow finish_row(const SweepRunOptions& options, std::size_t index, int wait_
   return row;
 }
 
-double number_at(const nlohmann::json& summary, const char* pointer) {
-  const nlohmann::json::json_pointer at(pointer);
-  if (!summary.contains(at) || !summary.at(at).is_number()) return kMissing;
-  return summary.at(at).get<double>();
-}
 
 std::string csv_cell(const std::string& text) {
   if (text.find_first_of(",\"\n") == std::string::npos) return text;
@@ -133,7 +135,7 @@ std::string csv_header(const SweepSpec& spec) {
   for (const auto& axis : spec.axes) append_cell(line, csv_cell(axis.pointer));
   line += ",status,reason,gpus";
   for (const auto& name : sweep_metric_names()) append_cell(line, name);
-  return line + "\n";
+  return line + ",violated\n";
 }
 
 std::string csv_line(const SweepSpec& spec, const SweepRow& row) {
@@ -146,6 +148,9 @@ std::string csv_line(const SweepSpec& spec, const SweepRow& row) {
   append_cell(line, csv_cell(row.reason));
   append_cell(line, row.gpus > 0 ? std::to_string(row.gpus) : std::string());
   for (double value : row.metrics) append_cell(line, number_text(value));
+  std::string violated;
+  for (const auto& name : row.violated) violated += (violated.empty() ? "" : " ") + name;
+  append_cell(line, violated);
   return line + "\n";
 }
 
@@ -157,15 +162,88 @@ std::string axis_value_text(const nlohmann::ordered_json& value) {
 
 std::vector<double> sweep_metrics(const nlohmann::json& summary, int64_t gpus) {
   const double goodput = number_at(summary, "/slo/goodput_requests_per_s");
-  return {number_at(summary, "/throughput/requests_per_s"),
-          number_at(summary, "/throughput/output_tokens_per_s_per_gpu"),
-          goodput / static_cast<double>(gpus),
-          number_at(summary, "/ttft_s/p50"),
-          number_at(summary, "/ttft_s/p99"),
-          number_at(summary, "/tpot_s/p50"),
-          number_at(summary, "/tpot_s/p99"),
-          number_at(summary, "/energy/j_per_output_token"),
-          number_at(summary, "/slo/attainment")};
+  std::vector<double> metrics = {number_at(summary, "/throughput/requests_per_s"),
+                                 number_at(summary, "/throughput/output_tokens_per_s_per_gpu"),
+                                 goodput / static_cast<double>(gpus),
+                                 number_at(summary, "/ttft_s/p50"),
+                                 number_at(summary, "/ttft_s/p99"),
+                                 number_at(summary, "/tpot_s/p50"),
+                                 number_at(summary, "/tpot_s/p99"),
+                                 number_at(summary, "/energy/j_per_output_token"),
+                                 number_at(summary, "/slo/attainment")};
+  metrics.resize(sweep_metric_names().size(), kMissing);  // cost: evaluate_rows
+  return metrics;
+}
+
+double row_value(const SweepRow& row, const std::string& metric) {
+  if (metric == "gpus") return row.gpus > 0 ? static_cast<double>(row.gpus) : kMissing;
+  const auto& names = sweep_metric_names();
+  const auto at = static_cast<std::size_t>(std::find(names.begin(), names.end(), metric) - names.begin());
+  return at < row.metrics.size() ? row.metrics[at] : kMissing;
+}
+
+bool sweep_uses_cost(const SweepSpec& spec) {
+  auto is_cost = [](const std::string& metric) { return metric.rfind("cost_", 0) == 0; };
+  return std::any_of(spec.objectives.begin(), spec.objectives.end(),
+                     [&](const SweepObjective& o) { return is_cost(o.metric); }) ||
+         std::any_of(spec.constraints.begin(), spec.constraints.end(),
+                     [&](const SweepConstraint& c) { return is_cost(c.metric); });
+}
+
+void set_plan_cost(const nlohmann::json& config, const nlohmann::json& summary, PriceBook& prices, SweepRow& row) {
+  // The pools of GPUs the plan rents: one (the node's) for a co-located plan, the prefill and decode
+  // pools (each on its own hardware, or the node's) for a disaggregated one.
+  std::vector<std::pair<nlohmann::json, int64_t>> pools;
+  const nlohmann::json hardware = config.value("hardware", nlohmann::json());
+  if (config.contains("disaggregation") && summary.contains("replicas")) {
+    for (const char* role : {"prefill", "decode"}) {
+      const nlohmann::json& pool = config.at("disaggregation").value(role, nlohmann::json::object());
+      int64_t gpus = 0;
+      for (const auto& replica : summary.at("replicas")) {
+        if (replica.value("role", "") == role) gpus += replica.value("gpus", int64_t{0});
+      }
+      pools.emplace_back(pool.contains("hardware") ? pool.at("hardware") : hardware, gpus);
+    }
+  } else {
+    pools.emplace_back(hardware, row.gpus);
+  }
+  double usd_per_hour = 0.0;
+  for (const auto& [node, gpus] : pools) {
+    const std::optional<GpuPrice> price = prices.price(node);
+    if (!price) {
+      const std::string name = PriceBook::hardware_name(node);
+      if (std::find(row.unpriced.begin(), row.unpriced.end(), name) == row.unpriced.end()) row.unpriced.push_back(name);
+      continue;
+    }
+    usd_per_hour += static_cast<double>(gpus) * price->usd_per_gpu_hour;
+  }
+  if (!row.unpriced.empty()) return;
+  const auto& names = sweep_metric_names();
+  auto set = [&](const char* name, double value) {
+    row.metrics[static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin())] = value;
+  };
+  set("cost_per_hour", usd_per_hour);
+  const double tokens_per_s = number_at(summary, "/throughput/output_tokens_per_s");
+  set("cost_per_million_output_tokens", tokens_per_s > 0.0 ? usd_per_hour / (tokens_per_s * 3600.0) * 1e6 : kMissing);
+}
+
+void evaluate_rows(const SweepSpec& spec, const SweepRunOptions& options, PriceBook& prices,
+                   std::vector<SweepRow>& rows) {
+  const bool uses_cost = sweep_uses_cost(spec);
+  for (SweepRow& row : rows) {
+    if (row.status != "ok") continue;
+    const std::string dir = run_dir(options, row.index);
+    set_plan_cost(*load_json_file(dir + "/config.resolved.json"), *load_json_file(dir + "/summary.json"), prices, row);
+    if (uses_cost && !row.unpriced.empty()) {
+      std::string names;
+      for (const auto& name : row.unpriced) names += (names.empty() ? "" : ", ") + name;
+      row.reason = "not priced: " + names + " has no GPU price (hardware catalog \"price\" or the sweep's \"prices\")";
+    }
+    row.violated.clear();
+    for (const auto& constraint : spec.constraints) {
+      if (!constraint.holds(row_value(row, constraint.metric))) row.violated.push_back(constraint.metric);
+    }
+  }
 }
 
 std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
@@ -251,15 +329,10 @@ std::vector<std::size_t> sweep_pareto(const SweepSpec& spec, const std::vector<S
   std::vector<std::vector<double>> points;
   std::vector<bool> maximize;
   for (const auto& objective : spec.objectives) maximize.push_back(objective.maximize);
-  const auto& names = sweep_metric_names();
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i].status != "ok") continue;
+    if (rows[i].status != "ok" || !rows[i].violated.empty()) continue;
     std::vector<double> point;
-    for (const auto& objective : spec.objectives) {
-      const std::size_t k = static_cast<std::size_t>(
-          std::find(names.begin(), names.end(), objective.metric) - names.begin());
-      point.push_back(rows[i].metrics.at(k));
-    }
+    for (const auto& objective : spec.objectives) point.push_back(row_value(rows[i], objective.metric));
     candidates.push_back(i);
     points.push_back(std::move(point));
   }

@@ -10,6 +10,9 @@
 // in plan order and their metrics are read from each run's summary.json, so
 // every output is the same whatever `jobs` is and whatever order children
 // finish in. The calling process must not have started a SimGrid engine.
+// After the runs, evaluate_rows adds what the parent computes from each run's
+// files: the plan's cost (GPUs of each pool x its GPU's on-demand price,
+// sim/sweep/gpu_price.h) and the constraints it violates.
 
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/sweep/gpu_price.h"
 #include "sim/sweep/sweep_spec.h"
 
 namespace servesim {
@@ -29,6 +33,8 @@ struct SweepRow {
   std::string reason;           // one line; empty when ok
   int64_t gpus = 0;             // all GPUs of the plan; 0 when it did not run
   std::vector<double> metrics;  // in sweep_metric_names() order; NaN = not available
+  std::vector<std::string> violated;  // the constraints the plan misses ("ttft_p99_s", ...), in spec order
+  std::vector<std::string> unpriced;  // hardware of the plan without a GPU price (cost metrics NaN)
 };
 
 struct SweepRunOptions {
@@ -45,13 +51,26 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
 /// only directories that hold nothing but run outputs), so runs/ holds exactly this sweep.
 void remove_stale_runs(const SweepRunOptions& options, std::size_t plans);
 
-/// The sweep metrics of one run's summary.json (sweep_metric_names() order; NaN where absent).
+/// The sweep metrics of one run's summary.json (sweep_metric_names() order; NaN where absent, cost too).
 std::vector<double> sweep_metrics(const nlohmann::json& summary, int64_t gpus);
 
-/// Rows whose status is ok and that no other ok row dominates on the spec's objectives (plan order).
+/// A row's value of an objective or constraint metric ("gpus" or a sweep metric); NaN when absent.
+double row_value(const SweepRow& row, const std::string& metric);
+
+/// For every ok row: its cost from runs/<index>/config.resolved.json and summary.json (pools of
+/// GPUs times their price; unpriced hardware listed, cost left NaN), then the constraints it misses.
+void evaluate_rows(const SweepSpec& spec, const SweepRunOptions& options, PriceBook& prices,
+                   std::vector<SweepRow>& rows);
+
+/// Whether any objective or constraint is a cost metric (unpriced plans then cannot be on the front).
+bool sweep_uses_cost(const SweepSpec& spec);
+
+/// Rows whose status is ok, that meet every constraint and that no other such row dominates on the
+/// spec's objectives (plan order).
 std::vector<std::size_t> sweep_pareto(const SweepSpec& spec, const std::vector<SweepRow>& rows);
 
-/// sweep.csv: header, then one line per row: index, each axis value, status, reason, gpus, metrics.
+/// sweep.csv: header, then one line per row: index, each axis value, status, reason, gpus, metrics,
+/// violated (the constraints missed, separated by spaces).
 std::string sweep_csv(const SweepSpec& spec, const std::vector<SweepRow>& rows);
 /// pareto.csv: the same columns for the rows at `front` (indices into rows).
 std::string pareto_csv(const SweepSpec& spec, const std::vector<SweepRow>& rows,

@@ -1,11 +1,18 @@
 #include "sim/sweep/sweep_spec.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <optional>
+#include <string_view>
 
+#include "sim/config/catalog.h"
 #include "sim/config_error.h"
 #include "sim/config_node.h"
+#include "sim/sweep/gpu_price.h"
+#include "sim/units.h"
 
 namespace servesim {
 namespace {
@@ -59,14 +66,99 @@ std::string plans_text(std::size_t plans, std::size_t axis_size) {
   return std::to_string(plans * axis_size);
 }
 
+// The unit a constraint's value is written in: durations (metrics ending in _s, requests_per_s
+// aside) and energies as unit strings, everything else a plain number in the metric's own unit.
+std::optional<Dimension> constraint_dimension(const std::string& metric) {
+  if (metric == "j_per_output_token") return Dimension::kJoules;
+  const bool seconds = metric.size() > 2 && metric.compare(metric.size() - 2, 2, "_s") == 0 &&
+                       metric.find("_per_s") == std::string::npos;
+  if (seconds) return Dimension::kSeconds;
+  return std::nullopt;
+}
+
+// "OP VALUE" for `metric` (the sweep file's "constraints" member `node`).
+SweepConstraint read_constraint(const ConfigNode& node, const std::string& metric) {
+  const std::string usage = "give \"OP VALUE\" with OP one of <=, <, >=, > (e.g. \"<= 1 s\", \">= 0.9\")";
+  if (!node.is_string()) node.fail("expected a string, got " + describe_json_value(node.value()) + "; " + usage);
+  SweepConstraint constraint;
+  constraint.metric = metric;
+  constraint.text = node.as_string();
+  std::string_view rest = constraint.text;
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  static const std::pair<std::string_view, SweepConstraint::Op> kOps[] = {{"<=", SweepConstraint::Op::kAtMost},
+                                                                           {">=", SweepConstraint::Op::kAtLeast},
+                                                                           {"<", SweepConstraint::Op::kBelow},
+                                                                           {">", SweepConstraint::Op::kAbove}};
+  bool found = false;
+  for (const auto& [symbol, op] : kOps) {
+    if (rest.substr(0, symbol.size()) == symbol) {
+      constraint.op = op;
+      rest.remove_prefix(symbol.size());
+      found = true;
+      break;
+    }
+  }
+  const std::string bad = "bad constraint " + describe_json_value(node.value()) + ": ";
+  if (!found) node.fail(bad + "no comparison; " + usage);
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
+  if (rest.empty()) node.fail(bad + "no value after the comparison; " + usage);
+  const std::optional<Dimension> dimension = constraint_dimension(metric);
+  if (dimension) {
+    try {
+      constraint.bound = parse_quantity(rest, *dimension);
+    } catch (const std::invalid_argument& error) {
+      node.fail(bad + error.what() + " (expected " + dimension_description(*dimension) + ")");
+    }
+  } else {
+    const std::string number(rest);
+    char* end = nullptr;
+    constraint.bound = std::strtod(number.c_str(), &end);
+    if (end == number.c_str() || *end != '\0' || !std::isfinite(constraint.bound)) {
+      node.fail(bad + "expected a plain number (" + metric + " has no unit string), got '" + number + "'");
+    }
+  }
+  return constraint;
+}
+
 }  // namespace
 
 const std::vector<std::string>& sweep_metric_names() {
   static const std::vector<std::string> names = {
       "requests_per_s", "output_tokens_per_s_per_gpu", "goodput_requests_per_s_per_gpu",
       "ttft_p50_s",     "ttft_p99_s",                  "tpot_p50_s",
-      "tpot_p99_s",     "j_per_output_token",          "slo_attainment"};
+      "tpot_p99_s",     "j_per_output_token",          "slo_attainment",
+      "cost_per_hour",  "cost_per_million_output_tokens"};
   return names;
+}
+
+const std::vector<std::string>& sweep_objective_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out{"gpus"};
+    for (const auto& name : sweep_metric_names()) out.push_back(name);
+    return out;
+  }();
+  return names;
+}
+
+const std::vector<std::string>& sweep_constraint_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out{"gpus"};
+    for (const auto& name : sweep_metric_names()) out.push_back(name);
+    return out;
+  }();
+  return names;
+}
+
+bool SweepConstraint::holds(double value) const {
+  if (std::isnan(value)) return false;
+  switch (op) {
+    case Op::kAtMost: return value <= bound;
+    case Op::kBelow: return value < bound;
+    case Op::kAtLeast: return value >= bound;
+    case Op::kAbove: return value > bound;
+  }
+  return false;
 }
 
 std::vector<SweepObjective> default_objectives() {
@@ -131,6 +223,12 @@ nlohmann::ordered_json SweepSpec::resolved() const {
     objectives_json.push_back({{"metric", objective.metric}, {"goal", objective.maximize ? "max" : "min"}});
   }
   out["objectives"] = objectives_json;
+  if (!constraints.empty()) {
+    nlohmann::ordered_json constraints_json = nlohmann::ordered_json::object();
+    for (const auto& constraint : constraints) constraints_json[constraint.metric] = constraint.text;
+    out["constraints"] = constraints_json;
+  }
+  if (!prices.empty()) out["prices"] = prices;
   out["plans"] = plans();
   out["order"] = "cartesian product of the variants (slowest) and the axes in the order given, the last axis "
                  "varying fastest; plan i writes its outputs to runs/i";
@@ -233,13 +331,46 @@ SweepSpec read_sweep_spec(const std::string& path) {
     for (ConfigNode& item : items) {
       item.require_object();
       SweepObjective objective;
-      objective.metric = item.choice("metric", sweep_metric_names());
+      objective.metric = item.choice("metric", sweep_objective_names());
       objective.maximize = item.choice("goal", {"min", "max"}) == "max";
       item.finish();
       spec.objectives.push_back(objective);
     }
   } else {
     spec.objectives = default_objectives();
+  }
+
+  // constraints: {METRIC: "OP VALUE"}, in file order.
+  if (root.has("constraints")) {
+    ConfigNode constraints = root.child("constraints");
+    constraints.require_object();
+    const auto& allowed = sweep_constraint_names();
+    for (const auto& [metric, value] : ordered.at("constraints").items()) {
+      ConfigNode node = constraints.child(metric);
+      if (std::find(allowed.begin(), allowed.end(), metric) == allowed.end()) {
+        std::string list;
+        for (const auto& name : allowed) list += (list.empty() ? "" : ", ") + name;
+        node.fail("unknown metric '" + metric + "'; allowed: " + list);
+      }
+      spec.constraints.push_back(read_constraint(node, metric));
+    }
+  }
+
+  // prices: {HARDWARE ENTRY: PRICE}, overriding the catalog's, each checked as the catalog's are.
+  if (root.has("prices")) {
+    ConfigNode prices = root.child("prices");
+    prices.require_object();
+    const std::vector<std::string> names = catalog_names(kHardwareCatalog);
+    for (const auto& [name, value] : ordered.at("prices").items()) {
+      ConfigNode node = prices.child(name);
+      if (std::find(names.begin(), names.end(), name) == names.end()) {
+        std::string list;
+        for (const auto& known : names) list += (list.empty() ? "" : ", ") + known;
+        node.fail("no hardware catalog entry '" + name + "'; prices are given per entry: " + list);
+      }
+      read_gpu_price(node);
+      spec.prices[name] = value;
+    }
   }
   root.finish();
   return spec;

@@ -19,6 +19,14 @@
 // ({"/plan": null, "/disaggregation": {...}}); one without changes is the base
 // as it is. They act as a first axis named "variant" (varying slowest),
 // applied before the other axes; a sweep needs variants or axes or both.
+// Constraints (optional) are {METRIC: "OP VALUE"}, OP one of <=, <, >=, >:
+// durations and energies are unit strings parsed as every other quantity
+// ("<= 50 ms", "<= 0.5 J"), the rest plain numbers in the metric's own unit
+// (gpus, USD per hour, requests per second, a fraction for slo_attainment).
+// A plan that misses one is kept in sweep.csv with the constraints it
+// violates named, and stays out of the front. Prices (optional) override the
+// on-demand GPU prices of hardware catalog entries by entry name, each with
+// its source and date (sim/sweep/gpu_price.h).
 
 #include <cstddef>
 #include <string>
@@ -40,8 +48,20 @@ struct SweepAxis {
 };
 
 struct SweepObjective {
-  std::string metric;  // one of sweep_metric_names()
+  std::string metric;  // one of sweep_objective_names()
   bool maximize = false;
+};
+
+/// One constraint a plan must meet to be on the front: value(metric) OP bound.
+struct SweepConstraint {
+  enum class Op { kAtMost, kBelow, kAtLeast, kAbove };
+  std::string metric;  // one of sweep_constraint_names()
+  Op op = Op::kAtMost;
+  double bound = 0.0;  // SI units (seconds, joules) or the metric's own unit
+  std::string text;    // as written ("<= 50 ms"), for messages and sweep.resolved.json
+
+  /// Whether `value` meets the constraint (NaN never does).
+  bool holds(double value) const;
 };
 
 struct SweepSpec {
@@ -50,6 +70,9 @@ struct SweepSpec {
   nlohmann::ordered_json base;
   std::vector<SweepAxis> axes;
   std::vector<SweepObjective> objectives;
+  std::vector<SweepConstraint> constraints;
+  /// "prices": hardware catalog entry name -> its "price" object as given (read by sim/sweep/gpu_price.h).
+  nlohmann::ordered_json prices = nlohmann::ordered_json::object();
 
   /// Number of plans: the product of the axis sizes.
   std::size_t plans() const;
@@ -61,8 +84,12 @@ struct SweepSpec {
   nlohmann::ordered_json resolved() const;
 };
 
-/// The metrics a sweep reports per plan, in sweep.csv column order (objectives pick from these).
+/// The metrics a sweep reports per plan, in sweep.csv column order (after the gpus column).
 const std::vector<std::string>& sweep_metric_names();
+/// What an objective may be: "gpus" and every sweep metric.
+const std::vector<std::string>& sweep_objective_names();
+/// What a constraint may be on: "gpus" and the metrics one run measures (not the capacity search's).
+const std::vector<std::string>& sweep_constraint_names();
 
 /// The default objectives: maximize output tokens/s per GPU, minimize TTFT p99 and TPOT p99.
 std::vector<SweepObjective> default_objectives();

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +12,7 @@
 
 #include "sim/sweep/sweep_spec.h"
 #include "tests/cli/process.h"
+#include "tests/sweep/sweep_fixture.h"
 
 namespace servesim {
 namespace {
@@ -24,39 +24,10 @@ using testing::run_servesim;
 using testing::without_wall_time;
 using testing::write_file;
 
-const char* const kBase = R"({
-    "hardware": "h100-sxm",
-    "model": "llama-3.1-8b",
-    "engine": "vllm",
-    "plan": {"tp": 1},
-    "scheduler": {"impl": "vllm", "max_num_batched_tokens": 8192, "max_num_seqs": 256},
-    "workload": {"generator": {"impl": "poisson", "rate": 20, "num_requests": 200, "seed": 7,
-                 "input_dist": "lognormal", "input_mu": 6.0, "input_sigma": 0.8, "input_min": 2, "input_max": 4000,
-                 "output_dist": "lognormal", "output_mu": 4.5, "output_sigma": 0.7, "output_min": 2,
-                 "output_max": 500}},
-    "slo": {"ttft": "500 ms", "tpot": "50 ms"}
-  })";
-
-std::string sweep_text(const std::string& axes, const std::string& extra = "") {
-  return std::string(R"({"base": )") + kBase + R"(, "axes": )" + axes + extra + "}";
-}
-
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// Splits a CSV line whose cells hold no quotes (ok rows and headers).
-std::vector<std::string> split_cells(const std::string& line) {
-  std::vector<std::string> cells;
-  std::string cell;
-  std::istringstream in(line);
-  while (std::getline(in, cell, ',')) cells.push_back(cell);
-  if (!line.empty() && line.back() == ',') cells.push_back("");
-  return cells;
-}
+const char* const kBase = testing::kSweepBase;
+using testing::split_cells;
+using testing::split_lines;
+using testing::sweep_text;
 
 TEST(SweepCommand, TwoByTwoSweepGivesFourRowsInPlanOrderEachEqualToItsRun) {
   // Axes /plan/tp [1, 2] then /scheduler/max_num_seqs [16, 256]: rows are
@@ -73,12 +44,12 @@ TEST(SweepCommand, TwoByTwoSweepGivesFourRowsInPlanOrderEachEqualToItsRun) {
   EXPECT_EQ(lines[0],
             "index,/plan/tp,/scheduler/max_num_seqs,status,reason,gpus,requests_per_s,output_tokens_per_s_per_gpu,"
             "goodput_requests_per_s_per_gpu,ttft_p50_s,ttft_p99_s,tpot_p50_s,tpot_p99_s,j_per_output_token,"
-            "slo_attainment");
+            "slo_attainment,cost_per_hour,cost_per_million_output_tokens,violated");
   const int tp[] = {1, 1, 2, 2};
   const int seqs[] = {16, 256, 16, 256};
   for (int i = 0; i < 4; ++i) {
     const auto cells = split_cells(lines[static_cast<std::size_t>(i) + 1]);
-    ASSERT_EQ(cells.size(), 15u) << lines[static_cast<std::size_t>(i) + 1];
+    ASSERT_EQ(cells.size(), 18u) << lines[static_cast<std::size_t>(i) + 1];
     EXPECT_EQ(cells[0], std::to_string(i));
     EXPECT_EQ(cells[1], std::to_string(tp[i]));
     EXPECT_EQ(cells[2], std::to_string(seqs[i]));
@@ -131,7 +102,7 @@ TEST(SweepCommand, InfeasiblePlanIsReportedWithItsReasonAndTheOthersStillRun) {
   ASSERT_EQ(lines.size(), 5u);
   EXPECT_EQ(lines[3], "2,llama-3.1-70b,1,infeasible,\"" + path +
                           ": /plan: needs 133.9 GiB per GPU (weights 131.4 GiB + activations 2.5 GiB), has 71.3 GiB "
-                          "(90% of 79.2 GiB): short by 62.6 GiB\",,,,,,,,,,");
+                          "(90% of 79.2 GiB): short by 62.6 GiB\",,,,,,,,,,,,,");
   for (std::size_t row : {1u, 2u, 4u}) EXPECT_EQ(split_cells(lines[row])[3], "ok") << lines[row];
   EXPECT_FALSE(fs::exists(dir / "out" / "runs" / "2"));
   EXPECT_TRUE(fs::exists(dir / "out" / "runs" / "3" / "summary.json"));
@@ -233,7 +204,7 @@ void expect_rejected(const std::string& text, const std::string& message) {
 
 TEST(SweepCommand, UnknownTopLevelKeyIsRejectedWithNothingWritten) {
   expect_rejected(sweep_text(R"({"/plan/tp": [1]})", R"(, "axis": {})"),
-                  "/axis: unknown key 'axis'; allowed: axes, base, objectives, variants");
+                  "/axis: unknown key 'axis'; allowed: axes, base, constraints, objectives, prices, variants");
 }
 
 TEST(SweepCommand, PointerWhoseParentIsMissingIsRejectedWithNothingWritten) {
@@ -263,9 +234,9 @@ TEST(SweepCommand, NoAxesIsRejectedWithNothingWritten) {
 TEST(SweepCommand, UnknownObjectiveMetricIsRejectedWithNothingWritten) {
   expect_rejected(
       sweep_text(R"({"/plan/tp": [1]})", R"(, "objectives": [{"metric": "speed", "goal": "max"}])"),
-      "/objectives/0/metric: bad value \"speed\"; allowed: requests_per_s, output_tokens_per_s_per_gpu, "
+      "/objectives/0/metric: bad value \"speed\"; allowed: gpus, requests_per_s, output_tokens_per_s_per_gpu, "
       "goodput_requests_per_s_per_gpu, ttft_p50_s, ttft_p99_s, tpot_p50_s, tpot_p99_s, j_per_output_token, "
-      "slo_attainment");
+      "slo_attainment, cost_per_hour, cost_per_million_output_tokens");
 }
 
 }  // namespace

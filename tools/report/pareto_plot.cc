@@ -19,11 +19,6 @@ struct Box {
   bool overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
 };
 
-std::size_t metric_column(const std::string& metric) {
-  const auto& names = sweep_metric_names();
-  return static_cast<std::size_t>(std::find(names.begin(), names.end(), metric) - names.begin());
-}
-
 std::string plan_label(const SweepSpec& spec, std::size_t index) {
   std::string label;
   const std::vector<std::size_t> at = spec.coordinates(index);
@@ -45,6 +40,10 @@ std::string tooltip(const SweepSpec& spec, const SweepRow& row) {
   for (std::size_t m = 0; m < names.size() && m < row.metrics.size(); ++m) {
     text += "\n" + names[m] + " = " + svg_number(row.metrics[m]);
   }
+  if (!row.violated.empty()) {
+    text += "\nviolates:";
+    for (const auto& name : row.violated) text += " " + name;
+  }
   return svg_escape(text);
 }
 
@@ -53,19 +52,18 @@ std::string tooltip(const SweepSpec& spec, const SweepRow& row) {
 std::string pareto_svg(const SweepSpec& spec, const std::vector<SweepRow>& rows, const std::vector<std::size_t>& front) {
   const SweepObjective& y_objective = spec.objectives.at(0);
   const bool by_index = spec.objectives.size() < 2;
-  const std::size_t y_col = metric_column(y_objective.metric);
-  const std::size_t x_col = by_index ? 0 : metric_column(spec.objectives[1].metric);
   const std::string x_name = by_index ? "plan index" : spec.objectives[1].metric;
 
   const std::set<std::size_t> on_front(front.begin(), front.end());
   std::vector<std::size_t> plotted;
   std::vector<double> xs, ys;
-  std::size_t ok = 0, missing = 0;
+  std::size_t ok = 0, missing = 0, violating = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (rows[i].status != "ok") continue;
     ++ok;
-    const double y = rows[i].metrics.at(y_col);
-    const double x = by_index ? static_cast<double>(rows[i].index) : rows[i].metrics.at(x_col);
+    if (!rows[i].violated.empty()) ++violating;
+    const double y = row_value(rows[i], y_objective.metric);
+    const double x = by_index ? static_cast<double>(rows[i].index) : row_value(rows[i], spec.objectives[1].metric);
     if (!std::isfinite(x) || !std::isfinite(y)) {
       ++missing;
       continue;
@@ -86,6 +84,9 @@ std::string pareto_svg(const SweepSpec& spec, const std::vector<SweepRow>& rows,
                          std::to_string(front.size()) + " on the front";
   if (spec.objectives.size() > 2) {
     subtitle += " (front on all " + std::to_string(spec.objectives.size()) + " objectives, drawn on the first two)";
+  }
+  if (!spec.constraints.empty()) {
+    subtitle += "; " + std::to_string(violating) + " missing a constraint (grey crosses)";
   }
   if (missing > 0) subtitle += "; " + std::to_string(missing) + " without a value, not drawn";
   svg += "<text x=\"" + svg_px(kLeft) + "\" y=\"44\" fill=\"#555\">" + svg_escape(subtitle) + "</text>\n";
@@ -152,6 +153,7 @@ std::string pareto_svg(const SweepSpec& spec, const std::vector<SweepRow>& rows,
   for (bool front_pass : {true, false}) {
     for (std::size_t p = 0; p < plotted.size(); ++p) {
       if (on_front.count(plotted[p]) != (front_pass ? 1u : 0u)) continue;
+      if (!rows[plotted[p]].violated.empty()) continue;  // drawn as a cross, unlabelled
       const std::size_t index = rows[plotted[p]].index;
       Label& label = labels[p];
       label.text.assign(1, '#');  // built by appends: GCC 12 warns (-Wrestrict) on "#" + std::string
@@ -170,6 +172,13 @@ std::string pareto_svg(const SweepSpec& spec, const std::vector<SweepRow>& rows,
       const SweepRow& row = rows[plotted[p]];
       if (on_front.count(plotted[p]) != (front_pass ? 1u : 0u)) continue;
       const std::string cx = svg_px(to_x(xs[p])), cy = svg_px(to_y(ys[p]));
+      if (!row.violated.empty()) {
+        const double x = to_x(xs[p]), y = to_y(ys[p]);
+        svg += "<g class=\"violating\"><title>" + tooltip(spec, row) + "</title><path d=\"M" + svg_px(x - 3.5) + " " +
+               svg_px(y - 3.5) + "L" + svg_px(x + 3.5) + " " + svg_px(y + 3.5) + "M" + svg_px(x - 3.5) + " " +
+               svg_px(y + 3.5) + "L" + svg_px(x + 3.5) + " " + svg_px(y - 3.5) + "\" stroke=\"#adb5bd\"/></g>\n";
+        continue;
+      }
       svg += "<g class=\"" + std::string(front_pass ? "front" : "dominated") + "\"><title>" + tooltip(spec, row) +
              "</title>";
       svg += front_pass ? "<circle cx=\"" + cx + "\" cy=\"" + cy + "\" r=\"5.5\" fill=\"#d9480f\"/>"
