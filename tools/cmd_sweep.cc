@@ -100,7 +100,11 @@ int run_sweep_command(const std::vector<std::string>& args) {
                           ">=, >; durations and energies with units: \"<= 1 s\", else plain numbers):\n"
                           "plans missing one are named in sweep.csv's violated column and kept off the\n"
                           "front. \"prices\": {HARDWARE: {\"usd_per_gpu_hour\", \"date\", \"source\"}} overrides\n"
-                          "the catalog's GPU prices.",
+                          "the catalog's GPU prices. \"capacity\": {\"precision\": 0.05, \"max_sims\": 16} searches\n"
+                          "each plan's highest request rate (generator rate or trace rate_scale) at which\n"
+                          "the constraints hold: columns max_rate_req_s, max_rate_req_s_per_gpu,\n"
+                          "max_goodput_requests_per_s_per_gpu (objectives), max_rate_precision,\n"
+                          "capacity_sims; every rate tried is in runs/i/plan.json.",
                           options, positional, args, &vars)) {
     return 0;
   }
@@ -115,7 +119,8 @@ int run_sweep_command(const std::vector<std::string>& args) {
   run_options.on_done = [](std::size_t done, std::size_t total, const SweepRow& row) {
     std::fprintf(stderr, "servesim sweep: %zu/%zu done (plan %zu %s)\n", done, total, row.index, row.status.c_str());
   };
-  std::vector<SweepRow> rows = run_sweep(spec, run_options);
+  PriceBook prices(spec.prices, spec.file);
+  std::vector<SweepRow> rows = run_sweep(spec, run_options, prices);
   // Every plan failing with one and the same reason is a mistake in the base config
   // (or in every value of an axis), not a finding: bad input, nothing written.
   const bool all_same_failure =
@@ -123,12 +128,10 @@ int run_sweep_command(const std::vector<std::string>& args) {
         return row.status == "infeasible" && row.reason == rows.front().reason;
       });
   if (!rows.empty() && all_same_failure) {
-    std::error_code ignored;
-    std::filesystem::remove(std::filesystem::path(out_dir) / "runs", ignored);  // empty: failed runs leave nothing
+    remove_failed_plans(run_options, rows);  // failed plans left only their plan.json
     std::fprintf(stderr, "servesim: error: %s (every plan of the sweep fails this way)\n", rows.front().reason.c_str());
     return 2;
   }
-  PriceBook prices(spec.prices, spec.file);
   evaluate_rows(spec, run_options, prices, rows);
   const std::vector<std::size_t> front = sweep_pareto(spec, rows);
   nlohmann::ordered_json resolved = spec.resolved();

@@ -1,17 +1,27 @@
 #pragma once
-// Contract: runs every plan of a sweep and tabulates them. Each plan runs in
-// its own forked child process (one SimGrid engine per process), at most
-// `jobs` at a time, through drive_run, so runs/<index>/ under the output
-// directory holds exactly what `servesim run` writes for that plan's config.
-// A plan whose config is invalid or infeasible (ConfigError in the child:
-// weights do not fit, TP does not divide the heads, a bad axis value, ...) is
-// a row with status "infeasible" and the child's one-line message as reason;
-// an internal error or a crash in the child is status "error". Rows come back
-// in plan order and their metrics are read from each run's summary.json, so
-// every output is the same whatever `jobs` is and whatever order children
-// finish in. The calling process must not have started a SimGrid engine.
-// After the runs, evaluate_rows adds what the parent computes from each run's
-// files: the plan's cost (GPUs of each pool x its GPU's on-demand price,
+// Contract: runs every plan of a sweep and tabulates them. Each simulation
+// runs in its own forked child process (one SimGrid engine per process), at
+// most `jobs` at a time, through drive_run, so runs/<index>/ under the output
+// directory holds exactly what `servesim run` writes for that plan's config,
+// plus plan.json (the plan's config, the settings its result depends on, its
+// status and, with a capacity search, every rate tried). A plan is built in a
+// hidden staging directory (runs/.<index>.partial) and renamed into
+// runs/<index> in one step once all its simulations are done, so runs/<index>
+// is always a complete result or absent (or an earlier sweep's complete
+// result). With `resume`, a runs/<index> whose plan.json matches the plan is
+// kept and not simulated again; hidden staging left by an interrupted sweep is
+// removed. A plan whose config is invalid or infeasible (ConfigError in the
+// child: weights do not fit, TP does not divide the heads, a bad axis value,
+// ...) is a row with status "infeasible" and the child's one-line message as
+// reason; an internal error or a crash in the child is status "error". With a
+// capacity search, a plan that ran then simulates other rates (temporary
+// runs/.<index>.probe, removed after reading) as sim/sweep/capacity_search.h
+// proposes them. Rows come back in plan order and are read from the committed
+// files (plan.json, summary.json), so every output is the same whatever `jobs`
+// is, whatever order children finish in and whether the sweep was resumed. The
+// calling process must not have started a SimGrid engine. After the runs,
+// evaluate_rows adds what the parent computes from each run's files: the
+// plan's cost (GPUs of each pool x its GPU's on-demand price,
 // sim/sweep/gpu_price.h) and the constraints it violates.
 
 #include <cstddef>
@@ -39,13 +49,19 @@ struct SweepRow {
 
 struct SweepRunOptions {
   std::string out_dir;  // runs go to out_dir/runs/<index>
-  int jobs = 1;         // children at a time
+  int jobs = 1;         // children (simulations) at a time
+  bool resume = false;  // keep runs/<index> whose plan.json matches the plan
   /// Called in the parent as each plan finishes (completion order), with how many are done.
   std::function<void(std::size_t done, std::size_t total, const SweepRow& row)> on_done;
 };
 
-/// Runs every plan; returns one row per plan in plan order.
-std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& options);
+/// Runs every plan (`prices` prices the cost constraints a capacity search checks); returns one row per
+/// plan in plan order.
+std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& options, PriceBook& prices);
+
+/// Removes runs/<i> of plans that did not run (status not ok: only their plan.json), and runs/ if it is
+/// then empty: a sweep that is bad input leaves nothing behind.
+void remove_failed_plans(const SweepRunOptions& options, const std::vector<SweepRow>& rows);
 
 /// Removes runs/<i> left by an earlier, larger sweep into the same directory (i >= `plans`;
 /// only directories that hold nothing but run outputs), so runs/ holds exactly this sweep.

@@ -128,14 +128,18 @@ const std::vector<std::string>& sweep_metric_names() {
       "requests_per_s", "output_tokens_per_s_per_gpu", "goodput_requests_per_s_per_gpu",
       "ttft_p50_s",     "ttft_p99_s",                  "tpot_p50_s",
       "tpot_p99_s",     "j_per_output_token",          "slo_attainment",
-      "cost_per_hour",  "cost_per_million_output_tokens"};
+      "cost_per_hour",  "cost_per_million_output_tokens",
+      "max_rate_req_s", "max_rate_req_s_per_gpu",      "max_goodput_requests_per_s_per_gpu",
+      "max_rate_precision", "capacity_sims"};
   return names;
 }
 
 const std::vector<std::string>& sweep_objective_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out{"gpus"};
-    for (const auto& name : sweep_metric_names()) out.push_back(name);
+    for (const auto& name : sweep_metric_names()) {
+      if (name != "max_rate_precision" && name != "capacity_sims") out.push_back(name);  // how, not what
+    }
     return out;
   }();
   return names;
@@ -144,7 +148,9 @@ const std::vector<std::string>& sweep_objective_names() {
 const std::vector<std::string>& sweep_constraint_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out{"gpus"};
-    for (const auto& name : sweep_metric_names()) out.push_back(name);
+    for (const auto& name : sweep_metric_names()) {
+      if (name.rfind("max_", 0) != 0 && name != "capacity_sims") out.push_back(name);
+    }
     return out;
   }();
   return names;
@@ -229,6 +235,15 @@ nlohmann::ordered_json SweepSpec::resolved() const {
     out["constraints"] = constraints_json;
   }
   if (!prices.empty()) out["prices"] = prices;
+  if (capacity.enabled) {
+    out["capacity"] = {{"precision", capacity.precision},
+                       {"max_sims", capacity.max_sims},
+                       {"searches", "/workload/generator/rate, or /workload/trace/rate_scale for a trace"},
+                       {"method", "from the plan's own rate, doubling (or halving) until the constraints fail (or "
+                                  "hold), then geometric bisection of [holds, fails] until fails / holds - 1 <= "
+                                  "precision or max_sims simulations; assumes the constraints fail at every rate "
+                                  "above one where they fail"}};
+  }
   out["plans"] = plans();
   out["order"] = "cartesian product of the variants (slowest) and the axes in the order given, the last axis "
                  "varying fastest; plan i writes its outputs to runs/i";
@@ -370,6 +385,18 @@ SweepSpec read_sweep_spec(const std::string& path) {
       }
       read_gpu_price(node);
       spec.prices[name] = value;
+    }
+  }
+  // capacity: the highest rate each plan sustains within the constraints.
+  if (root.has("capacity")) {
+    ConfigNode capacity = root.child("capacity");
+    capacity.require_object();
+    spec.capacity.enabled = true;
+    spec.capacity.precision = capacity.number("precision", 1e-6, 1.0, spec.capacity.precision);
+    spec.capacity.max_sims = capacity.integer("max_sims", 2, 1000, spec.capacity.max_sims);
+    capacity.finish();
+    if (spec.constraints.empty()) {
+      capacity.fail("needs \"constraints\": the search finds the highest request rate at which they all hold");
     }
   }
   root.finish();

@@ -27,6 +27,10 @@
 // violates named, and stays out of the front. Prices (optional) override the
 // on-demand GPU prices of hardware catalog entries by entry name, each with
 // its source and date (sim/sweep/gpu_price.h).
+// Capacity (optional, needs constraints): {"precision": FRACTION, "max_sims":
+// N} searches, per plan, the highest request rate at which every constraint
+// holds: the generator's "rate", or a trace's "rate_scale" (reported in
+// requests/s at that scale). See sim/sweep/capacity_search.h.
 
 #include <cstddef>
 #include <string>
@@ -64,6 +68,13 @@ struct SweepConstraint {
   bool holds(double value) const;
 };
 
+/// The capacity search's settings ("capacity" in the sweep file).
+struct SweepCapacity {
+  bool enabled = false;
+  double precision = 0.05;  // stop once the bracket [lo, hi] has hi / lo - 1 <= precision
+  int64_t max_sims = 16;    // simulations per plan at most, the plan's own run included
+};
+
 struct SweepSpec {
   std::string file;       // the sweep file (messages)
   std::string base_name;  // what the plans' configs are called in messages (base file, or the sweep file)
@@ -73,6 +84,7 @@ struct SweepSpec {
   std::vector<SweepConstraint> constraints;
   /// "prices": hardware catalog entry name -> its "price" object as given (read by sim/sweep/gpu_price.h).
   nlohmann::ordered_json prices = nlohmann::ordered_json::object();
+  SweepCapacity capacity;
 
   /// Number of plans: the product of the axis sizes.
   std::size_t plans() const;
@@ -89,6 +101,7 @@ const std::vector<std::string>& sweep_metric_names();
 /// What an objective may be: "gpus" and every sweep metric.
 const std::vector<std::string>& sweep_objective_names();
 /// What a constraint may be on: "gpus" and the metrics one run measures (not the capacity search's).
+/// Of these, "gpus" and "cost_per_hour" do not change with the request rate.
 const std::vector<std::string>& sweep_constraint_names();
 
 /// The default objectives: maximize output tokens/s per GPU, minimize TTFT p99 and TPOT p99.
