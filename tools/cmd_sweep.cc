@@ -73,13 +73,16 @@ int run_sweep_command(const std::vector<std::string>& args) {
   std::string sweep_path;
   std::string out_dir = "out";
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bool resume = false;
   options.add_options()("sweep", po::value<std::string>(&sweep_path)->required(), "sweep file (JSON)")(
       "out", po::value<std::string>(&out_dir), "output directory (default: out)")(
-      "jobs", po::value<int>(&jobs), "plans simulated at a time, each in its own process (default: CPUs)");
+      "jobs", po::value<int>(&jobs), "simulations at a time, each in its own process (default: CPUs)")(
+      "resume", po::bool_switch(&resume),
+      "keep the plans DIR/runs already holds for this sweep (an interrupted sweep); run the rest");
   po::positional_options_description positional;
   positional.add("sweep", 1);
   po::variables_map vars;
-  if (!parse_command_line("sweep", "SWEEP.json [--out DIR] [--jobs N]",
+  if (!parse_command_line("sweep", "SWEEP.json [--out DIR] [--jobs N] [--resume]",
                           "Simulates every combination of a base run config's axes and finds the\n"
                           "Pareto-optimal plans. SWEEP.json: {\"base\": RUN CONFIG or path to one,\n"
                           "\"variants\": {NAME: {\"/json/pointer\": value or null, ...}, ...},\n"
@@ -116,8 +119,13 @@ int run_sweep_command(const std::vector<std::string>& args) {
   SweepRunOptions run_options;
   run_options.out_dir = out_dir;
   run_options.jobs = jobs;
+  run_options.resume = resume;
   run_options.on_done = [](std::size_t done, std::size_t total, const SweepRow& row) {
     std::fprintf(stderr, "servesim sweep: %zu/%zu done (plan %zu %s)\n", done, total, row.index, row.status.c_str());
+  };
+  run_options.on_resumed = [](std::size_t kept, std::size_t total) {
+    std::fprintf(stderr, "servesim sweep: resuming: %zu of %zu plans already done, %zu to run\n", kept, total,
+                 total - kept);
   };
   PriceBook prices(spec.prices, spec.file);
   std::vector<SweepRow> rows = run_sweep(spec, run_options, prices);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -656,11 +657,11 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
     if (options.resume && plan_done(spec, options, settings, i)) {
       rows[i] = load_row(options, i);
       ++done;
-      if (options.on_done) options.on_done(done, total, rows[i]);
     } else {
       todo.push_back(i);
     }
   }
+  if (options.resume && options.on_resumed) options.on_resumed(done, total);
 
   struct Child {
     PlanWork* plan;
@@ -670,6 +671,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
   std::vector<std::unique_ptr<PlanWork>> active;  // started, not committed (at most `jobs`)
   std::size_t next = 0;
   const std::size_t jobs = static_cast<std::size_t>(options.jobs < 1 ? 1 : options.jobs);
+  const pid_t parent = ::getpid();
   auto idle = [&](const PlanWork* plan) {
     return std::none_of(running.begin(), running.end(), [&](const auto& entry) { return entry.second.plan == plan; });
   };
@@ -696,15 +698,29 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
         int fds[2];
         if (::pipe(fds) != 0) throw std::runtime_error("sweep: pipe failed");
         std::fflush(nullptr);  // nothing buffered in the parent may be written twice
+        // Signals wait until the child is registered, so the handler stops every child there is.
+        sigset_t stop_signals, previous;
+        sigemptyset(&stop_signals);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, sig);
+        ::sigprocmask(SIG_BLOCK, &stop_signals, &previous);
         const pid_t pid = ::fork();
         if (pid < 0) throw std::runtime_error("sweep: fork failed");
         if (pid == 0) {
+          // The child ends with the sweep: SIGTERM (its handler removes its partial files) when the
+          // parent dies, however it dies; and if it died before this line, now.
+          ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+          if (::getppid() != parent) ::raise(SIGTERM);
           ::close(fds[0]);
-          for (const auto& [other, child] : running) ::close(child.fd);
+          for (const auto& [other, child] : running) {
+            ::close(child.fd);
+            unregister_child(other);  // siblings are not this child's to signal
+          }
+          ::sigprocmask(SIG_SETMASK, &previous, nullptr);
           run_child(sim->first, spec.base_name, sim->second, fds[1]);
         }
         ::close(fds[1]);
         register_child(pid);  // a signal to the sweep reaches its plans, which remove their partial files
+        ::sigprocmask(SIG_SETMASK, &previous, nullptr);
         running.emplace(pid, Child{plan, fds[0]});
       }
       if (running.empty()) throw std::logic_error("sweep: plans left but nothing to run");

@@ -18,7 +18,10 @@
 // runs/.<index>.probe, removed after reading) as sim/sweep/capacity_search.h
 // proposes them. Rows come back in plan order and are read from the committed
 // files (plan.json, summary.json), so every output is the same whatever `jobs`
-// is, whatever order children finish in and whether the sweep was resumed. The
+// is, whatever order children finish in and whether the sweep was resumed.
+// Children die with the parent (PR_SET_PDEATHSIG: SIGTERM, whose handler
+// removes their partial files), so an interrupted or killed sweep leaves no
+// process writing on, only hidden staging that the next run removes. The
 // calling process must not have started a SimGrid engine. After the runs,
 // evaluate_rows adds what the parent computes from each run's files: the
 // plan's cost (GPUs of each pool x its GPU's on-demand price,
@@ -53,6 +56,8 @@ struct SweepRunOptions {
   bool resume = false;  // keep runs/<index> whose plan.json matches the plan
   /// Called in the parent as each plan finishes (completion order), with how many are done.
   std::function<void(std::size_t done, std::size_t total, const SweepRow& row)> on_done;
+  /// With `resume`: called once, before anything runs, with how many plans were kept.
+  std::function<void(std::size_t kept, std::size_t total)> on_resumed;
 };
 
 /// Runs every plan (`prices` prices the cost constraints a capacity search checks); returns one row per
