@@ -244,6 +244,10 @@ ConfigNode ConfigNode::member_node(const std::string& key) {
 ConfigNode ConfigNode::child(const std::string& key) { return member_node(key); }
 
 ConfigNode ConfigNode::element(std::size_t index) const {
+  if (!value_->is_array()) fail("expected an array, got " + type_name(*value_));
+  if (index >= value_->size()) {
+    fail("expected at least " + std::to_string(index + 1) + " elements, got " + std::to_string(value_->size()));
+  }
   return ConfigNode(root_, file_, &value_->at(index), pointer_ + "/" + std::to_string(index));
 }
 

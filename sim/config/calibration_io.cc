@@ -14,9 +14,12 @@ std::string with_unit(double value, const char* unit) {
   return text;
 }
 
+constexpr int64_t kMaxBatchTokens = int64_t{1} << 40;
+
 BatchShape read_segments(const ConfigNode& segs, int64_t* tokens) {
   BatchShape batch;
   *tokens = 0;
+  if (!segs.is_array()) segs.fail("expected an array of [\"prefill\"|\"decode\", B, S|C] segments");
   for (std::size_t i = 0; i < segs.size(); ++i) {
     ConfigNode seg = segs.element(i);
     if (!seg.is_array() || seg.size() != 3) seg.fail("expected [\"prefill\"|\"decode\", B, S|C]");
@@ -32,6 +35,8 @@ BatchShape read_segments(const ConfigNode& segs, int64_t* tokens) {
     } else {
       seg.element(0).fail("expected \"prefill\" or \"decode\"");
     }
+    // Each segment is at most 2^60 tokens: a sum kept under 2^40 cannot overflow.
+    if (*tokens > kMaxBatchTokens) seg.fail("the batch has more than 2^40 tokens");
   }
   return batch;
 }

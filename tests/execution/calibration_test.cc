@@ -343,6 +343,34 @@ TEST(Calibrate, WholeModelTablesAreEachOptional) {
               16.4e-6 * kEngineOpPerTinyOp, 1e-10);
 }
 
+// Whole-model rows whose segments are not an array, or whose batch sums to more than 2^40 tokens
+// (nine 2^30 x 2^30 prefills overflowed int64), are bad input at their row (found by fuzz_calibration).
+TEST(Calibrate, WholeModelSegmentsThatAreNoBatchAreBadInput) {
+  nlohmann::json j = synthetic_microbench(false);
+  j["llama3_8b_arch"] = {{"hidden", 4096}, {"layers", 32}, {"heads", 32}, {"kv_heads", 8}, {"head_dim", 128},
+                         {"intermediate", 14336}, {"vocab", 128256}};
+  j["llama3_8b_decode"] = {{{"segs", 7.0}, {"ms", 6.3}}};
+  std::string path = write_file(j);
+  try {
+    read_whole_model(path);
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              path + ": /llama3_8b_decode/0/segs: expected an array of [\"prefill\"|\"decode\", B, S|C] segments");
+  }
+  j.erase("llama3_8b_decode");
+  nlohmann::json segs = nlohmann::json::array();
+  for (int i = 0; i < 9; ++i) segs.push_back({"prefill", int64_t{1} << 30, int64_t{1} << 30});
+  j["llama3_8b_prefill"] = {{{"segs", segs}, {"ms", 1.0}}};
+  path = write_file(j);
+  try {
+    read_whole_model(path);
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()), path + ": /llama3_8b_prefill/0/segs/0: the batch has more than 2^40 tokens");
+  }
+}
+
 // System: `calibrate --nccl` on Vidur's H100 DGX timings reproduces the shipped
 // NVLink 4 fabric's numbers, the inter-node send/recv fit (rows with one GPU per
 // node) included.

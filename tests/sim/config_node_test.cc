@@ -36,6 +36,16 @@ TEST(ConfigNode, UnknownKeyNamesPointerAndAllowedKeys) {
             "cfg.json: /cache/blok: unknown key 'blok'; allowed: block_tokens, prefix_caching");
 }
 
+// A reader asking for an element of what is not an array (or past its end) gets a ConfigError at
+// that node, not the JSON library's type_error (which escaped as an internal error: found by
+// fuzz_calibration, "segs": 7.0 in a whole-model table).
+TEST(ConfigNode, ElementOfANonArrayOrPastTheEndNamesItsPointer) {
+  EXPECT_EQ(error_of([] { node_of(R"({"segs": 7.0})").child("segs").element(0); }),
+            "cfg.json: /segs: expected an array, got number");
+  EXPECT_EQ(error_of([] { node_of(R"({"segs": [1]})").child("segs").element(1); }),
+            "cfg.json: /segs: expected at least 2 elements, got 1");
+}
+
 TEST(ConfigNode, MissingRequiredKey) {
   EXPECT_EQ(error_of([] { node_of(R"({"plan": {}})").child("plan").integer("tp", 1, 64); }),
             "cfg.json: /plan: missing required key 'tp'");
