@@ -19,6 +19,9 @@
 #include "sim/config_error.h"
 #include "sim/output_dir.h"
 #include "tools/report/pareto_plot.h"
+#include "tools/report/run_report.h"
+#include "tools/report/sweep_report.h"
+#include "sim/sweep/provenance.h"
 #include "sim/sweep/sweep_runner.h"
 #include "sim/sweep/sweep_spec.h"
 #include "sim/units.h"
@@ -74,15 +77,18 @@ int run_sweep_command(const std::vector<std::string>& args) {
   std::string out_dir = "out";
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool resume = false;
+  bool report = false;
   options.add_options()("sweep", po::value<std::string>(&sweep_path)->required(), "sweep file (JSON)")(
       "out", po::value<std::string>(&out_dir), "output directory (default: out)")(
       "jobs", po::value<int>(&jobs), "simulations at a time, each in its own process (default: CPUs)")(
       "resume", po::bool_switch(&resume),
-      "keep the plans DIR/runs already holds for this sweep (an interrupted sweep); run the rest");
+      "keep the plans DIR/runs already holds for this sweep (an interrupted sweep); run the rest")(
+      "report", po::bool_switch(&report),
+      "also write report.html (front, constraints, hardware, sortable tables) and each plan's run report");
   po::positional_options_description positional;
   positional.add("sweep", 1);
   po::variables_map vars;
-  if (!parse_command_line("sweep", "SWEEP.json [--out DIR] [--jobs N] [--resume]",
+  if (!parse_command_line("sweep", "SWEEP.json [--out DIR] [--jobs N] [--resume] [--report]",
                           "Simulates every combination of a base run config's axes and finds the\n"
                           "Pareto-optimal plans. SWEEP.json: {\"base\": RUN CONFIG or path to one,\n"
                           "\"variants\": {NAME: {\"/json/pointer\": value or null, ...}, ...},\n"
@@ -120,6 +126,13 @@ int run_sweep_command(const std::vector<std::string>& args) {
   run_options.out_dir = out_dir;
   run_options.jobs = jobs;
   run_options.resume = resume;
+  if (report) {
+    const std::string name = spec.base_name;
+    run_options.run_report_html = [name](const RunOutcome& outcome) {
+      return run_report_html(RunReportInputs{name, outcome.resolved_config, outcome.result.summary,
+                                             outcome.result.distributions});
+    };
+  }
   run_options.on_done = [](std::size_t done, std::size_t total, const SweepRow& row) {
     std::fprintf(stderr, "servesim sweep: %zu/%zu done (plan %zu %s)\n", done, total, row.index, row.status.c_str());
   };
@@ -144,12 +157,17 @@ int run_sweep_command(const std::vector<std::string>& args) {
   const std::vector<std::size_t> front = sweep_pareto(spec, rows);
   nlohmann::ordered_json resolved = spec.resolved();
   resolved["gpu_prices"] = prices.used();  // every price a cost metric used, with its source and date
+  resolved["provenance"] = sweep_provenance(sweep_path);
 
   out.write("sweep.csv", sweep_csv(spec, rows));
   out.write("pareto.csv", pareto_csv(spec, rows, front));
   out.write("pareto.svg", pareto_svg(spec, rows, front));
   out.write("sweep.resolved.json", resolved.dump(2) + "\n");
-  out.commit({"sweep.csv", "pareto.csv", "pareto.svg", "sweep.resolved.json"});
+  if (report) {
+    out.write("report.html", sweep_report_html(SweepReportInputs{&spec, &rows, &front, resolved, true}));
+  }
+  // An earlier sweep's report.html goes when this one writes none.
+  out.commit({"sweep.csv", "pareto.csv", "pareto.svg", "sweep.resolved.json", "report.html"});
   remove_stale_runs(run_options, rows.size());
 
   std::size_t ok = 0;
@@ -188,7 +206,8 @@ int run_sweep_command(const std::vector<std::string>& args) {
   }
   std::printf("Pareto front (%zu of %zu ok plans; %s):\n", front.size(), ok, goals.c_str());
   print_front(spec, rows, front);
-  std::printf("  wrote %s/{sweep.csv,pareto.csv,pareto.svg,sweep.resolved.json,runs/}\n", out_dir.c_str());
+  std::printf("  wrote %s/{sweep.csv,pareto.csv,pareto.svg,sweep.resolved.json,%sruns/}\n", out_dir.c_str(),
+              report ? "report.html," : "");
   for (const auto& row : rows) {
     if (row.status == "error") {
       std::fprintf(stderr, "servesim sweep: plan %zu failed: %s\n", row.index, row.reason.c_str());

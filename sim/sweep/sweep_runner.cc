@@ -13,6 +13,7 @@
 #include <cstdio>  // renameat2, RENAME_EXCHANGE
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -27,7 +28,6 @@
 #include "sim/config_node.h"
 #include "sim/interrupt.h"
 #include "sim/output_dir.h"
-#include "sim/serving/run_driver.h"
 #include "sim/sweep/capacity_search.h"
 #include "sim/sweep/pareto.h"
 
@@ -84,13 +84,15 @@ struct SimReport {
 
 // The child: one simulation through drive_run; reports {status, reason, gpus} on `fd` and exits.
 [[noreturn]] void run_child(const nlohmann::ordered_json& config, const std::string& name, const std::string& out_dir,
-                            int fd) {
+                            const std::function<std::string(const RunOutcome&)>& report_html, int fd) {
   nlohmann::json report;
   try {
     auto json = std::make_shared<const nlohmann::json>(nlohmann::json::parse(config.dump()));
     RunOptions run_options;
     run_options.out_dir = out_dir;
     run_options.progress_label.clear();
+    run_options.report_html = report_html;
+    run_options.distributions = static_cast<bool>(report_html);
     const RunOutcome outcome = drive_run(json, name, run_options);
     report = {{"status", "ok"}, {"gpus", outcome.gpus}};
   } catch (const ConfigError& error) {
@@ -270,11 +272,12 @@ double number_of(const nlohmann::json& json, const char* key) {
 // What a plan's result depends on besides the code: plan.json keeps it, and --resume keeps a plan
 // only if it matches.
 // `settings`: sweep_settings(spec), the part all plans share.
-nlohmann::ordered_json sweep_settings(const SweepSpec& spec) {
+nlohmann::ordered_json sweep_settings(const SweepSpec& spec, const SweepRunOptions& options) {
   const nlohmann::ordered_json resolved = spec.resolved();
   return {{"constraints", resolved.value("constraints", nlohmann::ordered_json::object())},
           {"capacity", resolved.value("capacity", nlohmann::ordered_json::object())},
-          {"prices", spec.prices}};
+          {"prices", spec.prices},
+          {"run_report", static_cast<bool>(options.run_report_html)}};
 }
 
 nlohmann::ordered_json plan_key(const SweepSpec& spec, const nlohmann::ordered_json& settings, std::size_t index) {
@@ -648,7 +651,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
   }
   remove_leftovers(options);
   check_run_dirs(options, total);
-  const nlohmann::ordered_json settings = sweep_settings(spec);
+  const nlohmann::ordered_json settings = sweep_settings(spec, options);
 
   std::vector<SweepRow> rows(total);
   std::size_t done = 0;
@@ -716,7 +719,10 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
             unregister_child(other);  // siblings are not this child's to signal
           }
           ::sigprocmask(SIG_SETMASK, &previous, nullptr);
-          run_child(sim->first, spec.base_name, sim->second, fds[1]);
+          // The plan's own run writes its report.html; the other rates of a capacity search do not.
+          const bool own_run = sim->second == staging_dir(options, plan->index());
+          run_child(sim->first, spec.base_name, sim->second,
+                    own_run ? options.run_report_html : std::function<std::string(const RunOutcome&)>(), fds[1]);
         }
         ::close(fds[1]);
         register_child(pid);  // a signal to the sweep reaches its plans, which remove their partial files

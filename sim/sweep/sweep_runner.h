@@ -35,6 +35,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/serving/run_driver.h"
 #include "sim/sweep/gpu_price.h"
 #include "sim/sweep/sweep_spec.h"
 
@@ -54,6 +55,8 @@ struct SweepRunOptions {
   std::string out_dir;  // runs go to out_dir/runs/<index>
   int jobs = 1;         // children (simulations) at a time
   bool resume = false;  // keep runs/<index> whose plan.json matches the plan
+  /// When set, each plan's own run also writes runs/<index>/report.html (this function of its outcome).
+  std::function<std::string(const RunOutcome&)> run_report_html;
   /// Called in the parent as each plan finishes (completion order), with how many are done.
   std::function<void(std::size_t done, std::size_t total, const SweepRow& row)> on_done;
   /// With `resume`: called once, before anything runs, with how many plans were kept.

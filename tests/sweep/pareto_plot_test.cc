@@ -112,5 +112,80 @@ TEST(ParetoPlot, SubtitleAndXAxisFollowTheNumberOfObjectives) {
   EXPECT_NE(pareto_svg(spec, rows, {1}).find("vs plan index</text>"), std::string::npos);
 }
 
+
+// The label boxes (estimated as the plot places them: 6.6 px a character, 14 px a line) of the
+// front's <text> elements.
+struct LabelBox {
+  double x0, y0, x1, y1;
+};
+std::vector<LabelBox> front_labels(const std::string& svg) {
+  std::vector<LabelBox> boxes;
+  for (std::size_t at = svg.find("<g class=\"front\">"); at != std::string::npos;
+       at = svg.find("<g class=\"front\">", at + 1)) {
+    const std::size_t end = svg.find("</g>", at);
+    const std::size_t text = svg.find("<text x=\"", at);
+    if (text == std::string::npos || text > end) continue;
+    const double x = std::stod(svg.substr(text + 9));
+    const std::size_t y_at = svg.find("y=\"", text) + 3;
+    const double y = std::stod(svg.substr(y_at));
+    const std::size_t open = svg.find('>', y_at) + 1;
+    const std::size_t chars = svg.find("</text>", open) - open;
+    boxes.push_back({x, y - 11.0, x + 6.6 * static_cast<double>(chars), y + 3.0});
+  }
+  return boxes;
+}
+
+// 1,000 plans on a grid of throughput x latency with a 10 % front: every plan drawn, only front
+// plans labelled, and no two labels overlap.
+TEST(ParetoPlot, AThousandPlansLabelOnlyTheFrontAndNoLabelsOverlap) {
+  std::vector<std::string> names;
+  const std::vector<std::string> hardware = {"h0", "h1", "h2", "h3", "h4"};
+  for (int i = 0; i < 1000; ++i) names.push_back(hardware[static_cast<std::size_t>(i % 5)]);
+  const SweepSpec spec = spec_with(names);
+  std::vector<SweepRow> rows;
+  std::vector<std::size_t> front;
+  for (std::size_t i = 0; i < 1000; ++i) {
+    const double t = static_cast<double>(i % 100), k = static_cast<double>(i / 100);
+    rows.push_back(row(i, 100.0 + 10.0 * t + k, 0.05 * (1.0 + t) * (1.0 + 0.1 * k)));
+    if (i / 100 == 0) front.push_back(i);  // the cheapest of each throughput level
+  }
+  const std::string svg = pareto_svg(spec, rows, front);
+  EXPECT_EQ(count(svg, "<g class=\"front\">"), 100u);
+  EXPECT_EQ(count(svg, "<g class=\"dominated\">"), 900u);
+  const std::vector<LabelBox> boxes = front_labels(svg);
+  EXPECT_GT(boxes.size(), 10u);
+  for (std::size_t a = 0; a < boxes.size(); ++a) {
+    for (std::size_t b = a + 1; b < boxes.size(); ++b) {
+      const bool overlap = boxes[a].x0 < boxes[b].x1 && boxes[b].x0 < boxes[a].x1 && boxes[a].y0 < boxes[b].y1 &&
+                           boxes[b].y0 < boxes[a].y1;
+      EXPECT_FALSE(overlap) << "labels " << a << " and " << b;
+    }
+  }
+  EXPECT_NE(svg.find(std::to_string(100 - boxes.size()) + " of 100 front plans unlabelled"), std::string::npos);
+  // One colour per hardware, in the legend.
+  for (const char* name : {">h0</text>", ">h4</text>"}) EXPECT_NE(svg.find(name), std::string::npos);
+}
+
+// Plans 10^4 times beyond the constraint do not stretch the axis: they sit in the band outside
+// it, counted; the constraint is a dashed line.
+TEST(ParetoPlot, OverloadedPlansAreDrawnBeyondTheAxisNotStretchingIt) {
+  SweepSpec spec = spec_with({"a", "b", "c", "d", "e"});
+  SweepConstraint constraint;
+  constraint.metric = "ttft_p99_s";
+  constraint.bound = 1.0;
+  constraint.text = "<= 1 s";
+  spec.constraints.push_back(constraint);
+  std::vector<SweepRow> rows = {row(0, 300, 0.2), row(1, 200, 0.5), row(2, 250, 0.9), row(3, 400, 5000.0),
+                                row(4, 500, 9000.0)};
+  rows[3].violated = {"ttft_p99_s"};
+  rows[4].violated = {"ttft_p99_s"};
+  const std::string svg = pareto_svg(spec, rows, {0});
+  EXPECT_NE(svg.find("2 beyond the axes"), std::string::npos);
+  EXPECT_EQ(svg.find(">1000</text>"), std::string::npos);  // no tick near the outliers
+  EXPECT_NE(svg.find("<g class=\"constraint\">"), std::string::npos);
+  EXPECT_NE(svg.find("ttft_p99_s &lt;= 1 s"), std::string::npos);
+  EXPECT_EQ(count(svg, "<g class=\"violating\">"), 2u);
+}
+
 }  // namespace
 }  // namespace servesim
