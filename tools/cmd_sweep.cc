@@ -22,6 +22,7 @@
 #include "tools/report/run_report.h"
 #include "tools/report/sweep_report.h"
 #include "sim/sweep/provenance.h"
+#include "sim/sweep/sweep_mpi.h"
 #include "sim/sweep/sweep_runner.h"
 #include "sim/sweep/sweep_spec.h"
 #include "sim/units.h"
@@ -113,15 +114,21 @@ int run_sweep_command(const std::vector<std::string>& args) {
                           "each plan's highest request rate (generator rate or trace rate_scale) at which\n"
                           "the constraints hold: columns max_rate_req_s, max_rate_req_s_per_gpu,\n"
                           "max_goodput_requests_per_s_per_gpu (objectives), max_rate_precision,\n"
-                          "capacity_sims; every rate tried is in runs/i/plan.json.",
+                          "capacity_sims; every rate tried is in runs/i/plan.json. --resume keeps the\n"
+                          "plans an interrupted sweep finished. Under `mpirun -np N` (when built with\n"
+                          "MPI) rank 0 hands plans to ranks 1..N-1, one plan at a time each, and writes\n"
+                          "the same outputs as a local sweep.",
                           options, positional, args, &vars)) {
     return 0;
   }
   if (jobs < 1) throw ConfigError::at("--jobs", "must be at least 1, got " + std::to_string(jobs));
   const auto wall_start = std::chrono::steady_clock::now();
   const SweepSpec spec = read_sweep_spec(sweep_path);
+  const MpiWorld world = mpi_join();
+  struct LeaveMpi {
+    ~LeaveMpi() { mpi_leave(); }
+  } leave_mpi;
 
-  OutputDir out(out_dir);
   SweepRunOptions run_options;
   run_options.out_dir = out_dir;
   run_options.jobs = jobs;
@@ -133,6 +140,12 @@ int run_sweep_command(const std::vector<std::string>& args) {
                                              outcome.result.distributions});
     };
   }
+  if (world.size > 1 && world.rank != 0) {  // a worker: plans from rank 0, results back; rank 0 writes DIR
+    PriceBook worker_prices(spec.prices, spec.file);
+    run_sweep_worker(spec, run_options, worker_prices, world);
+    return 0;
+  }
+  OutputDir out(out_dir);
   run_options.on_done = [](std::size_t done, std::size_t total, const SweepRow& row) {
     std::fprintf(stderr, "servesim sweep: %zu/%zu done (plan %zu %s)\n", done, total, row.index, row.status.c_str());
   };
@@ -141,7 +154,8 @@ int run_sweep_command(const std::vector<std::string>& args) {
                  total - kept);
   };
   PriceBook prices(spec.prices, spec.file);
-  std::vector<SweepRow> rows = run_sweep(spec, run_options, prices);
+  std::vector<SweepRow> rows = world.size > 1 ? run_sweep_coordinator(spec, run_options, prices, world)
+                                              : run_sweep(spec, run_options, prices);
   // Every plan failing with one and the same reason is a mistake in the base config
   // (or in every value of an axis), not a finding: bad input, nothing written.
   const bool all_same_failure =
@@ -189,9 +203,11 @@ int run_sweep_command(const std::vector<std::string>& args) {
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const std::string meeting_text =
       spec.constraints.empty() ? "" : "; " + std::to_string(meeting) + " meet the constraints";
-  std::printf("servesim sweep: %zu plans (%zu ok, %zu infeasible%s%s) with %d jobs in %.2f s wall\n", rows.size(), ok,
+  const std::string workers = world.size > 1 ? "over " + std::to_string(world.size - 1) + " MPI ranks"
+                                             : "with " + std::to_string(jobs) + " jobs";
+  std::printf("servesim sweep: %zu plans (%zu ok, %zu infeasible%s%s) %s in %.2f s wall\n", rows.size(), ok,
               infeasible, errors > 0 ? (", " + std::to_string(errors) + " failed").c_str() : "", meeting_text.c_str(),
-              jobs, wall_s);
+              workers.c_str(), wall_s);
   if (sweep_uses_cost(spec) && unpriced_plans > 0) {
     std::string names;
     for (const auto& name : unpriced) names += (names.empty() ? "" : ", ") + name;

@@ -637,7 +637,7 @@ void evaluate_rows(const SweepSpec& spec, const SweepRunOptions& options, PriceB
   }
 }
 
-std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& options, PriceBook& prices) {
+SweepPlans prepare_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
   const std::size_t total = spec.plans();
   const std::filesystem::path runs = runs_root(options);
   std::error_code error;
@@ -651,21 +651,37 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
   }
   remove_leftovers(options);
   check_run_dirs(options, total);
-  const nlohmann::ordered_json settings = sweep_settings(spec, options);
-
-  std::vector<SweepRow> rows(total);
-  std::size_t done = 0;
-  std::vector<std::size_t> todo;
+  SweepPlans plans;
+  plans.settings = sweep_settings(spec, options);
+  plans.rows.resize(total);
+  std::size_t kept = 0;
   for (std::size_t i = 0; i < total; ++i) {
-    if (options.resume && plan_done(spec, options, settings, i)) {
-      rows[i] = load_row(options, i);
-      ++done;
+    if (options.resume && plan_done(spec, options, plans.settings, i)) {
+      plans.rows[i] = load_row(options, i);
+      ++kept;
     } else {
-      todo.push_back(i);
+      plans.todo.push_back(i);
     }
   }
-  if (options.resume && options.on_resumed) options.on_resumed(done, total);
+  if (options.resume && options.on_resumed) options.on_resumed(kept, total);
+  return plans;
+}
 
+std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& options, PriceBook& prices) {
+  SweepPlans plans = prepare_sweep(spec, options);
+  std::size_t done = plans.rows.size() - plans.todo.size();
+  run_plans(spec, options, prices, plans.settings, plans.todo, [&](std::size_t index) {
+    plans.rows[index] = load_row(options, index);
+    ++done;
+    if (options.on_done) options.on_done(done, plans.rows.size(), plans.rows[index]);
+  });
+  return std::move(plans.rows);
+}
+
+void run_plans(const SweepSpec& spec, const SweepRunOptions& options, PriceBook& prices,
+               const nlohmann::ordered_json& settings, const std::vector<std::size_t>& todo,
+               const std::function<void(std::size_t index)>& on_committed) {
+  std::size_t committed = 0;
   struct Child {
     PlanWork* plan;
     int fd;
@@ -679,7 +695,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
     return std::none_of(running.begin(), running.end(), [&](const auto& entry) { return entry.second.plan == plan; });
   };
   try {
-    while (done < total) {
+    while (committed < todo.size()) {
       while (running.size() < jobs) {
         // Plans under way come first (their next rate), then the next plan in order.
         PlanWork* plan = nullptr;
@@ -748,9 +764,8 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
       child.plan->commit();
       const std::size_t index = child.plan->index();
       active.erase(std::find_if(active.begin(), active.end(), [&](const auto& work) { return work.get() == child.plan; }));
-      rows[index] = load_row(options, index);
-      ++done;
-      if (options.on_done) options.on_done(done, total, rows[index]);
+      ++committed;
+      on_committed(index);
     }
   } catch (...) {
     // A failure in the parent (a bad price, a full disk) stops the children; their plans stay unfinished.
@@ -762,8 +777,15 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& op
     }
     throw;
   }
-  return rows;
 }
+
+SweepRow load_plan_row(const SweepRunOptions& options, std::size_t index) { return load_row(options, index); }
+
+void commit_plan_directory(const std::string& staging, const std::string& final_dir) {
+  commit_directory(staging, final_dir);
+}
+
+std::string plan_staging_dir(const SweepRunOptions& options, std::size_t index) { return staging_dir(options, index); }
 
 void remove_failed_plans(const SweepRunOptions& options, const std::vector<SweepRow>& rows) {
   std::error_code error;

@@ -67,6 +67,28 @@ struct SweepRunOptions {
 /// plan in plan order.
 std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepRunOptions& options, PriceBook& prices);
 
+/// The pieces of run_sweep, for running plans elsewhere (sweep_mpi.h). A sweep's plans as found in
+/// the output directory: the settings plan.json records, a row for each plan kept (--resume), and
+/// the plans still to run.
+struct SweepPlans {
+  nlohmann::ordered_json settings;
+  std::vector<SweepRow> rows;     // kept plans' rows; the others default
+  std::vector<std::size_t> todo;  // plan order
+};
+/// Creates runs/, removes an interrupted sweep's hidden staging, refuses foreign files in runs/<i>,
+/// and finds the plans --resume keeps.
+SweepPlans prepare_sweep(const SweepSpec& spec, const SweepRunOptions& options);
+/// Runs the plans `todo` (as run_sweep does), calling `on_committed` as each runs/<i> is in place.
+void run_plans(const SweepSpec& spec, const SweepRunOptions& options, PriceBook& prices,
+               const nlohmann::ordered_json& settings, const std::vector<std::size_t>& todo,
+               const std::function<void(std::size_t index)>& on_committed);
+/// The row of the plan committed in runs/<index> (from its plan.json and summary.json).
+SweepRow load_plan_row(const SweepRunOptions& options, std::size_t index);
+/// Renames a finished staging directory to `final_dir` in one step (replacing an earlier one).
+void commit_plan_directory(const std::string& staging, const std::string& final_dir);
+/// runs/.<index>.partial, where a plan is built before it is committed.
+std::string plan_staging_dir(const SweepRunOptions& options, std::size_t index);
+
 /// Removes runs/<i> of plans that did not run (status not ok: only their plan.json), and runs/ if it is
 /// then empty: a sweep that is bad input leaves nothing behind.
 void remove_failed_plans(const SweepRunOptions& options, const std::vector<SweepRow>& rows);
