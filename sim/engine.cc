@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <map>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include <simgrid/kernel/Timer.hpp>
@@ -91,6 +93,8 @@ struct Engine::Impl {
   // time has brought SimGrid's clock up.
   bool draining = false;
   std::vector<std::function<void()>> deferred_starts;
+  // The first exception an event or completion callback threw: the run stops, run() rethrows it.
+  std::exception_ptr failure;
   // Sum of link latencies of the route src -> dst, indexed src * endpoints + dst.
   std::vector<double> route_latency_s;
 };
@@ -162,6 +166,11 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
     auto* pending = activity.get_data<PendingActivity>();
     if (pending == nullptr) return;
     --impl->activities_in_flight;
+    if (impl->failure) {  // the run has stopped: the transfer ends without its callback
+      const_cast<sg::Activity&>(activity).set_data(nullptr);
+      delete pending;  // after set_data: it holds the last reference to the activity
+      return;
+    }
     now_ = sg::Engine::get_clock();
     std::shared_ptr<PendingActivity> owned(pending);
     const_cast<sg::Activity&>(activity).set_data(nullptr);
@@ -174,7 +183,7 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
       schedule_at(now_ + owned->latency_s, kPhaseCompletion, [owned]() { owned->on_done(); });
     } else {
       ++events_run_;
-      owned->on_done();
+      guarded([&owned] { owned->on_done(); });
     }
   });
 }
@@ -216,11 +225,28 @@ void Engine::schedule_at(double time, int phase, std::function<void()> fn) {
   if (!impl.draining && time < impl.armed_time) arm(time);
 }
 
+template <class Fn>
+void Engine::guarded(Fn&& fn) {
+  try {
+    fn();
+  } catch (...) {
+    // An exception must not unwind through SimGrid's kernel (it would leak the timer being run):
+    // keep the first, stop arming, and let run() rethrow it once SimGrid has returned.
+    Impl& impl = *impl_;
+    if (!impl.failure) impl.failure = std::current_exception();
+    if (impl.armed != nullptr) impl.armed->remove();
+    impl.armed = nullptr;
+    impl.armed_time = std::numeric_limits<double>::infinity();
+    impl.draining = false;
+  }
+}
+
 void Engine::arm(double time) {
   Impl& impl = *impl_;
+  if (impl.failure) return;
   if (impl.armed != nullptr) impl.armed->remove();
   impl.armed_time = time;
-  impl.armed = Timer::set(time, [this]() { wake(); });
+  impl.armed = Timer::set(time, [this]() { guarded([this] { wake(); }); });
 }
 
 void Engine::wake() {
@@ -298,6 +324,7 @@ void Engine::disk_io(DiskId disk, double bytes, DiskOp op, std::function<void()>
 void Engine::run() {
   reinstall_interrupt_handlers();
   impl_->simgrid->run();
+  if (impl_->failure) std::rethrow_exception(std::exchange(impl_->failure, nullptr));
   SERVESIM_CHECK(impl_->heap.empty() && impl_->activities_in_flight == 0,
                  "the simulation stopped with events or transfers still pending");
 }

@@ -58,7 +58,9 @@ class Engine {
   EndpointId endpoint(const std::string& name) const;
   DiskId disk(const std::string& name) const;
 
-  /// Runs until no event, transfer or disk operation is left.
+  /// Runs until no event, transfer or disk operation is left. An exception thrown by an event or
+  /// a completion callback stops the run and is rethrown here (not through SimGrid's kernel, which
+  /// would leak the timer it was running); transfers then in flight finish without their callbacks.
   void run();
   /// Events executed so far.
   uint64_t events_run() const { return events_run_; }
@@ -66,6 +68,9 @@ class Engine {
  private:
   void arm(double time);
   void wake();
+  /// Runs `fn`, keeping an exception it throws for run() to rethrow.
+  template <class Fn>
+  void guarded(Fn&& fn);
   bool simgrid_lags() const;
 
   struct Impl;

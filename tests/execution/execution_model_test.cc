@@ -194,11 +194,13 @@ TEST(OpLevelModel, PipelineBoundaryAcrossNodesPaysTheInterNodeSendRecv) {
   d.plan.pp = 2;  // 4 x 2 = 8 GPUs: one node
   const BatchShape batch = decode(16, 100);
   const double bytes = 16.0 * 4096.0 * 2.0 * 2.0;
-  const OpCost* within = find_op(OpLevelExecutionModel(d).predict(batch), "pipeline_send_recv");
+  const IterationPrediction one_node = OpLevelExecutionModel(d).predict(batch);  // find_op points into it
+  const OpCost* within = find_op(one_node, "pipeline_send_recv");
   ASSERT_NE(within, nullptr);
   EXPECT_NEAR(within->seconds, 8e-6 + bytes / 300e9, 1e-15);
   d.node.gpus_per_node = 4;  // the same plan now spans two nodes
-  const OpCost* across = find_op(OpLevelExecutionModel(d).predict(batch), "pipeline_send_recv");
+  const IterationPrediction two_nodes = OpLevelExecutionModel(d).predict(batch);
+  const OpCost* across = find_op(two_nodes, "pipeline_send_recv");
   ASSERT_NE(across, nullptr);
   EXPECT_NEAR(across->seconds, 20e-6 + bytes / 30e9, 1e-15);
 }
