@@ -10,7 +10,8 @@
 
 namespace servesim {
 
-LineReader::LineReader(std::string path) : path_(std::move(path)), buffer_(1 << 20) {
+LineReader::LineReader(std::string path)
+    : path_(std::move(path)), buffer_(std::make_unique_for_overwrite<char[]>(kBufferBytes)) {
   file_ = std::fopen(path_.c_str(), "rb");
   if (file_ == nullptr) {
     throw ConfigError::at(path_, std::string("cannot open trace (") + std::strerror(errno) + ")");
@@ -43,7 +44,7 @@ bool LineReader::next_line(std::string_view& line) {
   carry_.clear();
   for (;;) {
     if (begin_ < end_) {
-      const char* start = buffer_.data() + begin_;
+      const char* start = buffer_.get() + begin_;
       const void* newline = std::memchr(start, '\n', end_ - begin_);
       if (newline != nullptr) {
         const std::size_t length = static_cast<const char*>(newline) - start;
@@ -67,7 +68,7 @@ bool LineReader::next_line(std::string_view& line) {
       }
     }
     if (eof_) break;
-    end_ = std::fread(buffer_.data(), 1, buffer_.size(), file_);
+    end_ = std::fread(buffer_.get(), 1, kBufferBytes, file_);
     begin_ = 0;
     if (end_ == 0) {
       if (std::ferror(file_)) {
