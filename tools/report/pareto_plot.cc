@@ -258,6 +258,14 @@ std::string pareto_svg(const SweepSpec& spec, const std::vector<SweepRow>& rows,
   std::size_t front_drawn = 0, unlabelled = 0;
   std::map<std::string, std::size_t> same_spot;  // front plans per drawn position
   std::set<std::string> labelled_spot;
+  for (const auto& [text, bound] : y_lines) {  // the constraint lines' labels (right end, above the line)
+    const double y = kTop + (1.0 - ys_scale.fraction(bound)) * plot_h, w = kCharWidth * static_cast<double>(text.size());
+    placed.push_back(Box{kLeft + plot_w - 4.0 - w, y - 4.0 - kLineHeight + 3.0, kLeft + plot_w - 4.0, y - 1.0});
+  }
+  for (const auto& [text, bound] : x_lines) {  // (top end, left of the line, written upwards)
+    const double x = kLeft + xs_scale.fraction(bound) * plot_w, w = kCharWidth * static_cast<double>(text.size());
+    placed.push_back(Box{x - kLineHeight, kTop + 12.0, x, kTop + 12.0 + w});
+  }
   for (std::size_t p = 0; p < plotted.size(); ++p) {
     if (on_front.count(plotted[p]) == 0) continue;
     const double x = to_x(xs[p]), y = to_y(ys[p]);
