@@ -9,7 +9,11 @@
 #include <utility>
 #include <vector>
 
+#include <unordered_map>
+
 #include <simgrid/kernel/Timer.hpp>
+#include <simgrid/kernel/routing/NetPoint.hpp>
+#include <simgrid/kernel/routing/NetZoneImpl.hpp>
 #include <simgrid/s4u/Activity.hpp>
 #include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Engine.hpp>
@@ -60,6 +64,24 @@ char kArgGamma[] = "--cfg=network/TCP-gamma:0";
 char kArgCross[] = "--cfg=network/crosstraffic:0";
 char kArgOptim[] = "--cfg=network/optim:Full";
 
+// A zone whose routes are computed on demand (a PlatformSpec with a RouteSource): SimGrid asks
+// get_local_route for the links between two of its netpoints when a flow starts; listing them
+// pair by pair (a full zone) would take N^2 routes for N endpoints.
+using simgrid::kernel::resource::StandardLinkImpl;
+using simgrid::kernel::routing::NetPoint;
+class RoutedOnDemandZone final : public simgrid::kernel::routing::NetZoneImpl {
+ public:
+  using Router = std::function<void(unsigned long src, unsigned long dst, std::vector<StandardLinkImpl*>& links)>;
+  RoutedOnDemandZone(const std::string& name, Router router) : NetZoneImpl(name), router_(std::move(router)) {}
+  void get_local_route(const NetPoint* src, const NetPoint* dst, simgrid::kernel::routing::Route* into,
+                       double* /*latency: the links carry none (engine.h)*/) override {
+    router_(src->id(), dst->id(), into->link_list_);
+  }
+
+ private:
+  Router router_;
+};
+
 }  // namespace
 
 struct Engine::Impl {
@@ -95,9 +117,35 @@ struct Engine::Impl {
   std::vector<std::function<void()>> deferred_starts;
   // The first exception an event or completion callback threw: the run stops, run() rethrows it.
   std::exception_ptr failure;
-  // Sum of link latencies of the route src -> dst, indexed src * endpoints + dst.
+  // Sum of link latencies of the route src -> dst, indexed src * endpoints + dst (listed routes).
   std::vector<double> route_latency_s;
+  // Routes on demand: the source, links by index, latency of each route asked so far (by
+  // src * endpoints + dst) and the disks' own routes (by netpoint id pair).
+  std::shared_ptr<const RouteSource> route_source;
+  std::vector<sg::Link*> link_by_index;
+  std::vector<double> link_latency_by_index;
+  std::vector<std::size_t> endpoint_of_vertex;  // netpoint id -> endpoint index (npos: a disk end)
+  std::unordered_map<uint64_t, double> lazy_latency_s;
+  std::map<std::pair<unsigned long, unsigned long>, std::vector<StandardLinkImpl*>> disk_routes;
+  std::vector<std::size_t> scratch;
+
+  double latency(EndpointId src, EndpointId dst);
 };
+
+double Engine::Impl::latency(EndpointId src, EndpointId dst) {
+  const uint64_t key = static_cast<uint64_t>(src) * hosts.size() + static_cast<uint64_t>(dst);
+  if (!route_source) return route_latency_s[key];
+  auto it = lazy_latency_s.find(key);
+  if (it != lazy_latency_s.end()) return it->second;
+  scratch.clear();
+  route_source->route(static_cast<std::size_t>(src), static_cast<std::size_t>(dst), scratch);
+  double sum = 0.0;
+  for (std::size_t link : scratch) {
+    if (link >= link_latency_by_index.size()) throw std::invalid_argument("route uses an unknown link index");
+    sum += link_latency_by_index[link];
+  }
+  return lazy_latency_s.emplace(key, sum).first->second;
+}
 
 Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
   int argc = 6;
@@ -105,7 +153,30 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
   impl_->simgrid = std::make_unique<sg::Engine>(&argc, argv);
   reinstall_interrupt_handlers();  // SimGrid's SIGINT handler exits 1 without cleaning up
 
-  sg::NetZone* zone = sg::create_full_zone("servesim");
+  Impl* impl = impl_.get();
+  impl->route_source = platform.route_source;
+  if (platform.route_source && !platform.routes.empty()) {
+    throw std::invalid_argument("a platform with routes on demand lists no routes");
+  }
+  sg::NetZone* zone = nullptr;
+  if (platform.route_source) {
+    auto* on_demand = new RoutedOnDemandZone(
+        "servesim", [impl](unsigned long src, unsigned long dst, std::vector<StandardLinkImpl*>& links) {
+          const std::size_t a = src < impl->endpoint_of_vertex.size() ? impl->endpoint_of_vertex[src] : SIZE_MAX;
+          const std::size_t b = dst < impl->endpoint_of_vertex.size() ? impl->endpoint_of_vertex[dst] : SIZE_MAX;
+          if (a == SIZE_MAX || b == SIZE_MAX) {
+            const auto& hops = impl->disk_routes.at({src, dst});
+            links.insert(links.end(), hops.begin(), hops.end());
+            return;
+          }
+          impl->scratch.clear();
+          impl->route_source->route(a, b, impl->scratch);  // checked by Engine::transfer beforehand
+          for (std::size_t link : impl->scratch) links.push_back(impl->link_by_index[link]->get_impl());
+        });
+    zone = on_demand->get_iface();
+  } else {
+    zone = sg::create_full_zone("servesim");
+  }
   for (const std::string& name : platform.endpoints) {
     if (impl_->endpoint_ids.count(name)) throw std::invalid_argument("duplicate endpoint '" + name + "'");
     impl_->endpoint_ids[name] = static_cast<EndpointId>(impl_->hosts.size());
@@ -114,7 +185,7 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
   std::map<std::string, sg::Link*> links;
   std::map<std::string, double> link_latency;
   const std::size_t endpoint_count = impl_->hosts.size();
-  impl_->route_latency_s.assign(endpoint_count * endpoint_count, 0.0);
+  if (!platform.route_source) impl_->route_latency_s.assign(endpoint_count * endpoint_count, 0.0);
   for (const PlatformSpec::Link& spec : platform.links) {
     if (!(spec.bytes_per_s > 0.0) || spec.latency_s < 0.0) {
       throw std::invalid_argument("link '" + spec.name + "' needs a positive bandwidth and non-negative latency");
@@ -124,6 +195,15 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
     // links carry bandwidth only.
     links[spec.name] = zone->create_link(spec.name, spec.bytes_per_s);
     link_latency[spec.name] = spec.latency_s;
+    impl_->link_by_index.push_back(links[spec.name]);
+    impl_->link_latency_by_index.push_back(spec.latency_s);
+  }
+  if (platform.route_source) {
+    for (std::size_t i = 0; i < endpoint_count; ++i) {
+      const unsigned long vertex = impl_->hosts[i]->get_netpoint()->id();
+      if (impl_->endpoint_of_vertex.size() <= vertex) impl_->endpoint_of_vertex.resize(vertex + 1, SIZE_MAX);
+      impl_->endpoint_of_vertex[vertex] = i;
+    }
   }
   for (const PlatformSpec::Route& route : platform.routes) {
     std::vector<sg::LinkInRoute> hops;
@@ -152,16 +232,21 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
     sg::Link* read = zone->create_link(prefix + "read", spec.read_bytes_per_s);
     sg::Link* write = zone->create_link(prefix + "write", spec.write_bytes_per_s);
     sg::Link* shared = zone->create_link(prefix + "shared", std::max(spec.read_bytes_per_s, spec.write_bytes_per_s));
-    zone->add_route(ends.device->get_netpoint(), ends.host->get_netpoint(), nullptr, nullptr,
-                    {sg::LinkInRoute(read), sg::LinkInRoute(shared)}, false);
-    zone->add_route(ends.host->get_netpoint(), ends.device->get_netpoint(), nullptr, nullptr,
-                    {sg::LinkInRoute(write), sg::LinkInRoute(shared)}, false);
+    if (platform.route_source) {
+      const unsigned long device = ends.device->get_netpoint()->id(), host = ends.host->get_netpoint()->id();
+      impl_->disk_routes[{device, host}] = {read->get_impl(), shared->get_impl()};
+      impl_->disk_routes[{host, device}] = {write->get_impl(), shared->get_impl()};
+    } else {
+      zone->add_route(ends.device->get_netpoint(), ends.host->get_netpoint(), nullptr, nullptr,
+                      {sg::LinkInRoute(read), sg::LinkInRoute(shared)}, false);
+      zone->add_route(ends.host->get_netpoint(), ends.device->get_netpoint(), nullptr, nullptr,
+                      {sg::LinkInRoute(write), sg::LinkInRoute(shared)}, false);
+    }
     impl_->disk_ids[spec.name] = static_cast<DiskId>(impl_->disks.size());
     impl_->disks.push_back(ends);
   }
   zone->seal();
 
-  Impl* impl = impl_.get();
   sg::Activity::on_completion_cb([this, impl](const sg::Activity& activity) {
     auto* pending = activity.get_data<PendingActivity>();
     if (pending == nullptr) return;
@@ -295,10 +380,10 @@ void Engine::transfer(EndpointId src, EndpointId dst, double bytes, std::functio
     return;
   }
   Impl& impl = *impl_;
+  const double latency_s = impl.latency(src, dst);  // also checks that the route exists
   sg::CommPtr comm = sg::Comm::sendto_init(impl.hosts.at(src), impl.hosts.at(dst));
   comm->set_payload_size(static_cast<uint64_t>(std::llround(bytes)));
-  comm->set_data(new PendingActivity{std::move(on_done), comm,
-                                     impl.route_latency_s[src * impl.hosts.size() + dst]});
+  comm->set_data(new PendingActivity{std::move(on_done), comm, latency_s});
   ++impl.activities_in_flight;
   comm->vetoable_start();
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -17,6 +18,62 @@ PlatformSpec two_hosts_one_link() {
   spec.routes = {{"a", "b", {"wire"}, true}};
   spec.disks = {{"ssd", "a", 4e9, 2e9}};
   return spec;
+}
+
+// Three endpoints a, b, c; a -> c and b -> c cross their own up link and one shared link "core"
+// (an oversubscribed uplink); routes come from a RouteSource, as a cluster's do.
+class StarRoutes : public RouteSource {
+ public:
+  void route(std::size_t src, std::size_t dst, std::vector<std::size_t>& links) const override {
+    if (dst != 2 || src > 1) throw std::invalid_argument("no route");
+    links.push_back(src);  // up_a = 0, up_b = 1
+    links.push_back(2);    // core
+  }
+};
+PlatformSpec star_on_demand() {
+  PlatformSpec spec;
+  spec.endpoints = {"a", "b", "c"};
+  spec.links = {{"up_a", 10e9, 1e-6}, {"up_b", 10e9, 1e-6}, {"core", 10e9, 3e-6}};
+  spec.route_source = std::make_shared<StarRoutes>();
+  spec.disks = {{"ssd", "a", 4e9, 2e9}};
+  return spec;
+}
+
+// Routes on demand: a lone flow takes the route's summed latency + bytes / bandwidth.
+TEST(FlowModel, RouteFromARouteSourceTakesItsLinksLatencyAndBandwidth) {
+  Engine engine(star_on_demand());
+  double done_at = -1.0;
+  engine.transfer(engine.endpoint("a"), engine.endpoint("c"), 1e9, [&] { done_at = engine.now(); });
+  engine.run();
+  EXPECT_NEAR(done_at, 4e-6 + 1e9 / 10e9, 1e-9);
+}
+
+// Two flows from different ends crossing one shared link of the same bandwidth each get half.
+TEST(FlowModel, TwoFlowsCrossingOneSharedLinkOfRoutesOnDemandEachGetHalf) {
+  Engine engine(star_on_demand());
+  std::vector<double> done;
+  for (const char* src : {"a", "b"}) {
+    engine.transfer(engine.endpoint(src), engine.endpoint("c"), 1e9, [&] { done.push_back(engine.now()); });
+  }
+  engine.run();
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_NEAR(done[0], 4e-6 + 2e9 / 10e9, 1e-9);
+  EXPECT_NEAR(done[1], 4e-6 + 2e9 / 10e9, 1e-9);
+}
+
+// A pair the route source has no route for is refused when the transfer is asked for.
+TEST(FlowModel, TransferWithoutARouteFromTheRouteSourceThrows) {
+  Engine engine(star_on_demand());
+  EXPECT_THROW(engine.transfer(engine.endpoint("c"), engine.endpoint("a"), 1.0, [] {}), std::invalid_argument);
+}
+
+// Disks still work beside routes on demand.
+TEST(DiskModel, DiskBesideRoutesOnDemandReadsAtItsBandwidth) {
+  Engine engine(star_on_demand());
+  double done_at = -1.0;
+  engine.disk_io(engine.disk("ssd"), 2e9, DiskOp::kRead, [&] { done_at = engine.now(); });
+  engine.run();
+  EXPECT_NEAR(done_at, 0.5, 1e-9);
 }
 
 // One 1 GB flow alone on the link: latency + bytes / bandwidth.
