@@ -32,7 +32,8 @@ struct NetworkShape {
 class NetworkTopology {
  public:
   static constexpr const char* kInterfaceName = "network-topology";
-  static constexpr const char* kInterfaceSummary = "switches and routes between the cluster's NICs";
+  static constexpr const char* kInterfaceSummary =
+      "switches and routes between the cluster's NICs (\"cluster\": {\"network\": {\"topology\": NAME, <parameters>}})";
   using Factory = std::function<std::unique_ptr<NetworkTopology>(const ParamValues&)>;
 
   virtual ~NetworkTopology() = default;

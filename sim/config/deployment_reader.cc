@@ -408,12 +408,16 @@ DisaggregatedPlan read_disaggregation(ConfigNode& root, const Deployment& deploy
   };
   plan.prefill = read_pool("prefill", &plan.prefill_node);
   plan.decode = read_pool("decode", &plan.decode_node);
-  ConfigNode link = node.child("kv_link");
-  link.require_object();
-  skip_documentation(link);
-  plan.kv_link_bytes_per_s = link.quantity("bandwidth", Dimension::kBytesPerSecond);
-  plan.kv_link_latency_s = link.quantity("latency", Dimension::kSeconds, 0.0, true);
-  link.finish();
+  // Off a cluster each replica's KV link must be given; on one, its network carries the KV and
+  // the run driver refuses a kv_link.
+  if (node.has("kv_link") || !root.has("cluster")) {
+    ConfigNode link = node.child("kv_link");
+    link.require_object();
+    skip_documentation(link);
+    plan.kv_link_bytes_per_s = link.quantity("bandwidth", Dimension::kBytesPerSecond);
+    plan.kv_link_latency_s = link.quantity("latency", Dimension::kSeconds, 0.0, true);
+    link.finish();
+  }
   node.has("decode_router");  // a serving choice: the run driver reads it
   node.finish();
   return plan;

@@ -1,6 +1,7 @@
 #include "sim/serving/kv_handoff.h"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "sim/check.h"
@@ -81,8 +82,14 @@ void KvHandoff::start_transfers(std::size_t d) {
     stats_.max_wait_s = std::max(stats_.max_wait_s, wait);
     const int64_t due = head.request->output_tokens - head.request->generated;
     const int lane = timeline_ != nullptr ? take_lane(d) : -1;
-    engine_.transfer(head.from->gpu_endpoint(), to.gpu_endpoint(), bytes,
-                     [this, head, incoming, &to, d, due, now, lane, bytes] {
+    // Each GPU of the prefill replica sends its share of the KV to the decode GPU of the same
+    // rank position (k = the larger GPU count; one transfer without a cluster); the handoff ends
+    // with the last share.
+    const std::vector<EndpointId> from_gpus = head.from->gpu_endpoints(), to_gpus = to.gpu_endpoints();
+    const std::size_t shares = std::max(from_gpus.size(), to_gpus.size());
+    auto left = std::make_shared<std::size_t>(shares);
+    auto done = [this, head, incoming, &to, d, due, now, lane, bytes, left] {
+      if (--*left > 0) return;
       stats_.transfer_s += engine_.now() - now;
       if (lane >= 0) {
         lane_busy_[d][static_cast<std::size_t>(lane)] = 0;
@@ -94,7 +101,11 @@ void KvHandoff::start_transfers(std::size_t d) {
       assigned_tokens_[d] -= due;
       head.from->release_handed_off(*head.request);
       to.receive(*incoming);
-    });
+    };
+    for (std::size_t k = 0; k < shares; ++k) {
+      engine_.transfer(from_gpus[k * from_gpus.size() / shares], to_gpus[k * to_gpus.size() / shares],
+                       shares == 1 ? bytes : bytes / static_cast<double>(shares), done);
+    }
   }
 }
 

@@ -95,6 +95,9 @@ struct ReplicaParams {
   double kv_sample_interval_s = 1.0;
   EndpointId gpu = 0;  // endpoints of the host link (swap)
   EndpointId host = 1;
+  // Every GPU of the replica in rank order (on a cluster); empty = {gpu}. Each holds an equal
+  // share of the replica's KV, so a KV handoff moves one share per GPU in parallel.
+  std::vector<EndpointId> gpus;
   int index = 0;  // replica number (timeline track, requests.csv column when dp > 1)
   // KV offload tier (offload_capacity_blocks 0 = none).
   OffloadTierKind offload_tier = OffloadTierKind::kHost;
@@ -162,6 +165,10 @@ class Replica final : public SchedulerContext {
   /// KV bytes per token of this replica (what a handoff moves per prompt token).
   double kv_bytes_per_token() const { return params_.kv_bytes_per_token; }
   EndpointId gpu_endpoint() const { return params_.gpu; }
+  /// The replica's GPUs in rank order ({gpu_endpoint()} off a cluster).
+  std::vector<EndpointId> gpu_endpoints() const {
+    return params_.gpus.empty() ? std::vector<EndpointId>{params_.gpu} : params_.gpus;
+  }
   ReplicaRole role() const { return params_.role; }
   /// Prompt tokens not yet prefilled + output tokens not yet generated, running and waiting.
   int64_t outstanding_tokens() const;

@@ -14,6 +14,7 @@
 #include "sim/config_error.h"
 #include "sim/config_node.h"
 #include "sim/output_dir.h"
+#include "sim/serving/cluster_reader.h"
 #include "sim/serving/run_config_reader.h"
 
 namespace servesim {
@@ -38,6 +39,25 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   if (disaggregation) {
     ConfigNode node = root.child("disaggregation");
     decode_router_choice = read_router(node, "decode_router", "least-loaded");
+  }
+  std::optional<ClusterChoice> cluster;
+  if (root.has("cluster")) {
+    cluster = read_cluster(root, deployment.node);
+    if (disaggregation) {
+      ConfigNode d = root.child("disaggregation");
+      if (d.has("kv_link")) {
+        throw ConfigError::at_pointer(name, "/disaggregation/kv_link",
+                                      "on a \"cluster\" the KV crosses the cluster's network: drop \"kv_link\"");
+      }
+      for (const char* pool : {"prefill", "decode"}) {
+        ConfigNode p = d.child(pool);
+        if (p.has("hardware")) {
+          throw ConfigError::at_pointer(name, std::string("/disaggregation/") + pool + "/hardware",
+                                        "a cluster is made of one kind of node (\"hardware\"); pools on other "
+                                        "hardware within it are not modelled");
+        }
+      }
+    }
   }
   RunConfig config = read_run_config(root);
   root.finish();
@@ -202,6 +222,13 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
                                    pool.budget.kv_bytes_per_token_replica, hardware, stages, micro_batches});
     }
   }
+  std::vector<std::vector<int64_t>> placement;
+  if (cluster) {
+    std::vector<int64_t> gpus_per_replica;
+    for (const ReplicaParts& part : parts) gpus_per_replica.push_back(part.gpus);
+    placement = place_replicas(*cluster, gpus_per_replica, name);
+    config.resolved["cluster"] = cluster->resolved;
+  }
   std::unique_ptr<Router> router;
   if (replicas > 1) router = make_router(config.router);
   std::unique_ptr<Router> decode_router;
@@ -209,6 +236,10 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
 
   // 4. Simulate.
   ServingInputs inputs;
+  if (cluster) {
+    inputs.cluster = &cluster->spec;
+    inputs.placement = placement;
+  }
   inputs.kv_bytes_per_token_replica = budget.kv_bytes_per_token_replica;
   inputs.host_link = link;
   inputs.host_memory_bytes = deployment.node.cpu.memory_bytes;

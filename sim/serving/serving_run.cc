@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "hardware/platform/cluster_platform.h"
 #include "sim/engine.h"
 #include "sim/serving/dispatcher.h"
 #include "sim/registry.h"
@@ -129,9 +130,18 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
                            : ReplicaHardware{"", inputs.host_link, inputs.host_memory_bytes, inputs.idle_w_per_gpu});
     links.push_back(hardware.back().host_link);
   }
-  PlatformSpec platform = host_link_platform(links, inputs.offload);
-  if (disaggregated) add_kv_links(platform, inputs.disaggregation, n);
-  Engine engine(platform);
+  // On a cluster the platform comes from hardware/platform and replicas sit on their placed
+  // GPUs; otherwise each replica gets a host link (and a KV link) of its own.
+  std::unique_ptr<ClusterPlatform> cluster;
+  PlatformSpec platform;
+  if (inputs.cluster != nullptr) {
+    assert(inputs.placement.size() == n);
+    cluster = std::make_unique<ClusterPlatform>(*inputs.cluster);
+  } else {
+    platform = host_link_platform(links, inputs.offload);
+    if (disaggregated) add_kv_links(platform, inputs.disaggregation, n);
+  }
+  Engine engine(cluster ? cluster->spec() : platform);
   Metrics metrics(inputs.slo, data_parallel);
   if (inputs.requests_csv_sink) metrics.set_csv_sink(inputs.requests_csv_sink);
   std::unique_ptr<TimelineWriter> timeline;
@@ -162,17 +172,30 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
     params.oversize_is_error = inputs.oversize_is_error;
     params.kv_sample_interval_s = inputs.kv_sample_interval_s;
     const std::string suffix = data_parallel ? std::to_string(i) : "";
-    params.gpu = engine.endpoint("gpu" + suffix);
-    params.host = engine.endpoint("host" + suffix);
+    int64_t node = 0;  // the node of the replica's first GPU (its host, CXL and SSD)
+    if (cluster) {
+      for (int64_t g : inputs.placement[i]) params.gpus.push_back(static_cast<EndpointId>(cluster->gpu_endpoint(g)));
+      node = cluster->node_of(inputs.placement[i].front());
+      params.gpu = params.gpus.front();
+      params.host = static_cast<EndpointId>(cluster->host_endpoint(node));
+    } else {
+      params.gpu = engine.endpoint("gpu" + suffix);
+      params.host = engine.endpoint("host" + suffix);
+    }
     params.index = static_cast<int>(i);
     params.pipeline_stages = parts[i].pipeline_stages;
     params.micro_batches = parts[i].micro_batches;
     if (offload) {
       params.offload_tier = inputs.offload.tier;
       params.offload_capacity_blocks = inputs.offload.capacity_blocks;
-      params.offload_endpoint =
-          engine.endpoint((inputs.offload.tier == OffloadTierKind::kCxl ? "cxl" : "host") + suffix);
-      if (inputs.offload.tier == OffloadTierKind::kSsd) params.offload_disk = engine.disk("ssd" + suffix);
+      const bool cxl = inputs.offload.tier == OffloadTierKind::kCxl;
+      if (cluster) {
+        params.offload_endpoint = cxl ? static_cast<EndpointId>(cluster->cxl_endpoint(node)) : params.host;
+        if (inputs.offload.tier == OffloadTierKind::kSsd) params.offload_disk = engine.disk(cluster->ssd_disk(node));
+      } else {
+        params.offload_endpoint = engine.endpoint((cxl ? "cxl" : "host") + suffix);
+        if (inputs.offload.tier == OffloadTierKind::kSsd) params.offload_disk = engine.disk("ssd" + suffix);
+      }
     }
     counted.push_back(std::make_unique<CountingModel>(*parts[i].model, inputs.progress, engine, metrics, model_calls));
     replicas.push_back(std::make_unique<Replica>(engine, *counted.back(), *parts[i].scheduler, *parts[i].cache, source,
@@ -368,13 +391,30 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
     }
     s["replicas"] = list;
   }
+  if (cluster) {
+    nlohmann::ordered_json c;
+    c["nodes"] = cluster->nodes();
+    c["gpus"] = cluster->gpus();
+    c["gpus_used"] = all_gpus;
+    c["nics"] = cluster->nics();
+    c["switches"] = cluster->switches();
+    c["topology"] = inputs.cluster->nodes > 1 ? inputs.cluster->network.topology : "none (one node)";
+    nlohmann::ordered_json placed = nlohmann::ordered_json::array();
+    for (const auto& gpus : inputs.placement) placed.push_back(gpus);
+    c["placement"] = placed;
+    s["cluster"] = c;
+  }
   if (disaggregated) {
     const KvHandoffStats& h = handoff->stats();
     nlohmann::ordered_json d;
     d["prefill_replicas"] = static_cast<int64_t>(prefill_count);
     d["decode_replicas"] = static_cast<int64_t>(n - prefill_count);
-    d["kv_link_bytes_per_s"] = inputs.disaggregation.kv_link_bytes_per_s;
-    d["kv_link_latency_s"] = inputs.disaggregation.kv_link_latency_s;
+    if (cluster) {
+      d["kv_path"] = "cluster network (each GPU sends its share to the decode GPU of its rank)";
+    } else {
+      d["kv_link_bytes_per_s"] = inputs.disaggregation.kv_link_bytes_per_s;
+      d["kv_link_latency_s"] = inputs.disaggregation.kv_link_latency_s;
+    }
     d["kv_transfers"] = h.transfers;
     d["kv_transfer_bytes"] = h.bytes;
     const double count = h.transfers > 0 ? static_cast<double>(h.transfers) : 1.0;

@@ -40,6 +40,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hardware/hardware_spec.h"
+#include "hardware/platform/cluster_spec.h"
 #include "models/cache/kv_cache.h"
 #include "models/cache/offload_tier.h"
 #include "models/execution/execution_model.h"
@@ -69,6 +70,11 @@ struct DisaggregationInputs {
 };
 
 struct ServingInputs {
+  /// Set: the replicas run on this cluster's platform (hardware/platform), replica i on the GPUs
+  /// placement[i]; KV handoffs cross the cluster network (no kv_link). Unset: each replica has
+  /// its own host link and, disaggregated, its own KV link.
+  const ClusterSpec* cluster = nullptr;
+  std::vector<std::vector<int64_t>> placement;
   double kv_bytes_per_token_replica = 0.0;
   HostLinkSpec host_link;          // zero bandwidth = no host link (swap falls back to recompute)
   double host_memory_bytes = 0.0;  // room for swapped KV

@@ -1,0 +1,143 @@
+#include "sim/serving/cluster_reader.h"
+
+#include <set>
+#include <string>
+
+#include "hardware/platform/network_topology.h"
+#include "sim/config/catalog.h"
+#include "sim/config_error.h"
+#include "sim/registry.h"
+#include "sim/serving/run_config_reader.h"
+
+namespace servesim {
+namespace {
+
+void skip_documentation(ConfigNode& node) {
+  node.has("source");
+  node.has("description");
+  node.has("name");
+}
+
+NicSpec read_nic(ConfigNode& node, const std::string& name) {
+  node.require_object();
+  NicSpec nic;
+  skip_documentation(node);
+  nic.name = node.string("name", name);
+  nic.bytes_per_s = node.quantity("bandwidth", Dimension::kBytesPerSecond);
+  nic.latency_s = node.quantity("latency", Dimension::kSeconds, 0.0, true);
+  node.finish();
+  return nic;
+}
+
+SwitchSpec read_switch(ConfigNode& node, const std::string& name) {
+  node.require_object();
+  SwitchSpec spec;
+  skip_documentation(node);
+  spec.name = node.string("name", name);
+  spec.latency_s = node.quantity("latency", Dimension::kSeconds, 0.0, true);
+  spec.ports = node.integer("ports", 0, 1 << 20, 0);
+  node.finish();
+  return spec;
+}
+
+}  // namespace
+
+ClusterChoice read_cluster(ConfigNode& root, const NodeSpec& node) {
+  ClusterChoice choice;
+  ConfigNode c = root.child("cluster");
+  c.require_object();
+  ClusterSpec& spec = choice.spec;
+  spec.node = node;
+  spec.nodes = c.integer("nodes", 1, 1 << 16);
+  choice.resolved["nodes"] = spec.nodes;
+  if (spec.nodes > 1) {
+    if (!c.has("network")) c.fail("network", "a cluster of several nodes needs a \"network\" joining them");
+    ConfigNode net = c.child("network");
+    net.require_object();
+    NetworkSpec& network = spec.network;
+    const auto& registry = Registry<NetworkTopology>::instance();
+    network.topology = net.choice("topology", registry.names(), "single-switch");
+    const auto* entry = registry.find(network.topology);
+    network.topology_params = read_params(net, entry->info.params);
+    std::string name;
+    ConfigNode nic = resolve_entry(net, "nic", kNicCatalog, "NIC", &name);
+    network.nic = read_nic(nic, name);
+    ConfigNode sw = resolve_entry(net, "switch", kSwitchCatalog, "switch", &name);
+    network.switch_spec = read_switch(sw, name);
+    network.nics_per_node = net.integer("nics_per_node", 1, node.gpus_per_node, node.gpus_per_node);
+    net.finish();
+    nlohmann::ordered_json r = params_to_json(entry->info.params, network.topology_params);
+    r["topology"] = network.topology;
+    r["nic"] = network.nic.name;
+    r["nics_per_node"] = network.nics_per_node;
+    r["switch"] = network.switch_spec.name;
+    choice.resolved["network"] = r;
+  } else if (c.has("network")) {
+    c.fail("network", "a one-node cluster has no network (GPUs of one node talk over its fabric): drop \"network\"");
+  }
+  if (c.has("placement")) {
+    for (ConfigNode& replica : c.array("placement")) {
+      std::vector<int64_t> gpus;
+      for (std::size_t i = 0; i < replica.size(); ++i) {
+        gpus.push_back(replica.element(i).as_integer(0, spec.nodes * node.gpus_per_node - 1));
+      }
+      choice.placement.push_back(std::move(gpus));
+    }
+    choice.resolved["placement"] = choice.placement;
+  } else {
+    choice.resolved["placement"] = "pack";
+  }
+  c.finish();
+  return choice;
+}
+
+std::vector<std::vector<int64_t>> place_replicas(const ClusterChoice& cluster, const std::vector<int64_t>& gpus,
+                                                 const std::string& file) {
+  const int64_t per_node = cluster.spec.node.gpus_per_node;
+  const int64_t total = cluster.spec.nodes * per_node;
+  if (!cluster.placement.empty()) {
+    if (cluster.placement.size() != gpus.size()) {
+      throw ConfigError::at_pointer(file, "/cluster/placement",
+                                    "lists " + std::to_string(cluster.placement.size()) + " replicas; the plan has " +
+                                        std::to_string(gpus.size()));
+    }
+    std::set<int64_t> used;
+    for (std::size_t r = 0; r < gpus.size(); ++r) {
+      const std::string where = "/cluster/placement/" + std::to_string(r);
+      if (static_cast<int64_t>(cluster.placement[r].size()) != gpus[r]) {
+        throw ConfigError::at_pointer(file, where,
+                                      "lists " + std::to_string(cluster.placement[r].size()) +
+                                          " GPUs; replica " + std::to_string(r) + " runs on " +
+                                          std::to_string(gpus[r]));
+      }
+      for (int64_t g : cluster.placement[r]) {
+        if (!used.insert(g).second) {
+          throw ConfigError::at_pointer(file, where, "GPU " + std::to_string(g) + " is given to two replicas");
+        }
+      }
+    }
+    return cluster.placement;
+  }
+  std::vector<std::vector<int64_t>> placed;
+  int64_t next = 0;
+  for (int64_t n : gpus) {
+    if (n <= per_node && next % per_node + n > per_node) next = (next / per_node + 1) * per_node;  // no straddling
+    if (n > per_node && next % per_node != 0) next = (next / per_node + 1) * per_node;              // whole nodes
+    if (next + n > total) {
+      int64_t needed = 0;
+      for (int64_t m : gpus) needed += m;
+      throw ConfigError::at_pointer(file, "/cluster/nodes",
+                                    "the plan's " + std::to_string(gpus.size()) + " replicas (" +
+                                        std::to_string(needed) + " GPUs) do not fit on " +
+                                        std::to_string(cluster.spec.nodes) + " nodes of " +
+                                        std::to_string(per_node) + " GPUs packed node by node");
+    }
+    std::vector<int64_t> list;
+    for (int64_t k = 0; k < n; ++k) list.push_back(next + k);
+    next += n;
+    placed.push_back(std::move(list));
+  }
+  return placed;
+}
+
+}  // namespace servesim

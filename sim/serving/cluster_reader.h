@@ -1,0 +1,40 @@
+#pragma once
+// Contract: reads "cluster" — the deployment's node ("hardware") taken `nodes`
+// times and joined by a network:
+//   "cluster": {"nodes": N,
+//               "network": {"topology": "single-switch" | "fat-tree" | "rail-optimized", TOPOLOGY PARAMS,
+//                           "nic": NIC, "nics_per_node": K, "switch": SWITCH},
+//               "placement": [[GPU, ...], ...]}
+// NIC and SWITCH are hardware/catalog/nic and /switch names or inline objects;
+// nics_per_node defaults to the node's GPUs (one NIC per GPU: rails); a one-node
+// cluster has no network. "placement" lists each replica's GPUs (global index =
+// node x GPUs per node + local); absent = packed node by node. Every key is
+// validated with its JSON pointer; the resolved values go to config.resolved.json.
+
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hardware/platform/cluster_spec.h"
+#include "sim/config_node.h"
+
+namespace servesim {
+
+struct ClusterChoice {
+  ClusterSpec spec;
+  std::vector<std::vector<int64_t>> placement;  // empty = pack
+  nlohmann::ordered_json resolved;
+};
+
+/// Reads root["cluster"] (the caller checked it is there) for `node`.
+ClusterChoice read_cluster(ConfigNode& root, const NodeSpec& node);
+
+/// Each replica's GPUs: `placement` checked (one list per replica, `gpus[i]` GPUs each, in range,
+/// no GPU twice) or, when empty, packed: replicas in order take the next free GPUs, a replica that
+/// fits in a node never straddles two, a larger one takes whole nodes. ConfigError (at
+/// /cluster/placement, or /cluster/nodes when the plan needs more GPUs than the cluster has).
+std::vector<std::vector<int64_t>> place_replicas(const ClusterChoice& cluster, const std::vector<int64_t>& gpus,
+                                                 const std::string& file);
+
+}  // namespace servesim

@@ -1,0 +1,138 @@
+// Claims about serving on a cluster ("cluster": nodes joined by a network) as `servesim run` sees
+// it. System: Llama-3.1-8B on h100-sxm nodes (NVLink 4: 450 GB/s, 7.59 us), ConnectX-7 NICs
+// (50 GB/s, 1 us) on Quantum-2 switches (0.3 us a hop).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/process.h"
+
+namespace servesim {
+namespace {
+
+using testing::make_temp_dir;
+using testing::read_file;
+using testing::run_servesim;
+using testing::write_file;
+
+constexpr double kNicBytesPerS = 400e9 / 8, kNicLatencyS = 1e-6, kSwitchLatencyS = 0.3e-6;
+constexpr double kNvlinkBytesPerS = 450e9, kNvlinkLatencyS = 7.59e-6;
+
+std::string config(const std::string& cluster, const std::string& pools, const std::string& dir) {
+  write_file(dir + "/one.jsonl", R"({"arrival_s": 0, "input_tokens": 1000, "output_tokens": 4})" "\n");
+  return R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "cluster": )" + cluster +
+         R"(, "disaggregation": )" + pools +
+         R"(, "workload": {"trace": {"format": "jsonl", "path": "one.jsonl"}}})";
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string err;
+  nlohmann::json summary;
+};
+
+RunResult run(const std::string& text) {
+  const std::string dir = make_temp_dir();
+  write_file(dir + "/config.json", text);
+  const auto result = run_servesim("run " + dir + "/config.json --out " + dir + "/out");
+  RunResult r{result.exit_code, result.err, {}};
+  if (result.exit_code == 0) r.summary = nlohmann::json::parse(read_file(dir + "/out/summary.json"));
+  return r;
+}
+
+RunResult run_one_request(const std::string& cluster, const std::string& pools) {
+  const std::string dir = make_temp_dir();
+  write_file(dir + "/config.json", config(cluster, pools, dir));
+  const auto result = run_servesim("run " + dir + "/config.json --out " + dir + "/out");
+  RunResult r{result.exit_code, result.err, {}};
+  if (result.exit_code == 0) r.summary = nlohmann::json::parse(read_file(dir + "/out/summary.json"));
+  return r;
+}
+
+const char* kTwoNodes =
+    R"({"nodes": 2, "network": {"topology": "single-switch", "nic": "connectx-7", "switch": "quantum-2"},
+        "placement": [[0, 1], [8, 9]]})";
+const char* kTp2Pools = R"({"prefill": {"tp": 2}, "decode": {"tp": 2}})";
+
+// A TP-2 prefill replica on node 0 hands one request's KV to a TP-2 decode replica on node 1:
+// each GPU sends half over its own NIC (rails), so the handoff takes NIC latency + one switch hop
+// + (bytes / 2) / NIC bandwidth.
+TEST(Cluster, KvHandoffAcrossNodesSendsEachGpusShareOverItsOwnNic) {
+  const RunResult r = run_one_request(kTwoNodes, kTp2Pools);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto& d = r.summary["disaggregation"];
+  const double bytes = d["kv_transfer_bytes"].get<double>();
+  ASSERT_GT(bytes, 0.0);
+  EXPECT_NEAR(d["kv_transfer_s_mean"].get<double>(), kNicLatencyS + kSwitchLatencyS + bytes / 2 / kNicBytesPerS,
+              1e-9);
+  EXPECT_EQ(r.summary["cluster"]["placement"], nlohmann::json::parse("[[0, 1], [8, 9]]"));
+}
+
+// The same pools placed on one node hand off over NVLink: fabric latency + (bytes / 2) / 450 GB/s.
+TEST(Cluster, KvHandoffInsideANodeCrossesTheFabricPorts) {
+  const RunResult r = run_one_request(R"({"nodes": 1, "placement": [[0, 1], [2, 3]]})", kTp2Pools);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto& d = r.summary["disaggregation"];
+  const double bytes = d["kv_transfer_bytes"].get<double>();
+  EXPECT_NEAR(d["kv_transfer_s_mean"].get<double>(), kNvlinkLatencyS + bytes / 2 / kNvlinkBytesPerS, 1e-9);
+}
+
+// Packed placement fills node 0 first: a TP-4 prefill and a TP-4 decode replica share it.
+TEST(Cluster, PackedPlacementFillsNodesInOrderWithoutStraddling) {
+  const RunResult r = run_one_request(R"({"nodes": 2, "network": {"nic": "connectx-7", "switch": "quantum-2"}})",
+                                R"({"prefill": {"tp": 2, "dp": 3}, "decode": {"tp": 4}})");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.summary["cluster"]["placement"], nlohmann::json::parse("[[0, 1], [2, 3], [4, 5], [8, 9, 10, 11]]"));
+}
+
+void expect_bad(const std::string& text, const std::string& message) {
+  const RunResult r = run(text);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+}
+
+std::string with(const std::string& cluster, const std::string& rest) {
+  return R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "cluster": )" + cluster + rest +
+         R"(, "workload": {"generator": {"impl": "poisson", "rate": 1, "num_requests": 2}}})";
+}
+
+TEST(Cluster, KvLinkOnAClusterIsRefused) {
+  expect_bad(with(kTwoNodes, R"(, "disaggregation": {"prefill": {"tp": 2}, "decode": {"tp": 2},
+                                 "kv_link": {"bandwidth": "100 GB/s"}})"),
+             R"(/disaggregation/kv_link: on a "cluster" the KV crosses the cluster's network: drop "kv_link")");
+}
+
+TEST(Cluster, NetworkOfAOneNodeClusterIsRefused) {
+  expect_bad(with(R"({"nodes": 1, "network": {"nic": "connectx-7"}})", R"(, "plan": {"tp": 1})"),
+             "/cluster/network: a one-node cluster has no network");
+}
+
+TEST(Cluster, SeveralNodesWithoutANetworkAreRefused) {
+  expect_bad(with(R"({"nodes": 2})", R"(, "plan": {"tp": 1})"), "/cluster/network: a cluster of several nodes");
+}
+
+TEST(Cluster, PlanLargerThanTheClusterIsRefused) {
+  expect_bad(with(R"({"nodes": 1})", R"(, "plan": {"tp": 4, "dp": 3})"),
+             "/cluster/nodes: the plan's 3 replicas (12 GPUs) do not fit on 1 nodes of 8 GPUs");
+}
+
+TEST(Cluster, AGpuPlacedTwiceIsRefused) {
+  expect_bad(with(R"({"nodes": 1, "placement": [[0, 1], [1, 2]]})", R"(, "plan": {"tp": 2, "dp": 2})"),
+             "/cluster/placement/1: GPU 1 is given to two replicas");
+}
+
+TEST(Cluster, PlacementOfTheWrongSizeIsRefused) {
+  expect_bad(with(R"({"nodes": 1, "placement": [[0, 1, 2]]})", R"(, "plan": {"tp": 2})"),
+             "/cluster/placement/0: lists 3 GPUs; replica 0 runs on 2");
+}
+
+TEST(Cluster, UnknownTopologyIsRefusedListingTheKnownOnes) {
+  expect_bad(with(R"({"nodes": 2, "network": {"topology": "torus", "nic": "connectx-7", "switch": "quantum-2"}})",
+                  R"(, "plan": {"tp": 1})"),
+             "/cluster/network/topology");
+}
+
+}  // namespace
+}  // namespace servesim
