@@ -87,6 +87,28 @@ TEST(Cluster, PackedPlacementFillsNodesInOrderWithoutStraddling) {
   EXPECT_EQ(r.summary["cluster"]["placement"], nlohmann::json::parse("[[0, 1], [2, 3], [4, 5], [8, 9, 10, 11]]"));
 }
 
+// A 64-GPU cluster (8 nodes, rail-optimized fat tree at 2:1, 16 TP-4 replicas, P/D across the two
+// racks) run twice gives byte-identical outputs.
+TEST(Cluster, SixtyFourGpuRunIsByteIdenticalWhenRepeated) {
+  const std::string text =
+      R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm",
+          "cluster": {"nodes": 8, "network": {"topology": "rail-optimized", "nodes_per_leaf": 4,
+                      "oversubscription": 2, "nic": "connectx-7", "switch": "quantum-2"}},
+          "disaggregation": {"prefill": {"tp": 4, "dp": 8}, "decode": {"tp": 4, "dp": 8}},
+          "router": {"impl": "least-loaded"},
+          "workload": {"generator": {"impl": "poisson", "rate": 200, "num_requests": 3000, "seed": 7}}})";
+  std::string outputs[2];
+  for (std::string& output : outputs) {
+    const std::string dir = make_temp_dir();
+    write_file(dir + "/config.json", text);
+    const auto result = run_servesim("run " + dir + "/config.json --out " + dir + "/out");
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    output = testing::without_wall_time(read_file(dir + "/out/summary.json")) + read_file(dir + "/out/requests.csv");
+  }
+  EXPECT_EQ(outputs[0], outputs[1]);
+  EXPECT_NE(outputs[0].find("\"kv_transfers\": 3000"), std::string::npos);
+}
+
 void expect_bad(const std::string& text, const std::string& message) {
   const RunResult r = run(text);
   EXPECT_EQ(r.exit_code, 2);
