@@ -12,6 +12,26 @@
 
 namespace servesim {
 
+/// One GEMM efficiency curve (the formula of GpuEfficiency's gemm_* fields, which hold the bf16
+/// one) for another compute dtype: FP8 (e4m3 inputs, bf16 output, W8A8). Rates in FLOP/s and
+/// bytes/s, fixed terms in seconds. flops_per_s == 0: not measured.
+struct GemmCurve {
+  double latency_s = 0.0;
+  double memory_latency_s = 0.0;
+  double flops_per_s = 0.0;
+  double bytes_per_s = 0.0;
+  double sustained_flops_per_s = 0.0;  // 8192^3 product in this dtype (0 = not measured)
+  double half_tiles = 0.0;
+  double memory_half_tiles = 0.0;
+  double overlap = 0.0;
+  bool fixed_term_is_gpu_time = false;
+  // Measured: fitted to this GPU's own GEMMs in this dtype. Otherwise derived from the bf16 curve
+  // and the datasheet's dense peak ratio (flagged "datasheet-derived" wherever it is reported).
+  bool measured = false;
+  std::string source;
+  std::vector<std::pair<int64_t, int64_t>> measured_shapes;  // (N, K)
+};
+
 /// How close one GPU gets to its datasheet peaks, per kind of kernel; fitted
 /// by `servesim calibrate` from microbenchmarks (models/execution/calibrations)
 /// or, for GPUs without measurements, default fractions of the datasheet.
@@ -63,13 +83,18 @@ struct GpuEfficiency {
   double power_compute_w = 0.0;
   double power_memory_w = 0.0;
   double power_limit_w = 0.0;
+  // FP8 GEMMs fitted to this GPU's FP8 microbenchmarks (servesim calibrate --fp8); not measured
+  // (flops_per_s == 0): derived from the bf16 curve x the FP8 / bf16 dense peak ratio.
+  GemmCurve gemm_fp8;
 };
 
 struct GpuSpec {
   std::string name;
-  double bf16_flops_per_s = 0.0;  // dense peak
+  // Dense tensor-core peaks per compute dtype (datasheets quote 2x with structured sparsity).
+  double bf16_flops_per_s = 0.0;
   double fp16_flops_per_s = 0.0;
-  double fp8_flops_per_s = 0.0;
+  double fp8_flops_per_s = 0.0;   // dense; 0 = no FP8 tensor cores (A100)
+  double fp4_flops_per_s = 0.0;   // dense; 0 = no FP4 tensor cores (Hopper, Ampere)
   double hbm_bytes = 0.0;
   double hbm_bytes_per_s = 0.0;
   double l2_bytes = 0.0;

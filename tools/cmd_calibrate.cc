@@ -206,13 +206,16 @@ int calibrate_nccl(const std::string& dir, const std::string& out) {
 int run_calibrate(const std::vector<std::string>& args) {
   namespace po = boost::program_options;
   po::options_description options("options");
-  std::string file, out, hardware, nccl;
+  std::string file, out, hardware, nccl, fp8;
   bool verbose = false;
   options.add_options()("file", po::value<std::string>(&file), "microbenchmark JSON")(
       "out", po::value<std::string>(&out), "write the calibration here (default: stdout)")(
       "hardware", po::value<std::string>(&hardware),
       "hardware catalog entry whose datasheet the power coefficients refer to (default: from the file's GPU name)")(
       "verbose", po::bool_switch(&verbose), "print every fitted point (measured vs fitted)")(
+      "fp8", po::value<std::string>(&fp8),
+      "also fit the FP8 GEMM curve to this file's \"gemm_fp8\" table (same GPU; e.g. "
+      "../shared/calibration/h200_fp8_gemm.json)")(
       "nccl", po::value<std::string>(&nccl),
       "instead: fit the alpha-beta collective model to DIR/all_reduce.csv and DIR/send_recv.csv (Vidur layout)");
   po::positional_options_description positional;
@@ -250,6 +253,18 @@ int run_calibrate(const std::vector<std::string>& args) {
                  eff.gemm_memory_latency_s * 1e6, eff.attention_prefill_latency_s * 1e6,
                  eff.attention_decode_latency_s * 1e6);
   }
+  std::string fp8_name;
+  if (!fp8.empty()) {
+    const Fp8GemmBench fp8_bench = read_fp8_gemm_bench(fp8);
+    if (fp8_bench.gpu != bench.gpu) {
+      throw ConfigError::at_pointer(fp8, "/env/gpu", "GPU '" + fp8_bench.gpu + "' differs from " + file + "'s '" +
+                                                         bench.gpu + "': the FP8 curve keeps its memory regime");
+    }
+    FitQuality fp8_quality;
+    eff.gemm_fp8 = fit_fp8_gemm(fp8_bench, bench.sms, eff, node.gpu, &fp8_quality);
+    quality.push_back(fp8_quality);
+    fp8_name = fp8.substr(fp8.find_last_of('/') == std::string::npos ? 0 : fp8.find_last_of('/') + 1);
+  }
   if (eff.power_limit_w <= 0.0) eff.power_limit_w = node.gpu.tdp_w;
   fit_power(file, node, &eff, &quality);
   quality.insert(quality.end(), eager_quality.begin(), eager_quality.end());
@@ -263,6 +278,7 @@ int run_calibrate(const std::vector<std::string>& args) {
   std::string name = file;
   const auto slash = name.find_last_of('/');
   if (slash != std::string::npos) name = name.substr(slash + 1);
+  if (!fp8_name.empty()) name += " + " + fp8_name;
   const nlohmann::json json = calibration_to_json(eff, bench.gpu, quality, name);
   const std::string text = json.dump(1) + "\n";
   if (out.empty()) {

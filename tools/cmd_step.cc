@@ -69,8 +69,11 @@ BatchShape read_batch(ConfigNode& root) {
   return batch;
 }
 
-nlohmann::json to_json(const IterationPrediction& p) {
+nlohmann::json to_json(const IterationPrediction& p, const Precision& precision) {
   nlohmann::json out;
+  out["precision"] = {{"weights", dtype_name(precision.weights)},
+                      {"activations", dtype_name(precision.activations)},
+                      {"kv_cache", dtype_name(precision.kv_cache)}};
   out["iteration_s"] = p.iteration_s;
   out["stage_s"] = p.stage_s;
   out["compute_s"] = p.compute_s;
@@ -84,6 +87,7 @@ nlohmann::json to_json(const IterationPrediction& p) {
                    {"seconds", op.seconds},
                    {"bound", bound_name(op.bound)},
                    {"provenance", provenance_name(op.provenance)}});
+    if (!op.dtype.empty()) ops.back()["dtype"] = op.dtype;
   }
   out["ops"] = ops;
   out["provenance"] = provenance_name(p.provenance);
@@ -105,13 +109,16 @@ int run_step(const std::vector<std::string>& args) {
           "Predicts one engine iteration. FILE.json:\n"
           "  {\"hardware\": \"h100-sxm\", \"model\": \"llama-3.1-8b\", \"engine\": \"reference-graph\",\n"
           "   \"plan\": {\"tp\": 1, \"pp\": 1}, \"batch\": [[\"prefill\", 1, 2048], [\"decode\", 64, 1024]],\n"
-          "   \"gpu_memory_utilization\": 0.9}\n"
+          "   \"gpu_memory_utilization\": 0.9,\n"
+          "   \"precision\": {\"weights\": \"fp8\", \"activations\": \"fp8\", \"kv_cache\": \"bf16\"}}\n"
+          "precision is optional (default: the model's checkpoint dtype, bf16 GEMMs).\n"
           "hardware / model / engine are catalog names or inline objects. [\"prefill\", B, S] = B sequences\n"
           "of S new tokens; [\"decode\", B, C] = B sequences adding one token to C cached tokens.\n"
-          "Prints iteration_s (the batch through every pipeline stage, sends included: a token's\n"
+          "Prints precision, iteration_s (the batch through every pipeline stage, sends included: a token's\n"
           "latency), stage_s (the slowest stage: with enough batches in flight, one batch leaves the\n"
           "pipeline every stage_s), compute_s, communication_s and host_s (summed over the stages),\n"
-          "energy_j (all GPUs of the plan), ops (summed over the stages) and provenance.",
+          "energy_j (all GPUs of the plan), ops (summed over the stages; GEMMs with their compute dtype)\n"
+          "and provenance.",
           options, positional, args, &vars)) {
     return 0;
   }
@@ -136,7 +143,7 @@ int run_step(const std::vector<std::string>& args) {
   }
   const IterationPrediction prediction = make_execution_model(deployment)->predict(batch);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%s\n", to_json(prediction).dump().c_str());
+  std::printf("%s\n", to_json(prediction, deployment.precision).dump().c_str());
   if (timing) std::fprintf(stderr, "step took %.3f ms\n", elapsed * 1e3);
   return 0;
 }

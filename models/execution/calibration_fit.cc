@@ -84,21 +84,40 @@ FitQuality quality_of(const std::string& curve, const std::vector<double>& predi
 // GEMM: t = latency + max(tile FLOPs / rate, bytes / bandwidth). The max is
 // handled by classifying each point by its currently larger term and refitting
 // until the classification is stable.
-void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_tiles, double memory_half_tiles,
-              double overlap,
+// What one GEMM curve is fitted to: the samples of one dtype, the dispatch floor under which points
+// are left out (0 = GPU-only times), the bytes per weight and per input element, starting rates,
+// and optionally a curve whose memory regime is kept (FP8: no FP8 point above the floor is memory
+// bound, and streaming weights runs at the same HBM rate in any dtype).
+struct GemmFitInput {
+  const std::vector<GemmSample>* samples = nullptr;
+  int64_t sms = 0;
+  double floor_s = 0.0;
+  double weight_bpp = 2.0;
+  double input_bytes = 2.0;
+  double initial_flops_per_s = 0.0;
+  double initial_bytes_per_s = 0.0;
+  const GpuEfficiency* memory_from = nullptr;
+  std::string label = "gemm";
+};
+
+void fit_gemm(const GemmFitInput& in, double half_tiles, double memory_half_tiles, double overlap,
               const std::function<bool(const GemmSample&)>& excluded, GpuEfficiency* eff, FitQuality* quality) {
-  const double floor_s = bench.gemm_gpu_only ? 0.0 : dispatch_floor(bench);
+  const double floor_s = in.floor_s;
   std::vector<const GemmSample*> points;
-  for (const GemmSample& s : bench.gemm) {
+  for (const GemmSample& s : *in.samples) {
     if (s.seconds >= kFloorMultiple * floor_s && !excluded(s)) points.push_back(&s);
   }
   eff->gemm_half_tiles = half_tiles;
   eff->gemm_memory_half_tiles = memory_half_tiles;
   eff->gemm_overlap = overlap;
   eff->gemm_latency_s = 0.0;
-  eff->gemm_flops_per_s = 0.8 * datasheet.bf16_flops_per_s;
-  eff->gemm_bytes_per_s = 0.9 * datasheet.hbm_bytes_per_s;
+  eff->gemm_flops_per_s = in.initial_flops_per_s;
+  eff->gemm_bytes_per_s = in.initial_bytes_per_s;
   eff->graph_kernel_s = 0.0;
+  if (in.memory_from != nullptr) {
+    eff->gemm_memory_latency_s = in.memory_from->gemm_memory_latency_s;
+    eff->gemm_bytes_per_s = in.memory_from->gemm_bytes_per_s;
+  }
   std::vector<bool> compute_bound(points.size(), false);
   double previous_rate = 0.0, previous_bandwidth = 0.0;
   for (int round = 0; round < 60; ++round) {
@@ -107,7 +126,7 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
     previous_rate = eff->gemm_flops_per_s;
     previous_bandwidth = eff->gemm_bytes_per_s;
     for (std::size_t i = 0; i < points.size(); ++i) {
-      const GemmCost c = gemm_cost(*eff, bench.sms, points[i]->m, points[i]->n, points[i]->k, 2.0);
+      const GemmCost c = gemm_cost(*eff, in.sms, points[i]->m, points[i]->n, points[i]->k, in.weight_bpp, in.input_bytes);
       const bool compute = c.compute_s >= c.memory_s;
       changed = changed || compute != compute_bound[i];
       compute_bound[i] = compute;
@@ -124,7 +143,7 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
         current.gemm_memory_latency_s = 0.0;
         current.gemm_overlap = 0.0;
         current.graph_kernel_s = 0.0;
-        const GemmCost w = gemm_cost(current, bench.sms, points[i]->m, points[i]->n, points[i]->k, 2.0);
+        const GemmCost w = gemm_cost(current, in.sms, points[i]->m, points[i]->n, points[i]->k, in.weight_bpp, in.input_bytes);
         offset(row) = overlap * std::min(w.compute_s, w.memory_s);
       }
       GpuEfficiency unit = *eff;
@@ -132,7 +151,7 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
       unit.gemm_bytes_per_s = 1.0;
       unit.gemm_latency_s = 0.0;
       unit.gemm_memory_latency_s = 0.0;
-      const GemmCost c = gemm_cost(unit, bench.sms, points[i]->m, points[i]->n, points[i]->k, 2.0);
+      const GemmCost c = gemm_cost(unit, in.sms, points[i]->m, points[i]->n, points[i]->k, in.weight_bpp, in.input_bytes);
       // columns: compute latency, 1 / compute rate, memory latency, 1 / bandwidth
       if (compute_bound[i]) {
         a(row, 0) = 1.0;
@@ -147,6 +166,27 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
     int compute_points = 0;
     for (bool c : compute_bound) compute_points += c ? 1 : 0;
     const int memory_points = static_cast<int>(points.size()) - compute_points;
+    if (in.memory_from != nullptr) {
+      // Memory regime kept: the compute latency and rate from the compute-bound points alone.
+      if (compute_points < 2) break;
+      Eigen::MatrixXd ac(compute_points, 2);
+      Eigen::VectorXd tc(compute_points), oc(compute_points);
+      Eigen::Index r = 0;
+      for (std::size_t i = 0; i < points.size(); ++i) {
+        if (!compute_bound[i]) continue;
+        const auto row = static_cast<Eigen::Index>(i);
+        ac(r, 0) = 1.0;
+        ac(r, 1) = a(row, 1);
+        tc(r) = t(row);
+        oc(r) = offset(row);
+        ++r;
+      }
+      Eigen::VectorXd y = solve_relative(ac, tc, oc);
+      if (y(0) < 0.0) y << 0.0, solve_relative(ac.rightCols(1), tc, oc)(0);
+      eff->gemm_latency_s = std::max(0.0, y(0));
+      if (y(1) > 0.0) eff->gemm_flops_per_s = 1.0 / y(1);
+      continue;
+    }
     if (compute_points < 2 || memory_points < 2) break;
     Eigen::VectorXd x = solve_relative(a, t, offset);
     for (int latency : {0, 2}) {
@@ -170,11 +210,11 @@ void fit_gemm(const Microbench& bench, const GpuSpec& datasheet, double half_til
   std::vector<double> predicted, measured;
   std::vector<std::string> labels;
   for (const GemmSample* s : points) {
-    predicted.push_back(gemm_cost(*eff, bench.sms, s->m, s->n, s->k, 2.0).seconds);
+    predicted.push_back(gemm_cost(*eff, in.sms, s->m, s->n, s->k, in.weight_bpp, in.input_bytes).seconds);
     measured.push_back(s->seconds);
     labels.push_back(s->name + " M=" + std::to_string(static_cast<int64_t>(s->m)));
   }
-  *quality = quality_of("gemm (half rate at " + std::to_string(static_cast<int>(half_tiles)) + "/" +
+  *quality = quality_of(in.label + " (half rate at " + std::to_string(static_cast<int>(half_tiles)) + "/" +
                             std::to_string(static_cast<int>(memory_half_tiles)) + " tiles, overlap " +
                             std::to_string(static_cast<int>(overlap * 100.0)) + "%)",
                         predicted, measured, labels);
@@ -199,7 +239,11 @@ double dispatch_floor(const Microbench& bench) {
   return min_seconds(times);
 }
 
-GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, std::vector<FitQuality>* quality) {
+namespace {
+
+// The GEMM curve family fitted to one dtype's samples: grid over the shape parameters, least squares
+// for the rest, outliers dropped once. Returns the best efficiency's GEMM fields (the rest default).
+GpuEfficiency fit_gemm_family(const GemmFitInput& in, FitQuality* quality) {
   GpuEfficiency best;
   FitQuality best_quality;
   // The occupancy curve is not linear in its parameter: search it on a grid,
@@ -220,12 +264,18 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
     };
     std::vector<Candidate> candidates;
     double best_rms = 1e300;
+    const std::vector<double> memory_grid =
+        in.memory_from != nullptr ? std::vector<double>{in.memory_from->gemm_memory_half_tiles}
+                                  : std::vector<double>{0.0, 4.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0, 96.0};
+    const std::vector<double> overlap_grid = in.memory_from != nullptr
+                                                 ? std::vector<double>{in.memory_from->gemm_overlap}
+                                                 : std::vector<double>{0.0, 0.1, 0.2, 0.3, 0.4, 0.5};
     for (double half_tiles : {0.0, 8.0, 16.0, 24.0, 32.0, 48.0, 64.0, 80.0, 96.0, 112.0, 128.0, 160.0, 192.0, 256.0,
                               384.0, 512.0}) {
-      for (double memory_half_tiles : {0.0, 4.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0, 96.0}) {
-        for (double overlap : {0.0, 0.1, 0.2, 0.3, 0.4, 0.5}) {
+      for (double memory_half_tiles : memory_grid) {
+        for (double overlap : overlap_grid) {
           Candidate c;
-          fit_gemm(bench, datasheet, half_tiles, memory_half_tiles, overlap, excluded, &c.eff, &c.quality);
+          fit_gemm(in, half_tiles, memory_half_tiles, overlap, excluded, &c.eff, &c.quality);
           c.shape_terms = (half_tiles > 0.0) + (memory_half_tiles > 0.0) + (overlap > 0.0);
           best_rms = std::min(best_rms, c.quality.rms_relative_error);
           candidates.push_back(c);
@@ -243,14 +293,29 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
     best = chosen->eff;
     best_quality = chosen->quality;
     if (pass == 1) break;
-    for (const GemmSample& s : bench.gemm) {
-      if (!bench.gemm_gpu_only && s.seconds < kFloorMultiple * dispatch_floor(bench)) continue;
-      const double predicted = gemm_cost(best, bench.sms, s.m, s.n, s.k, 2.0).seconds;
+    for (const GemmSample& s : *in.samples) {
+      if (s.seconds < kFloorMultiple * in.floor_s) continue;
+      const double predicted = gemm_cost(best, in.sms, s.m, s.n, s.k, in.weight_bpp, in.input_bytes).seconds;
       if (std::fabs(predicted / s.seconds - 1.0) > kOutlierRelativeError) outliers.insert(&s);
     }
     if (outliers.empty()) break;
   }
   best_quality.curve += ", " + std::to_string(outliers.size()) + " outliers dropped";
+  if (quality != nullptr) *quality = best_quality;
+  return best;
+}
+
+}  // namespace
+
+GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, std::vector<FitQuality>* quality) {
+  GemmFitInput in;
+  in.samples = &bench.gemm;
+  in.sms = bench.sms;
+  in.floor_s = bench.gemm_gpu_only ? 0.0 : dispatch_floor(bench);
+  in.initial_flops_per_s = 0.8 * datasheet.bf16_flops_per_s;
+  in.initial_bytes_per_s = 0.9 * datasheet.hbm_bytes_per_s;
+  FitQuality best_quality;
+  const GpuEfficiency best = fit_gemm_family(in, &best_quality);
   if (quality != nullptr) quality->push_back(best_quality);
   GpuEfficiency eff = best;
   eff.calibrated = true;
@@ -341,6 +406,50 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
     eff.source += text;
   }
   return eff;
+}
+
+GemmCurve fit_fp8_gemm(const Fp8GemmBench& bench, int64_t sms, const GpuEfficiency& bf16, const GpuSpec& datasheet,
+                       FitQuality* quality) {
+  GemmFitInput in;
+  in.samples = &bench.gemm;
+  in.sms = sms;
+  std::vector<double> times;
+  for (const GemmSample& s : bench.gemm) times.push_back(s.call_seconds > 0.0 ? s.call_seconds : s.seconds);
+  in.floor_s = bench.gpu_only ? 0.0 : min_seconds(times);
+  in.weight_bpp = 1.0;
+  in.input_bytes = 1.0;
+  in.initial_flops_per_s = 0.8 * datasheet.fp8_flops_per_s;
+  in.initial_bytes_per_s = bf16.gemm_bytes_per_s;
+  in.memory_from = &bf16;
+  in.label = "gemm fp8";
+  FitQuality q;
+  const GpuEfficiency fit = fit_gemm_family(in, &q);
+  if (quality != nullptr) *quality = q;
+  GemmCurve curve;
+  curve.latency_s = fit.gemm_latency_s;
+  curve.memory_latency_s = fit.gemm_memory_latency_s;
+  curve.flops_per_s = fit.gemm_flops_per_s;
+  curve.bytes_per_s = fit.gemm_bytes_per_s;
+  curve.sustained_flops_per_s = bench.square_gemm_flops_per_s;
+  curve.half_tiles = fit.gemm_half_tiles;
+  curve.memory_half_tiles = fit.gemm_memory_half_tiles;
+  curve.overlap = fit.gemm_overlap;
+  curve.fixed_term_is_gpu_time = bench.gpu_only;
+  curve.measured = true;
+  for (const GemmSample& s : bench.gemm) {
+    const std::pair<int64_t, int64_t> shape{static_cast<int64_t>(s.n), static_cast<int64_t>(s.k)};
+    if (std::find(curve.measured_shapes.begin(), curve.measured_shapes.end(), shape) == curve.measured_shapes.end()) {
+      curve.measured_shapes.push_back(shape);
+    }
+  }
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "servesim calibrate --fp8 on %s FP8 (e4m3) GEMMs: compute regime fitted to %d points above %.1f x "
+                "the %.1f us dispatch floor; memory regime (no FP8 point above the floor is memory bound) kept from "
+                "the bf16 fit",
+                bench.gpu.c_str(), q.points, kFloorMultiple, in.floor_s * 1e6);
+  curve.source = text;
+  return curve;
 }
 
 double fit_eager_launch(const std::vector<EagerIterationSample>& samples, FitQuality* quality) {

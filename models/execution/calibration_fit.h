@@ -125,6 +125,23 @@ double fit_eager_launch(const std::vector<EagerIterationSample>& samples, FitQua
 /// scale their tiny-op loop by this.
 constexpr double kEngineOpPerTinyOp = 0.783;
 
+/// FP8 (e4m3, W8A8, bf16 output) GEMM microbenchmarks: the "gemm_fp8" table of a measurement file
+/// (../shared/calibration/h200_fp8_gemm.json), same shapes as the bf16 sweep.
+struct Fp8GemmBench {
+  std::string gpu;
+  std::vector<GemmSample> gemm;
+  double square_gemm_flops_per_s = 0.0;  // the 8192^3 FP8 product (0 = not measured)
+  bool gpu_only = false;                 // graph_ms on every row
+};
+
+/// Fits the bf16 GEMM curve family to FP8 samples (1 byte per weight and input element, bf16
+/// output): compute latency, rate and occupancy half-point on the points above the file's own
+/// dispatch floor; the memory regime (bandwidth, fixed term, half-point, overlap) is kept from `bf16`
+/// (HBM streams weights at the same rate in any dtype, and every FP8 point within kFloorMultiple of
+/// the floor is excluded). The sustained rate is the file's 8192^3 FP8 product.
+GemmCurve fit_fp8_gemm(const Fp8GemmBench& bench, int64_t sms, const GpuEfficiency& bf16, const GpuSpec& datasheet,
+                       FitQuality* quality);
+
 /// Fits every curve; the power fields are left at zero.
 GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, std::vector<FitQuality>* quality);
 

@@ -27,6 +27,12 @@ double routed_expert_bytes(const ModelSpec& model) {
 
 }  // namespace
 
+void set_precision(Deployment& deployment, const Precision& precision) {
+  deployment.precision = precision;
+  deployment.model.weight_bytes_per_param = dtype_bytes(precision.weights);
+  deployment.model.kv_bytes_per_element = dtype_bytes(precision.kv_cache);
+}
+
 std::vector<double> expert_selection_probabilities(const ExpertRouting& routing, int64_t experts, int64_t top_k) {
   const auto n = static_cast<std::size_t>(experts);
   std::vector<double> share(n, 1.0);

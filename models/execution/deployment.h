@@ -14,6 +14,7 @@
 #include "hardware/hardware_spec.h"
 #include "models/execution/engine_profile.h"
 #include "models/execution/execution_model.h"
+#include "models/llm/model_math.h"
 #include "models/llm/model_spec.h"
 
 namespace servesim {
@@ -65,12 +66,36 @@ struct DisaggregatedPlan {
   double kv_link_latency_s = 0.0;
 };
 
+/// Precision of one deployment (config key "precision"). What each part changes:
+/// - weights: bytes of every weight of the transformer layers (HBM footprint, bytes a GEMM streams).
+///   Quantised checkpoints keep the embedding and the LM head in 16 bits (vLLM, DeepSeek-V3's FP8
+///   checkpoint): those stay 2 bytes per parameter when weights are narrower.
+/// - activations: the GEMMs' input dtype, hence the tensor-core path and efficiency curve of the
+///   layer GEMMs (qkv, o, gate_up, down, experts). Narrower than 16 bits it must equal weights (W8A8,
+///   W4A4) and each such GEMM pays a cast of its bf16 input (one elementwise kernel). The LM head,
+///   attention, norms and the residual stream stay bf16. 16-bit activations with narrower weights
+///   are weight-only quantisation (the GEMM runs at the 16-bit rate; dequantisation is not costed).
+/// - kv_cache: bytes per KV element (KV capacity, swaps, decode attention's bytes); attention
+///   compute stays bf16.
+struct Precision {
+  DType weights = DType::kBf16;
+  DType activations = DType::kBf16;
+  DType kv_cache = DType::kBf16;
+  /// Whether the layer GEMMs run on a sub-16-bit tensor-core path (FP8 / FP4).
+  bool low_precision_gemm() const { return activations == DType::kFp8 || activations == DType::kFp4; }
+};
+
 struct Deployment {
   NodeSpec node;
   ModelSpec model;
   EngineProfile engine;
   ParallelPlan plan;
+  /// Must agree with model.weight_bytes_per_param / kv_bytes_per_element: set both with set_precision().
+  Precision precision;
 };
+
+/// Sets the deployment's precision and the model's bytes per weight and per KV element to match.
+void set_precision(Deployment& deployment, const Precision& precision);
 
 struct KvBudget {
   double gpu_memory_bytes = 0.0;             // per GPU

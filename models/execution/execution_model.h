@@ -45,6 +45,7 @@ struct OpCost {
   double seconds = 0.0;  // total over the count
   Bound bound = Bound::kCompute;
   Provenance provenance = Provenance::kDatasheet;
+  std::string dtype;  // GEMMs: the compute dtype ("bf16", "fp8", ...); empty for other ops
 };
 
 /// Cheap result used inside simulations.

@@ -1,7 +1,9 @@
 #include "models/execution/op_level_model.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <tuple>
 
@@ -74,14 +76,69 @@ GpuEfficiency iteration_efficiency(GpuEfficiency eff) {
   return eff;
 }
 
-GemmCost gemm_cost(const GpuEfficiency& eff, int64_t sms, double m, double n, double k, double weight_bytes_per_param) {
+GemmCurve gemm_curve(const GpuSpec& gpu, DType compute) {
+  const GpuEfficiency eff = effective_efficiency(gpu);
+  if (compute == DType::kFp8 && gpu.efficiency.gemm_fp8.flops_per_s > 0.0) return gpu.efficiency.gemm_fp8;
+  GemmCurve curve;
+  curve.latency_s = eff.gemm_latency_s;
+  curve.memory_latency_s = eff.gemm_memory_latency_s;
+  curve.flops_per_s = eff.gemm_flops_per_s;
+  curve.bytes_per_s = eff.gemm_bytes_per_s;
+  curve.sustained_flops_per_s = eff.gemm_sustained_flops_per_s;
+  curve.half_tiles = eff.gemm_half_tiles;
+  curve.memory_half_tiles = eff.gemm_memory_half_tiles;
+  curve.overlap = eff.gemm_overlap;
+  curve.fixed_term_is_gpu_time = eff.gemm_fixed_term_is_gpu_time;
+  curve.measured = eff.calibrated;
+  curve.measured_shapes = eff.gemm_measured_shapes;
+  curve.source = eff.source;
+  if (compute == DType::kBf16) return curve;
+  const double peak = compute == DType::kFp16  ? gpu.fp16_flops_per_s
+                      : compute == DType::kFp8 ? gpu.fp8_flops_per_s
+                      : compute == DType::kFp4 ? gpu.fp4_flops_per_s
+                                               : gpu.bf16_flops_per_s;
+  assert(peak > 0.0 && "no tensor-core peak for this dtype: the config reader refuses it");
+  const double ratio = peak / gpu.bf16_flops_per_s;
+  if (compute == DType::kFp16 && ratio == 1.0) return curve;  // the same tensor-core rate
+  // Datasheet-derived: the bf16 fit's shape and fixed terms, its rates x the dense peak ratio;
+  // the memory regime streams the same bytes / s.
+  curve.flops_per_s *= ratio;
+  curve.sustained_flops_per_s *= ratio;
+  curve.measured = false;
+  curve.measured_shapes.clear();
+  char text[160];
+  std::snprintf(text, sizeof text, "datasheet-derived: bf16 GEMM curve x %s / bf16 dense peak (x%.2f)",
+                dtype_name(compute), ratio);
+  curve.source = text;
+  return curve;
+}
+
+GpuEfficiency with_gemm_curve(GpuEfficiency eff, const GemmCurve& curve) {
+  eff.gemm_latency_s = curve.latency_s;
+  eff.gemm_memory_latency_s = curve.memory_latency_s;
+  eff.gemm_flops_per_s = curve.flops_per_s;
+  eff.gemm_bytes_per_s = curve.bytes_per_s;
+  eff.gemm_sustained_flops_per_s = curve.sustained_flops_per_s;
+  eff.gemm_half_tiles = curve.half_tiles;
+  eff.gemm_memory_half_tiles = curve.memory_half_tiles;
+  eff.gemm_overlap = curve.overlap;
+  eff.gemm_fixed_term_is_gpu_time = curve.fixed_term_is_gpu_time;
+  eff.gemm_measured_shapes = curve.measured_shapes;
+  return eff;
+}
+
+GemmCost gemm_cost(const GpuEfficiency& eff, int64_t sms, double m, double n, double k, double weight_bytes_per_param,
+                   double input_bytes_per_element) {
   GemmCost cost;
   if (m <= 0.0 || n <= 0.0 || k <= 0.0) return cost;
   cost.flops = 2.0 * m * n * k;
   (void)sms;
   const double tiles = ceil_div(m, static_cast<double>(eff.gemm_tile_m)) * ceil_div(n, static_cast<double>(eff.gemm_tile_n));
   cost.tile_flops = cost.flops * (tiles + eff.gemm_half_tiles) / tiles;  // FLOPs at full-occupancy cost
-  cost.bytes = kActivationBytes * (m * k + m * n) + weight_bytes_per_param * n * k;
+  const double activation_bytes = input_bytes_per_element == kActivationBytes
+                                      ? kActivationBytes * (m * k + m * n)
+                                      : input_bytes_per_element * m * k + kActivationBytes * m * n;  // y is bf16
+  cost.bytes = activation_bytes + weight_bytes_per_param * n * k;
   const double compute_work = cost.tile_flops / eff.gemm_flops_per_s;
   const double memory_work = cost.bytes * (tiles + eff.gemm_memory_half_tiles) / tiles / eff.gemm_bytes_per_s;
   cost.compute_s = eff.gemm_latency_s + compute_work;
@@ -115,6 +172,17 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   const EngineProfile& engine = deployment.engine;
   const double tp = static_cast<double>(tp_);
   weight_bpp_ = model.weight_bytes_per_param;
+  const double lm_head_bpp = lm_head_bytes_per_param(model);
+  const Precision& precision = deployment.precision;
+  const bool low_precision = precision.low_precision_gemm();
+  const GemmCurve low_curve = low_precision ? gemm_curve(deployment.node.gpu, precision.activations) : GemmCurve{};
+  if (low_precision) {
+    eff_low_ = iteration_efficiency(with_gemm_curve(effective_efficiency(deployment.node.gpu), low_curve));
+    act_bytes_ = dtype_bytes(precision.activations);
+  }
+  const char* layer_dtype = dtype_name(precision.activations);
+  // The LM head is never quantised: 16-bit weights and compute (fp16 when the deployment is fp16).
+  const char* lm_head_dtype = precision.activations == DType::kFp16 ? "fp16" : "bf16";
   hidden_ = static_cast<double>(model.hidden);
   gpus_ = stage_gpus_ * pp_;
 
@@ -173,9 +241,10 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   const double shared_ffn = static_cast<double>(model.moe.shared_experts) *
                             (static_cast<double>(model.moe.expert_intermediate) / tp);
 
-  auto gemm_provenance = [&](double n, double k) {
+  auto gemm_provenance = [&](double n, double k, bool low) {
+    if (low && !low_curve.measured) return Provenance::kDatasheet;
     if (!calibrated) return Provenance::kDatasheet;
-    for (const auto& [mn, mk] : eff_.gemm_measured_shapes) {
+    for (const auto& [mn, mk] : (low ? low_curve.measured_shapes : eff_.gemm_measured_shapes)) {
       if (static_cast<double>(mn) == n && static_cast<double>(mk) == k) return Provenance::kMeasured;
     }
     return Provenance::kInterpolated;
@@ -217,8 +286,27 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
             case GemmWeight::kDown: op.gemm_n = hidden_; op.gemm_k = ffn; break;
             case GemmWeight::kLmHead: op.gemm_n = vocab; op.gemm_k = hidden_; break;
           }
-          op.provenance = gemm_provenance(op.gemm_n, op.gemm_k);
+          const bool lm_head = kernel.weight == GemmWeight::kLmHead;
+          op.low_precision = low_precision && !lm_head;
+          op.weight_bpp = lm_head ? lm_head_bpp : weight_bpp_;
+          op.dtype = lm_head ? lm_head_dtype : layer_dtype;
+          op.provenance = gemm_provenance(op.gemm_n, op.gemm_k, op.low_precision);
           const bool up = kernel.weight == GemmWeight::kGateUp;
+          // An FP8 / FP4 GEMM's input is cast from bf16 first: one elementwise kernel reading 2 and
+          // writing act_bytes_ bytes per input element (the reference engine's FP8 variant; engines
+          // that fuse the cast into the previous kernel pay about the same bytes).
+          auto add_cast = [&](double cast_instances, double width) {
+            if (!op.low_precision || cast_instances <= 0.0) return;
+            Op cast;
+            cast.name = std::string(layer_dtype) + "_cast";
+            cast.op_class = OpClass::kElementwise;
+            cast.rows = op.rows;
+            cast.instances = cast_instances;
+            cast.launches = 1;
+            cast.bytes_per_row = (kActivationBytes + act_bytes_) * width;
+            cast.provenance = op.provenance;
+            ops_out.push_back(cast);
+          };
           // Expert parallelism: tokens travel to the ranks holding their experts before the expert
           // gate/up GEMM and back after the down GEMM (tokens x top-k x hidden bf16 each way).
           const bool exchange = moe_weight && expert_all_to_all_ && moe_layers > 0.0;
@@ -236,6 +324,7 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
             if (dense_layers > 0.0) {
               Op dense = op;
               dense.instances = dense_layers;
+              add_cast(dense_layers, op.gemm_k);
               ops_out.push_back(dense);
             }
             op.instances = moe_layers;
@@ -243,7 +332,19 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
             op.gemm_n = up ? 2.0 * expert_ffn : hidden_;
             op.gemm_k = up ? hidden_ : expert_ffn;
             moe_dense_flops_per_row_ = shared_ffn;  // shared-expert width (per GPU)
-            op.provenance = calibrated ? Provenance::kInterpolated : Provenance::kDatasheet;
+            op.provenance = (op.low_precision && !low_curve.measured) || !calibrated ? Provenance::kDatasheet
+                                                                                      : Provenance::kInterpolated;
+          }
+          if (moe_weight) {
+            // Per token row of the attention group: the token rows once before the up GEMM (hidden wide);
+            // before the down GEMM, the rank's expert rows (balanced: top-k x groups / ep per row) at the
+            // expert width, and the shared experts' rows.
+            add_cast(op.instances, up ? hidden_
+                                      : expert_ffn * moe_topk_ * static_cast<double>(attention_groups_) /
+                                                static_cast<double>(ep_) +
+                                            shared_ffn);
+          } else {
+            add_cast(op.instances, op.gemm_k);
           }
           if (exchange && up) add_all_to_all("moe_dispatch");
           if (op.instances > 0.0) ops_out.push_back(op);
@@ -311,14 +412,16 @@ double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double shar
   // Routed experts on one EP rank: its expert rows and the distinct experts it holds that the batch
   // hits (expected values), each streaming its weight shard once. Shared experts run as a dense GEMM
   // over the attention group's rows on every GPU. The slowest rank sets the time.
+  const GpuEfficiency& e = op.low_precision ? eff_low_ : eff_;
+  const double in_bytes = op.low_precision ? act_bytes_ : kActivationBytes;
   double shared_compute = 0.0, shared_memory = 0.0, shared_flops = 0.0, shared_bytes = 0.0;
   if (moe_dense_flops_per_row_ > 0.0) {
     const double width = moe_dense_flops_per_row_;
     const bool up = op.gemm_k == hidden_;
-    const GemmCost shared =
-        gemm_cost(eff_, sms_, shared_rows, up ? 2.0 * width : hidden_, up ? hidden_ : width, weight_bpp_);
-    shared_compute = shared.compute_s - eff_.gemm_latency_s;
-    shared_memory = shared.memory_s - eff_.gemm_memory_latency_s;
+    const GemmCost shared = gemm_cost(e, sms_, shared_rows, up ? 2.0 * width : hidden_, up ? hidden_ : width,
+                                      weight_bpp_, in_bytes);
+    shared_compute = shared.compute_s - e.gemm_latency_s;
+    shared_memory = shared.memory_s - e.gemm_memory_latency_s;
     shared_flops = shared.flops;
     shared_bytes = shared.bytes;
   }
@@ -326,10 +429,12 @@ double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double shar
   bool first = true;
   auto rank_cost = [&](double expert_rows, double active) {
     const double f = 2.0 * expert_rows * op.gemm_n * op.gemm_k;
-    const double b =
-        weight_bpp_ * active * op.gemm_n * op.gemm_k + kActivationBytes * expert_rows * (op.gemm_n + op.gemm_k);
-    double c = eff_.gemm_latency_s + f / eff_.gemm_flops_per_s;
-    double m = eff_.gemm_memory_latency_s + b / eff_.gemm_bytes_per_s;
+    const double activations = in_bytes == kActivationBytes
+                                   ? kActivationBytes * expert_rows * (op.gemm_n + op.gemm_k)
+                                   : in_bytes * expert_rows * op.gemm_k + kActivationBytes * expert_rows * op.gemm_n;
+    const double b = weight_bpp_ * active * op.gemm_n * op.gemm_k + activations;
+    double c = e.gemm_latency_s + f / e.gemm_flops_per_s;
+    double m = e.gemm_memory_latency_s + b / e.gemm_bytes_per_s;
     if (moe_dense_flops_per_row_ > 0.0) {
       c += shared_compute;
       m += shared_memory;
@@ -360,7 +465,7 @@ double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double shar
   *flops = total_flops;
   *bytes = total_bytes;
   *bound = compute >= memory ? Bound::kCompute : Bound::kMemory;
-  return std::max(eff_.graph_kernel_s, std::max(compute, memory));
+  return std::max(e.graph_kernel_s, std::max(compute, memory));
 }
 
 double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sampled, double all_tokens, double share,
@@ -381,7 +486,8 @@ double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sam
     }
     case OpClass::kGemm: {
       if (op.expert_fraction > 0.0) return moe_seconds(op, all_tokens, rows, flops, bytes, bound);
-      const GemmCost cost = gemm_cost(eff_, sms_, rows, op.gemm_n, op.gemm_k, weight_bpp_);
+      const GemmCost cost = op.low_precision ? gemm_cost(eff_low_, sms_, rows, op.gemm_n, op.gemm_k, op.weight_bpp, act_bytes_)
+                                             : gemm_cost(eff_, sms_, rows, op.gemm_n, op.gemm_k, op.weight_bpp);
       *flops = cost.flops;
       *bytes = cost.bytes;
       *bound = cost.bound;
@@ -477,7 +583,7 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
       if (seconds > 0.0) {
         auto found = std::find_if(ops->begin(), ops->end(), [&](const OpCost& c) { return c.name == op.name; });
         if (found == ops->end()) {
-          ops->push_back(OpCost{op.name, 0, 0.0, bound, op.provenance});
+          ops->push_back(OpCost{op.name, 0, 0.0, bound, op.provenance, op.dtype != nullptr ? op.dtype : ""});
           found = ops->end() - 1;
         }
         found->count += static_cast<int64_t>(op.instances) * launches;

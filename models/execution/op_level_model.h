@@ -35,6 +35,14 @@ GpuEfficiency effective_efficiency(const GpuSpec& gpu);
 /// The efficiency used inside iterations (see the contract above).
 GpuEfficiency iteration_efficiency(GpuEfficiency eff);
 
+/// The GEMM curve of a compute dtype on this GPU: bf16 = effective_efficiency's own; FP8 = the
+/// calibration's FP8 fit when it has one (measured), else the bf16 curve with its rates scaled by
+/// the dense peak ratio (FP8 / bf16; fp16 and FP4 likewise), flagged not measured ("datasheet-derived").
+/// compute must have a peak on this GPU (the config reader refuses it otherwise).
+GemmCurve gemm_curve(const GpuSpec& gpu, DType compute);
+/// `eff` with its GEMM fields replaced by `curve`.
+GpuEfficiency with_gemm_curve(GpuEfficiency eff, const GemmCurve& curve);
+
 /// Closed-form GEMM cost on one GPU: y[M,N] = x[M,K] W[N,K]^T.
 struct GemmCost {
   double flops = 0.0;        // 2 M N K
@@ -45,7 +53,9 @@ struct GemmCost {
   double seconds = 0.0;      // latency + max(compute_s, memory_s), at least the graph kernel floor
   Bound bound = Bound::kCompute;
 };
-GemmCost gemm_cost(const GpuEfficiency& eff, int64_t sms, double m, double n, double k, double weight_bytes_per_param);
+/// Inputs x in `input_bytes_per_element` (2 = bf16, 1 = FP8), y always bf16.
+GemmCost gemm_cost(const GpuEfficiency& eff, int64_t sms, double m, double n, double k, double weight_bytes_per_param,
+                   double input_bytes_per_element = 2.0);
 
 /// FLOPs of whole 128x128 tiles of causal attention for one sequence of `new_tokens`
 /// after `context_tokens`, per head-dim unit: 4 x tiles x 128 x 128 (x heads x head_dim by the caller).
@@ -79,6 +89,9 @@ class OpLevelExecutionModel : public ExecutionModel {
     double bytes_per_row = 0.0;  // elementwise
     double gemm_n = 0.0, gemm_k = 0.0;  // GEMM
     double expert_fraction = 0.0;       // MoE: 0 = dense GEMM
+    bool low_precision = false;         // GEMM on the FP8 / FP4 path (eff_low_, act_bytes_)
+    double weight_bpp = 2.0;            // GEMM: bytes per weight (the LM head stays 16-bit)
+    const char* dtype = nullptr;        // GEMM: compute dtype, for predict()
     Provenance provenance = Provenance::kDatasheet;
   };
   struct Totals {
@@ -103,6 +116,8 @@ class OpLevelExecutionModel : public ExecutionModel {
   double moe_seconds(const Op& op, double rows, double shared_rows, double* flops, double* bytes, Bound* bound) const;
 
   GpuEfficiency eff_;
+  GpuEfficiency eff_low_;     // eff_ with the GEMM curve of the low-precision compute dtype
+  double act_bytes_ = 2.0;    // GEMM input bytes on the low-precision path
   int64_t sms_ = 0;
   int64_t tp_ = 1, pp_ = 1;
   int64_t stage_gpus_ = 1;        // max(tp, ep)

@@ -1,5 +1,7 @@
 #include "models/llm/model_math.h"
 
+#include <algorithm>
+
 namespace servesim {
 
 double attention_params_per_layer(const ModelSpec& model) {
@@ -43,7 +45,42 @@ double total_params(const ModelSpec& model) {
   return total;
 }
 
-double weight_bytes(const ModelSpec& model) { return total_params(model) * model.weight_bytes_per_param; }
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::kFp32: return "fp32";
+    case DType::kBf16: return "bf16";
+    case DType::kFp16: return "fp16";
+    case DType::kFp8: return "fp8";
+    case DType::kFp4: return "fp4";
+    case DType::kInt8: return "int8";
+    case DType::kInt4: return "int4";
+  }
+  return "unknown";
+}
+
+double dtype_bytes(DType dtype) {
+  switch (dtype) {
+    case DType::kFp32: return 4.0;
+    case DType::kBf16:
+    case DType::kFp16: return 2.0;
+    case DType::kFp8:
+    case DType::kInt8: return 1.0;
+    case DType::kFp4:
+    case DType::kInt4: return 0.5;
+  }
+  return 2.0;
+}
+
+double weight_bytes(const ModelSpec& model) {
+  if (model.weight_bytes_per_param >= kUnquantisedBytesPerParam) return total_params(model) * model.weight_bytes_per_param;
+  // Quantised checkpoints keep the embedding and the LM head in 16 bits.
+  const double embedding = embedding_params(model);
+  return (total_params(model) - embedding) * model.weight_bytes_per_param + embedding * kUnquantisedBytesPerParam;
+}
+
+double lm_head_bytes_per_param(const ModelSpec& model) {
+  return std::max(model.weight_bytes_per_param, kUnquantisedBytesPerParam);
+}
 
 double kv_bytes_per_token_per_layer(const ModelSpec& model) {
   if (model.is_mla()) {

@@ -19,8 +19,17 @@ double ffn_params_per_layer(const ModelSpec& model, int64_t layer);
 double embedding_params(const ModelSpec& model);
 /// All parameters.
 double total_params(const ModelSpec& model);
-/// Weight bytes of the whole model.
+/// Name as configs spell it ("bf16", "fp8", ...).
+const char* dtype_name(DType dtype);
+/// Bytes per element (fp4 / int4: 0.5).
+double dtype_bytes(DType dtype);
+/// Bytes per parameter of unquantised weights (bf16 / fp16).
+constexpr double kUnquantisedBytesPerParam = 2.0;
+/// Weight bytes of the whole model: the layers at weight_bytes_per_param, the embedding and LM
+/// head at max(weight_bytes_per_param, 2) (FP8 / FP4 / int checkpoints leave them 16-bit).
 double weight_bytes(const ModelSpec& model);
+/// Bytes per parameter of the LM head (and embedding): max(weight_bytes_per_param, 2).
+double lm_head_bytes_per_param(const ModelSpec& model);
 /// KV cache bytes per token per layer (MLA: the compressed latent + rope key).
 double kv_bytes_per_token_per_layer(const ModelSpec& model);
 /// True if layer `layer` (0-based) is an MoE layer.

@@ -10,6 +10,9 @@
 
 namespace servesim {
 
+/// Number formats of weights, GEMM inputs and the KV cache (bytes: dtype_bytes in model_math.h).
+enum class DType { kFp32, kBf16, kFp16, kFp8, kFp4, kInt8, kInt4 };
+
 struct MoeSpec {
   int64_t experts = 0;            // routed experts per MoE layer (0 = dense model)
   int64_t experts_per_token = 0;  // top-k
@@ -37,8 +40,14 @@ struct ModelSpec {
   int64_t vocab = 0;
   int64_t max_context = 0;   // tokens; 0 = unknown
   bool tied_embeddings = false;
+  // Bytes per weight of the transformer layers; the embedding and LM head stay 16-bit when this is
+  // narrower (quantised checkpoints keep them unquantised, see model_math.h).
   double weight_bytes_per_param = 2.0;  // bf16
   double kv_bytes_per_element = 2.0;
+  // The checkpoint's formats (catalog keys "dtype", "kv_dtype"): the defaults of a deployment's
+  // precision, which sets the two byte counts above (set_precision in models/execution/deployment.h).
+  DType dtype = DType::kBf16;
+  DType kv_dtype = DType::kBf16;
   MoeSpec moe;
   MlaSpec mla;
 

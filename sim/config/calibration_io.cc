@@ -92,6 +92,30 @@ GpuEfficiency read_calibration(ConfigNode& node) {
   eff.attention_decode_bytes_per_s = decode.quantity("bandwidth", Dimension::kBytesPerSecond);
   eff.decode_attention_fixed_term_is_gpu_time = decode.boolean("gpu_time", false);
   decode.finish();
+  if (node.has("gemm_fp8")) {
+    // FP8 GEMM curve fitted by `servesim calibrate --fp8` (measured).
+    ConfigNode fp8 = node.child("gemm_fp8");
+    GemmCurve& c = eff.gemm_fp8;
+    c.measured = true;
+    c.source = fp8.string("source");
+    c.latency_s = fp8.quantity("latency", Dimension::kSeconds, 0.0, true);
+    c.memory_latency_s = fp8.quantity("memory_latency", Dimension::kSeconds, 0.0, true);
+    c.flops_per_s = fp8.quantity("rate", Dimension::kFlopsPerSecond);
+    c.bytes_per_s = fp8.quantity("bandwidth", Dimension::kBytesPerSecond);
+    c.half_tiles = fp8.number("half_tiles", 0.0, 1e9, 0.0);
+    c.memory_half_tiles = fp8.number("memory_half_tiles", 0.0, 1e9, 0.0);
+    c.overlap = fp8.number("overlap", 0.0, 1.0, 0.0);
+    c.sustained_flops_per_s = fp8.quantity("sustained_rate", Dimension::kFlopsPerSecond, 0.0, true);
+    if (fp8.has("measured_shapes")) {
+      for (ConfigNode& shape : fp8.array("measured_shapes")) {
+        if (!shape.is_array() || shape.size() != 2) shape.fail("expected [N, K]");
+        c.measured_shapes.emplace_back(shape.element(0).as_integer(1, int64_t{1} << 40),
+                                       shape.element(1).as_integer(1, int64_t{1} << 40));
+      }
+    }
+    c.fixed_term_is_gpu_time = fp8.boolean("gpu_time", false);
+    fp8.finish();
+  }
   eff.elementwise_bytes_per_s = node.quantity("elementwise_bandwidth", Dimension::kBytesPerSecond);
   eff.graph_kernel_s = node.quantity("graph_kernel", Dimension::kSeconds);
   eff.eager_launch_s = node.quantity("eager_launch", Dimension::kSeconds, 0.0, true);
@@ -136,6 +160,22 @@ nlohmann::json calibration_to_json(const GpuEfficiency& eff, const std::string& 
   if (eff.gemm_fixed_term_is_gpu_time) out["gemm"]["gpu_time"] = true;
   if (eff.prefill_attention_fixed_term_is_gpu_time) out["attention_prefill"]["gpu_time"] = true;
   if (eff.decode_attention_fixed_term_is_gpu_time) out["attention_decode"]["gpu_time"] = true;
+  if (eff.gemm_fp8.measured) {
+    const GemmCurve& c = eff.gemm_fp8;
+    nlohmann::json fp8_shapes = nlohmann::json::array();
+    for (const auto& [n, k] : c.measured_shapes) fp8_shapes.push_back({n, k});
+    out["gemm_fp8"] = {{"source", c.source},
+                       {"latency", with_unit(c.latency_s * 1e6, "us")},
+                       {"memory_latency", with_unit(c.memory_latency_s * 1e6, "us")},
+                       {"rate", with_unit(c.flops_per_s / 1e12, "TFLOP/s")},
+                       {"bandwidth", with_unit(c.bytes_per_s / 1e12, "TB/s")},
+                       {"half_tiles", c.half_tiles},
+                       {"memory_half_tiles", c.memory_half_tiles},
+                       {"overlap", c.overlap},
+                       {"sustained_rate", with_unit(c.sustained_flops_per_s / 1e12, "TFLOP/s")},
+                       {"measured_shapes", fp8_shapes}};
+    if (c.fixed_term_is_gpu_time) out["gemm_fp8"]["gpu_time"] = true;
+  }
   out["elementwise_bandwidth"] = with_unit(eff.elementwise_bytes_per_s / 1e12, "TB/s");
   out["graph_kernel"] = with_unit(eff.graph_kernel_s * 1e6, "us");
   out["eager_launch"] = with_unit(eff.eager_launch_s * 1e6, "us");
@@ -247,6 +287,33 @@ Microbench read_microbench(const std::string& path) {
   }
   bench.power_limit_w = root.number("power_limit_w", 0.0, 1e6, 0.0);
   bench.idle_w = root.number("idle_power_w", 0.0, 1e6, 0.0);
+  return bench;
+}
+
+Fp8GemmBench read_fp8_gemm_bench(const std::string& path) {
+  ConfigNode root(load_json_file(path), path);
+  root.require_object();
+  Fp8GemmBench bench;
+  ConfigNode env = root.child("env");
+  bench.gpu = env.string("gpu");
+  GpuOnlyRows rows("gemm_fp8");
+  const std::vector<ConfigNode> gemm = root.array("gemm_fp8");
+  if (gemm.size() < kMinGemmRows) {
+    root.fail("gemm_fp8", std::to_string(gemm.size()) + " rows; the GEMM curve needs at least " +
+                              std::to_string(kMinGemmRows) + " rows of different shapes");
+  }
+  for (ConfigNode g : gemm) {
+    GemmSample s;
+    s.name = g.string("name", "");
+    s.m = static_cast<double>(g.integer("M", 1, int64_t{1} << 40));
+    s.n = static_cast<double>(g.integer("N", 1, int64_t{1} << 40));
+    s.k = static_cast<double>(g.integer("K", 1, int64_t{1} << 40));
+    s.call_seconds = g.number("ms", 1e-9, 1e9) * 1e-3;
+    s.seconds = rows.seconds(g, "graph_ms", s.call_seconds);
+    bench.gemm.push_back(s);
+  }
+  bench.gpu_only = rows.all();
+  bench.square_gemm_flops_per_s = root.number("gemm_fp8_8192_tflops", 0.0, 1e9, 0.0) * 1e12;
   return bench;
 }
 

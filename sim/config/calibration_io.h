@@ -26,6 +26,9 @@ nlohmann::json calibration_to_json(const GpuEfficiency& eff, const std::string& 
 /// The microbenchmarks of a measurement file (the decode attention of the implementation it names).
 Microbench read_microbench(const std::string& path);
 
+/// The FP8 GEMM table of a measurement file ("gemm_fp8", "gemm_fp8_8192_tflops"; env.gpu).
+Fp8GemmBench read_fp8_gemm_bench(const std::string& path);
+
 /// One measured whole-model iteration.
 struct WholeModelCase {
   std::string label;    // "decode 64x1024", ...

@@ -27,6 +27,7 @@ GpuSpec read_gpu(ConfigNode& node, bool with_calibration) {
   gpu.bf16_flops_per_s = node.quantity("bf16", Dimension::kFlopsPerSecond);
   gpu.fp16_flops_per_s = node.quantity("fp16", Dimension::kFlopsPerSecond, gpu.bf16_flops_per_s);
   gpu.fp8_flops_per_s = node.quantity("fp8", Dimension::kFlopsPerSecond, 0.0, true);
+  gpu.fp4_flops_per_s = node.quantity("fp4", Dimension::kFlopsPerSecond, 0.0, true);
   gpu.hbm_bytes = node.quantity("hbm", Dimension::kBytes);
   gpu.hbm_bytes_per_s = node.quantity("hbm_bandwidth", Dimension::kBytesPerSecond);
   gpu.l2_bytes = node.quantity("l2", Dimension::kBytes);
@@ -150,12 +151,58 @@ std::vector<KernelSpec> read_kernels(ConfigNode& node, const std::string& key) {
   return kernels;
 }
 
-double dtype_bytes(ConfigNode& node, const std::string& key, const std::string& default_value) {
-  const std::string dtype = node.choice(key, {"fp32", "bf16", "fp16", "fp8", "int8", "int4"}, default_value);
-  if (dtype == "fp32") return 4.0;
-  if (dtype == "fp8" || dtype == "int8") return 1.0;
-  if (dtype == "int4") return 0.5;
-  return 2.0;
+DType to_dtype(const std::string& name) {
+  for (DType d : {DType::kFp32, DType::kBf16, DType::kFp16, DType::kFp8, DType::kFp4, DType::kInt8, DType::kInt4}) {
+    if (name == dtype_name(d)) return d;
+  }
+  return DType::kBf16;  // unreachable: callers pass a choice() result
+}
+
+DType read_dtype(ConfigNode& node, const std::string& key, const std::vector<std::string>& allowed,
+                 DType default_value) {
+  return to_dtype(node.choice(key, allowed, dtype_name(default_value)));
+}
+
+bool is_16_bit(DType d) { return d == DType::kBf16 || d == DType::kFp16; }
+
+// The GEMMs' compute dtype needs a tensor-core path on the GPU (its catalog peak for that dtype).
+void check_precision(ConfigNode& where, const std::string& key, const Precision& p, const GpuSpec& gpu) {
+  const double peak = p.activations == DType::kFp8   ? gpu.fp8_flops_per_s
+                      : p.activations == DType::kFp4 ? gpu.fp4_flops_per_s
+                                                     : 1.0;
+  if (peak > 0.0) return;
+  const std::string name = dtype_name(p.activations);
+  where.fail(key, name + " activations need " + name + " tensor cores, which " + gpu.name +
+                      " does not have (no \"" + name + "\" peak in its catalog entry); use 16-bit activations (\"" +
+                      name + "\" weights alone are weight-only quantisation)");
+}
+
+// "precision": {"weights", "activations", "kv_cache"}; each defaults to the model's checkpoint
+// (activations: 16-bit, the checkpoint's own when it is 16-bit, else bf16: weight-only).
+Precision read_precision(ConfigNode& root, const ModelSpec& model, const GpuSpec& gpu) {
+  Precision p;
+  p.weights = model.dtype;
+  p.activations = is_16_bit(model.dtype) ? model.dtype : DType::kBf16;
+  p.kv_cache = model.kv_dtype;
+  if (!root.has("precision")) return p;
+  ConfigNode node = root.child("precision");
+  node.require_object();
+  p.weights = read_dtype(node, "weights", {"bf16", "fp16", "fp8", "fp4", "int8", "int4"}, p.weights);
+  p.activations = read_dtype(node, "activations", {"bf16", "fp16", "fp8", "fp4"},
+                             is_16_bit(p.weights) ? p.weights : DType::kBf16);
+  p.kv_cache = read_dtype(node, "kv_cache", {"bf16", "fp16", "fp8"}, p.kv_cache);
+  if (!is_16_bit(p.activations) && p.activations != p.weights) {
+    node.fail("activations", std::string(dtype_name(p.activations)) + " activations need " +
+                                 dtype_name(p.activations) + " weights (a W8A8 / W4A4 GEMM), got weights " +
+                                 dtype_name(p.weights));
+  }
+  if (is_16_bit(p.weights) && p.activations != p.weights) {
+    node.fail("activations", std::string("activations ") + dtype_name(p.activations) + " with " +
+                                 dtype_name(p.weights) + " weights: 16-bit weights run their GEMMs in their own dtype");
+  }
+  check_precision(node, "activations", p, gpu);
+  node.finish();
+  return p;
 }
 
 }  // namespace
@@ -203,8 +250,10 @@ ModelSpec read_model(ConfigNode& node, const std::string& name) {
   model.vocab = node.integer("vocab", 0, kMaxCount);
   model.max_context = node.integer("max_context", 0, kMaxCount, 0);
   model.tied_embeddings = node.boolean("tied_embeddings", false);
-  model.weight_bytes_per_param = dtype_bytes(node, "dtype", "bf16");
-  model.kv_bytes_per_element = dtype_bytes(node, "kv_dtype", "bf16");
+  model.dtype = read_dtype(node, "dtype", {"fp32", "bf16", "fp16", "fp8", "int8", "int4"}, DType::kBf16);
+  model.kv_dtype = read_dtype(node, "kv_dtype", {"fp32", "bf16", "fp16", "fp8", "int8", "int4"}, DType::kBf16);
+  model.weight_bytes_per_param = dtype_bytes(model.dtype);
+  model.kv_bytes_per_element = dtype_bytes(model.kv_dtype);
   if (node.has("moe")) {
     ConfigNode moe = node.child("moe");
     moe.require_object();
@@ -379,6 +428,7 @@ Deployment read_deployment(ConfigNode& root) {
   deployment.model = read_model(model, name);
   ConfigNode engine = resolve_entry(root, "engine", kEngineCatalog, "engine", &name);
   deployment.engine = read_engine(engine, name);
+  set_precision(deployment, read_precision(root, deployment.model, deployment.node.gpu));
   if (root.has("plan")) {
     ConfigNode plan = root.child("plan");
     deployment.plan = read_plan(plan, deployment.model, deployment.node);
@@ -403,6 +453,7 @@ DisaggregatedPlan read_disaggregation(ConfigNode& root, const Deployment& deploy
       std::string name;
       ConfigNode entry = resolve_entry(pool, "hardware", kHardwareCatalog, "hardware", &name);
       *hardware = read_node(entry, name);
+      check_precision(pool, "hardware", deployment.precision, hardware->gpu);
     }
     return read_plan(pool, deployment.model, *hardware);
   };

@@ -60,7 +60,7 @@ TEST_F(BadInput, MalformedJsonNamesLineAndColumn) {
 TEST_F(BadInput, UnknownKeyNamesItsPointerAndTheAllowedKeys) {
   expect_rejected(config_with([](json& c) { c["schedular"] = json::object(); }),
                   "/schedular: unknown key 'schedular'; allowed: cache, cluster, disaggregation, engine, hardware, kv_sample_interval, "
-                  "model, plan, router, scheduler, slo, workload");
+                  "model, plan, precision, router, scheduler, slo, workload");
 }
 
 TEST_F(BadInput, UnknownNestedKeyNamesItsPointer) {

@@ -97,6 +97,75 @@ void print_eager_leave_one_out(const WholeModelTable& table, const OpLevelExecut
   }
 }
 
+// The FP8 GEMM fit (servesim calibrate --fp8 on h200_fp8_gemm.json, shipped in the h200-sxm calibration):
+// every FP8 row measured vs the fitted curve (single-call times, as fitted: the curve with its fixed
+// terms), whether the row entered the fit (above kFloorMultiple x the file's dispatch floor), and the
+// datasheet-derived curve (bf16 fit x FP8 / bf16 dense peak) that GPUs without FP8 measurements get.
+void print_fp8_gemm_fit(const std::string& path, const std::string& hardware) {
+  if (!std::filesystem::exists(path)) {
+    std::printf("\nFP8 GEMM fit: %s not found; skipped\n", path.c_str());
+    return;
+  }
+  const Fp8GemmBench bench = read_fp8_gemm_bench(path);
+  GpuSpec gpu = load_node(hardware).gpu;
+  if (!gpu.efficiency.gemm_fp8.measured) {
+    std::printf("\nFP8 GEMM fit: %s has no FP8 fit; skipped\n", hardware.c_str());
+    return;
+  }
+  const GpuEfficiency fitted = with_gemm_curve(effective_efficiency(gpu), gpu.efficiency.gemm_fp8);
+  GpuSpec unmeasured = gpu;
+  unmeasured.efficiency.gemm_fp8 = GemmCurve{};
+  const GpuEfficiency derived = with_gemm_curve(effective_efficiency(gpu), gemm_curve(unmeasured, DType::kFp8));
+  double floor_s = 1e300;
+  for (const GemmSample& s : bench.gemm) floor_s = std::min(floor_s, s.seconds);
+  std::printf("\n%s FP8 (e4m3) GEMMs of %s: measured vs the fitted FP8 curve and vs the datasheet-derived one\n"
+              "(bf16 fit x %.2f); 'fit' = above %.1f x the %.1f us dispatch floor (the points the curve was fitted to)\n",
+              hardware.c_str(), path.c_str(), gpu.fp8_flops_per_s / gpu.bf16_flops_per_s, kFloorMultiple, floor_s * 1e6);
+  std::printf("%-18s %6s %6s %6s %4s %11s %11s %8s %11s %8s\n", "shape", "M", "N", "K", "fit", "measured us",
+              "fitted us", "error", "derived us", "error");
+  std::vector<double> fit_errors, all_errors, derived_fit_errors;
+  for (const GemmSample& s : bench.gemm) {
+    const double predicted = gemm_cost(fitted, gpu.sms, s.m, s.n, s.k, 1.0, 1.0).seconds;
+    const double from_datasheet = gemm_cost(derived, gpu.sms, s.m, s.n, s.k, 1.0, 1.0).seconds;
+    const bool in_fit = s.seconds >= kFloorMultiple * floor_s;
+    const double e = (predicted / s.seconds - 1.0) * 100.0, d = (from_datasheet / s.seconds - 1.0) * 100.0;
+    all_errors.push_back(std::fabs(e));
+    if (in_fit) {
+      fit_errors.push_back(std::fabs(e));
+      derived_fit_errors.push_back(std::fabs(d));
+    }
+    std::printf("%-18s %6.0f %6.0f %6.0f %4s %11.1f %11.1f %+7.1f%% %11.1f %+7.1f%%\n", s.name.c_str(), s.m, s.n, s.k,
+                in_fit ? "yes" : "", s.seconds * 1e6, predicted * 1e6, e, from_datasheet * 1e6, d);
+  }
+  auto max_of = [](const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); };
+  std::printf("FP8 GEMM fit: %zu fitted rows median |error| %.1f%%, max %.1f%%; all %zu rows median %.1f%%, max %.1f%% "
+              "(rows under the floor are host dispatch, not GPU time)\n",
+              fit_errors.size(), median(fit_errors), max_of(fit_errors), all_errors.size(), median(all_errors),
+              max_of(all_errors));
+  std::printf("datasheet-derived FP8 curve on the fitted rows: median |error| %.1f%%, max %.1f%%\n",
+              median(derived_fit_errors), max_of(derived_fit_errors));
+}
+
+// Whole-model prefill iterations with FP8 (W8A8) layer GEMMs against bf16 (no FP8 iteration measurements
+// here: the held-out check has them). Reference engine FP8 variant: cast before each layer GEMM, LM head,
+// attention and KV cache bf16.
+void print_fp8_prefill(const WholeModelTable& table, const std::string& hardware) {
+  Deployment d = deployment_for(hardware, table.model, "reference-graph");
+  OpLevelExecutionModel bf16(d);
+  set_precision(d, Precision{DType::kFp8, DType::kFp8, DType::kBf16});
+  OpLevelExecutionModel fp8(d);
+  std::printf("\n%s, Llama-3-8B, reference-graph, prefill: bf16 vs FP8 (W8A8, KV bf16) predicted\n", hardware.c_str());
+  std::printf("%-28s %12s %12s %12s %8s\n", "case", "measured bf16", "bf16 ms", "fp8 ms", "fp8/bf16");
+  for (const WholeModelCase& c : table.cases) {
+    if (c.kind != "graph") continue;
+    bool prefill = true;
+    for (const Segment& s : c.batch.segments) prefill = prefill && s.new_tokens > 1;
+    if (!prefill) continue;
+    const double a = bf16.timing(c.batch).iteration_s, b = fp8.timing(c.batch).iteration_s;
+    std::printf("%-28s %12.3f %12.3f %12.3f %8.3f\n", c.label.c_str(), c.seconds * 1e3, a * 1e3, b * 1e3, b / a);
+  }
+}
+
 int run(int argc, char** argv) {
   const std::string path = argc > 1 ? argv[1] : servesim_home() + "/../shared/calibration/h200_microbench_and_llama3_8b.json";
   // The catalog node the measurements were taken on (a file from tools/profile_gpu.py's whole_model section
@@ -145,6 +214,10 @@ int run(int argc, char** argv) {
               energy_errors.empty() ? 0.0 : *std::max_element(energy_errors.begin(), energy_errors.end()));
 
   print_eager_leave_one_out(table, h200_eager);
+  if (hardware == "h200-sxm") {
+    print_fp8_gemm_fit(servesim_home() + "/../shared/calibration/h200_fp8_gemm.json", hardware);
+    print_fp8_prefill(table, hardware);
+  }
 
   std::printf("\nH100 SXM predictions for the same cases (from the H100 microbenchmarks, eager launch = its tiny-op loop x "
               "%.3f; no measurements to compare)\n",

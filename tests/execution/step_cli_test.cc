@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -192,15 +193,15 @@ TEST(StepCommand, ExpertParallelismOnADenseModelIsRefused) {
                "/plan/ep: ep 2 needs a mixture-of-experts model (llama-3.1-8b is dense)");
 }
 
-// DeepSeek-V3 at EP 8 on 8 H100s: 98.9 GB of weights per GPU (1/8 of the routed experts + a full copy of
+// DeepSeek-V3 at EP 8 on 8 H100s: 100.7 GB of weights per GPU (embedding and LM head bf16) (1/8 of the routed experts + a full copy of
 // everything else) do not fit 90% of 80 GB; the one line says by how much (exact text: KvBudget tests).
 TEST(StepCommand, DeepSeekV3AtEp8OnH100sDoesNotFitAndSaysByHowMuch) {
   std::string path;
   const Result r = run_step(R"({"hardware": "h100-sxm", "model": "deepseek-v3", "engine": "vllm",
                                 "plan": {"tp": 1, "ep": 8}, "batch": [["decode", 64, 1024]]})", &path);
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(r.err.rfind("servesim: error: " + path + ": /plan: the plan does not fit in GPU memory: needs 92.1 GiB per "
-                        "GPU (weights 92.1 GiB + activations 0.0 GiB), has 71.3 GiB (90% of 79.2 GiB): short by 20.8 GiB",
+  EXPECT_EQ(r.err.rfind("servesim: error: " + path + ": /plan: the plan does not fit in GPU memory: needs 93.8 GiB per "
+                        "GPU (weights 93.8 GiB + activations 0.0 GiB), has 71.3 GiB (90% of 79.2 GiB): short by 22.5 GiB",
                         0),
             0u)
       << r.err;
@@ -250,7 +251,60 @@ TEST(StepCommand, EmptyBatchIsRejected) {
 TEST(StepCommand, UnknownTopLevelKeyListsTheAllowedKeys) {
   expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "batch": [["decode", 1, 10]],
                    "extra": 1})",
-               "/extra: unknown key 'extra'; allowed: batch, engine, gpu_memory_utilization, hardware, model, plan");
+               "/extra: unknown key 'extra'; allowed: batch, engine, gpu_memory_utilization, hardware, model, plan, precision");
+}
+
+
+// "precision" is printed back, and every GEMM op names its compute dtype: FP8 layer GEMMs (each after
+// an fp8_cast of its input), the LM head in bf16. Without the key: the checkpoint's bf16.
+TEST(StepCommand, ShowsThePrecisionAndEachGemmsComputeDtype) {
+  const Result fp8 = run_step(R"({"hardware": "h200-sxm", "model": "llama-3.1-8b", "engine": "reference-graph",
+    "precision": {"weights": "fp8", "activations": "fp8", "kv_cache": "bf16"}, "batch": [["prefill", 1, 2048]]})");
+  ASSERT_EQ(fp8.status, 0) << fp8.err;
+  const nlohmann::json j = nlohmann::json::parse(fp8.out);
+  EXPECT_EQ(j.at("precision"), nlohmann::json::parse(R"({"weights": "fp8", "activations": "fp8", "kv_cache": "bf16"})"));
+  std::map<std::string, std::string> dtype;
+  for (const auto& op : j.at("ops")) dtype[op.at("name").get<std::string>()] = op.value("dtype", "");
+  EXPECT_EQ(dtype.at("qkv_proj"), "fp8");
+  EXPECT_EQ(dtype.at("down_proj"), "fp8");
+  EXPECT_EQ(dtype.at("lm_head"), "bf16");
+  EXPECT_EQ(dtype.at("fp8_cast"), "");
+  const Result bf16 = run_step(R"({"hardware": "h200-sxm", "model": "llama-3.1-8b", "engine": "reference-graph",
+    "batch": [["prefill", 1, 2048]]})");
+  ASSERT_EQ(bf16.status, 0) << bf16.err;
+  const nlohmann::json k = nlohmann::json::parse(bf16.out);
+  EXPECT_EQ(k.at("precision").at("activations"), "bf16");
+  EXPECT_LT(j.at("iteration_s").get<double>(), k.at("iteration_s").get<double>());
+}
+
+// A compute dtype the GPU has no tensor cores for is refused in one line naming the key.
+TEST(StepCommand, Fp8ActivationsOnA100AndFp4OnH200AreRefused) {
+  expect_error(R"({"hardware": "a100-sxm-80gb", "model": "llama-3.1-8b", "engine": "vllm",
+                   "precision": {"weights": "fp8", "activations": "fp8"}, "batch": [["decode", 1, 10]]})",
+               "/precision/activations: fp8 activations need fp8 tensor cores, which A100-SXM4-80GB does not have "
+               "(no \"fp8\" peak in its catalog entry); use 16-bit activations (\"fp8\" weights alone are "
+               "weight-only quantisation)");
+  expect_error(R"({"hardware": "h200-sxm", "model": "llama-3.1-8b", "engine": "vllm",
+                   "precision": {"weights": "fp4", "activations": "fp4"}, "batch": [["decode", 1, 10]]})",
+               "/precision/activations: fp4 activations need fp4 tensor cores, which H200-SXM-141GB does not have "
+               "(no \"fp4\" peak in its catalog entry); use 16-bit activations (\"fp4\" weights alone are "
+               "weight-only quantisation)");
+  // Weight-only FP8 (W8A16) has no FP8 GEMM and runs anywhere.
+  const Result w8a16 = run_step(R"({"hardware": "a100-sxm-80gb", "model": "llama-3.1-8b", "engine": "vllm",
+                                   "precision": {"weights": "fp8"}, "batch": [["decode", 1, 10]]})");
+  EXPECT_EQ(w8a16.status, 0) << w8a16.err;
+}
+
+TEST(StepCommand, MismatchedPrecisionsAreRefused) {
+  expect_error(R"({"hardware": "h200-sxm", "model": "llama-3.1-8b", "engine": "vllm",
+                   "precision": {"weights": "bf16", "activations": "fp8"}, "batch": [["decode", 1, 10]]})",
+               "/precision/activations: fp8 activations need fp8 weights (a W8A8 / W4A4 GEMM), got weights bf16");
+  expect_error(R"({"hardware": "h200-sxm", "model": "llama-3.1-8b", "engine": "vllm",
+                   "precision": {"kv_cache": "fp4"}, "batch": [["decode", 1, 10]]})",
+               "/precision/kv_cache: bad value \"fp4\"; allowed: bf16, fp16, fp8");
+  expect_error(R"({"hardware": "h200-sxm", "model": "llama-3.1-8b", "engine": "vllm",
+                   "precision": {"weight": "fp8"}, "batch": [["decode", 1, 10]]})",
+               "/precision/weight: unknown key 'weight'; allowed: activations, kv_cache, weights");
 }
 
 }  // namespace

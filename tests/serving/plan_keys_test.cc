@@ -112,6 +112,17 @@ TEST(PlanKeys, ExpertRoutingOnADenseModelIsRefused) {
                      "/plan/expert_routing: expert_routing needs a mixture-of-experts model (llama-3.1-8b is dense)");
 }
 
+// Each part of "precision" changes the run: FP8 weights stream half the bytes (weight-only: bf16 GEMMs),
+// FP8 activations switch the layer GEMMs to the FP8 curve, an FP8 KV cache halves decode attention's bytes.
+TEST(PlanKeys, EachPrecisionPartChangesTheResult) {
+  nlohmann::json config = base_config("llama-3.1-8b");
+  config["plan"] = {{"tp", 1}};
+  expect_key_changes_result(config, "/precision", {{"weights", "bf16"}}, {{"weights", "fp8"}});
+  expect_key_changes_result(config, "/precision", {{"weights", "fp8"}, {"activations", "bf16"}},
+                            {{"weights", "fp8"}, {"activations", "fp8"}});
+  expect_key_changes_result(config, "/precision", {{"kv_cache", "bf16"}}, {{"kv_cache", "fp8"}});
+}
+
 TEST(PlanKeys, MorePipelineStagesThanLayersAreRefused) {
   expect_key_refused(base_config("llama-3.1-8b"), "/plan", {{"tp", 1}, {"pp", 33}},
                      "/plan/pp: pp 33 exceeds the model's 32 layers");
