@@ -56,8 +56,9 @@ class CollectiveModel {
   /// `engine`; `on_done` runs when the last one ends. Default: waits count x seconds(collective, bytes, group.size()).
   /// `count` lumps equal collectives (an iteration's per-layer all-reduces): a link-level model runs each
   /// algorithm step once carrying count x its chunk and paying count x its per-step latency, which takes as long
-  /// as count separate collectives when nothing else shares the links (with other traffic it shares bandwidth
-  /// as one flow per step, not count). A group of fewer than 2, bytes <= 0 or count <= 0 ends at once.
+  /// as count separate collectives when nothing else shares the links and they have no latency (a lumped step
+  /// crosses the route's latency once, not count times; with other traffic it shares bandwidth as one flow per
+  /// step, not count). A group of fewer than 2, bytes <= 0 or count <= 0 ends at once.
   /// `on_done` runs in phase kPhaseCompletion (as a transfer's completion would).
   virtual void start(Engine& engine, Collective collective, const std::vector<EndpointId>& group, double bytes,
                      int64_t count, std::function<void()> on_done);

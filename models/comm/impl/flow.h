@@ -31,7 +31,8 @@
 // holds a second child of its first parent (n >= 2^l + 1), else 1. Links with latency a
 // (route latency 2a up + down) add 2a per step in start(). seconds() for send/recv across
 // nodes is alpha-beta's (the fabric's inter-node fit): the NVLink switch is not crossed.
-// start() with count = k runs each step once with k x its chunk after k x step_latency.
+// start() with count = k runs each step once with k x its chunk after k x step_latency: k
+// collectives' time on idle links without latency (the route latency is paid once per step).
 
 #include <cstdint>
 #include <functional>
