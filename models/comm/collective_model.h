@@ -1,10 +1,19 @@
 #pragma once
 // Contract: time of one NCCL-style collective among `ranks` GPUs of a node
-// (all-reduce, all-gather, all-to-all of MoE dispatch/combine, send/recv between
-// pipeline stages) for a message of `bytes` per GPU. Alpha-beta: a fixed latency
-// plus bytes over a bus bandwidth, with the ring factor of each collective. Does not model
-// contention with other traffic (the serving core's SimGrid links do that for
-// KV moves). Seconds, bytes. Pure and cheap (called while building cost tables).
+// (all-reduce, all-gather, reduce-scatter, all-to-all of MoE dispatch/combine, send/recv
+// between pipeline stages) for a message of `bytes` per GPU. Two ways to ask:
+//  - seconds(): analytic, pure and cheap (called while building cost tables); sees no
+//    other traffic.
+//  - start(): runs the collective on an Engine and calls back when it ends. A model whose
+//    uses_links() is true (flow, models/comm/impl/flow.h) decomposes it into its
+//    algorithm's steps as engine transfers between the group's endpoints, so it shares
+//    link bandwidth max-min with every other flow on those links (KV moves, other
+//    collectives); the default start() just waits count x seconds(), touching no link.
+// Implementations: alpha-beta (a fixed latency plus bytes over a fitted bus bandwidth,
+// with each collective's ring factor) and flow. Seconds, bytes. Deterministic: start()
+// schedules only through the engine, whose same-time order is fixed.
+// Models are immutable after construction; start() keeps its per-call state in the
+// callbacks it hands the engine, so one model may run many collectives at once.
 
 #include <cstdint>
 #include <functional>
@@ -13,6 +22,7 @@
 #include <vector>
 
 #include "hardware/hardware_spec.h"
+#include "sim/engine.h"
 #include "sim/params.h"
 
 namespace servesim {
@@ -24,7 +34,11 @@ namespace servesim {
 // n-1 steps of bytes / n, run concurrently over the switch as NCCL's grouped send/recv does),
 // at the all-reduce fit's bus bandwidth and with its latency (one collective launch, not n-1
 // point-to-point ones). See models/execution/README.md for what it rests on and its error.
-enum class Collective { kAllReduce, kAllGather, kSendRecv, kSendRecvAcrossNodes, kAllToAll };
+// kReduceScatter: every GPU ends with 1/ranks of the reduced `bytes` (ring factor (n-1)/n).
+enum class Collective { kAllReduce, kAllGather, kSendRecv, kSendRecvAcrossNodes, kAllToAll, kReduceScatter };
+
+/// Short name ("all-reduce", "send-recv", ...) for tables and messages.
+const char* collective_name(Collective collective);
 
 class CollectiveModel {
  public:
@@ -35,6 +49,19 @@ class CollectiveModel {
   virtual ~CollectiveModel() = default;
   /// Seconds for one collective of `bytes` per GPU among `ranks` GPUs (0 when ranks < 2).
   virtual double seconds(Collective collective, double bytes, int64_t ranks) const = 0;
+
+  /// Whether this model's collectives run as transfers on the platform's links (start()); false: seconds() is exact.
+  virtual bool uses_links() const { return false; }
+  /// Runs `count` back-to-back collectives of `bytes` per GPU among `group` (engine endpoints in rank order) on
+  /// `engine`; `on_done` runs when the last one ends. Default: waits count x seconds(collective, bytes, group.size()).
+  /// `count` lumps equal collectives (an iteration's per-layer all-reduces): a link-level model runs each
+  /// algorithm step once carrying count x its chunk and paying count x its per-step latency, which takes as long
+  /// as count separate collectives when nothing else shares the links and they have no latency (a lumped step
+  /// crosses the route's latency once, not count times; with other traffic it shares bandwidth as one flow per
+  /// step, not count). A group of fewer than 2, bytes <= 0 or count <= 0 ends at once.
+  /// `on_done` runs in phase kPhaseCompletion (as a transfer's completion would).
+  virtual void start(Engine& engine, Collective collective, const std::vector<EndpointId>& group, double bytes,
+                     int64_t count, std::function<void()> on_done);
 };
 
 /// Alpha-beta parameters; from the fabric's NCCL fit or its datasheet numbers.
@@ -70,7 +97,7 @@ struct CollectiveSample {
 
 /// Least-squares fit (Eigen) of t = alpha + factor(ranks) x bytes / bandwidth,
 /// relative error weighted; factor = 2(n-1)/n for all-reduce, (n-1)/n for all-gather and
-/// all-to-all, 1 for send/recv.
+/// all-to-all and reduce-scatter, 1 for send/recv.
 /// Returns {alpha_s, bytes_per_s}.
 std::pair<double, double> fit_alpha_beta(const std::vector<CollectiveSample>& samples, Collective collective);
 

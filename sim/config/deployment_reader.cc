@@ -71,6 +71,7 @@ FabricSpec read_fabric(ConfigNode& node, const std::string& name) {
   FabricSpec fabric;
   skip_documentation(node);
   node.has("collectives_source");
+  node.has("flow_source");
   fabric.name = node.string("name", name);
   fabric.bytes_per_s = node.quantity("bandwidth", Dimension::kBytesPerSecond);
   fabric.latency_s = node.quantity("latency", Dimension::kSeconds, 0.0, true);
@@ -81,6 +82,8 @@ FabricSpec read_fabric(ConfigNode& node, const std::string& name) {
   fabric.inter_node_send_recv_latency_s = node.quantity("inter_node_send_recv_latency", Dimension::kSeconds, 0.0, true);
   fabric.inter_node_send_recv_bytes_per_s =
       node.quantity("inter_node_send_recv_bandwidth", Dimension::kBytesPerSecond, 0.0, true);
+  fabric.flow_step_latency_s = node.quantity("flow_step_latency", Dimension::kSeconds, 0.0, true);
+  fabric.flow_efficiency = node.number("flow_efficiency", 0.0, 1.0, 0.0);
   node.finish();
   return fabric;
 }
@@ -407,6 +410,11 @@ ParallelPlan read_plan(ConfigNode& node, const ModelSpec& model, const NodeSpec&
 NodeSpec load_node(const std::string& name, bool with_calibration) {
   ConfigNode node = load_entry(kHardwareCatalog, name, "hardware", "hardware");
   return read_node(node, name, with_calibration);
+}
+
+FabricSpec load_fabric(const std::string& name) {
+  ConfigNode node = load_entry(kFabricCatalog, name, "fabric", "fabric");
+  return read_fabric(node, name);
 }
 
 ModelSpec load_model(const std::string& name) {

@@ -19,6 +19,8 @@ ParallelPlan read_plan(ConfigNode& node, const ModelSpec& model, const NodeSpec&
 
 /// Loads a catalog entry by name and reads it (for tools and tests).
 NodeSpec load_node(const std::string& name, bool with_calibration = true);
+/// A fabric catalog entry (hardware/catalog/fabric/NAME.json).
+FabricSpec load_fabric(const std::string& name);
 ModelSpec load_model(const std::string& name);
 EngineProfile load_engine(const std::string& name);
 

@@ -13,6 +13,7 @@ double ring_factor(Collective collective, int64_t ranks) {
   switch (collective) {
     case Collective::kAllReduce: return 2.0 * (n - 1.0) / n;
     case Collective::kAllGather:
+    case Collective::kReduceScatter:
     case Collective::kAllToAll: return (n - 1.0) / n;
     case Collective::kSendRecv:
     case Collective::kSendRecvAcrossNodes: return 1.0;

@@ -1,0 +1,225 @@
+#include "models/comm/impl/flow.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <Eigen/Dense>
+
+#include "sim/registry.h"
+
+namespace servesim {
+namespace {
+
+// NCCL's typical bus efficiency on NVLink (as alpha-beta's fallback) for fabrics without a flow fit.
+constexpr double kDefaultEfficiency = 0.8;
+
+FlowStep ring_step(double chunk_bytes, int64_t ranks) {
+  FlowStep step;
+  for (int64_t i = 0; i < ranks; ++i) step.push_back({i, (i + 1) % ranks, chunk_bytes});
+  return step;
+}
+
+// Heap-ordered binary tree: rank i's parent is (i-1)/2; level l holds ranks 2^l - 1 .. 2^(l+1) - 2.
+std::vector<FlowStep> tree_all_reduce_steps(double bytes, int64_t ranks) {
+  std::vector<FlowStep> levels;  // levels[l-1]: child -> parent chunks of level l
+  for (int64_t first = 1, width = 2; first < ranks; first += width, width *= 2) {
+    FlowStep level;
+    for (int64_t child = first; child < std::min(ranks, first + width); ++child) {
+      level.push_back({child, (child - 1) / 2, bytes});
+    }
+    levels.push_back(std::move(level));
+  }
+  std::vector<FlowStep> steps(levels.rbegin(), levels.rend());  // reduce: deepest level first
+  for (const FlowStep& level : levels) {                        // broadcast: root first
+    FlowStep down;
+    for (const FlowChunk& chunk : level) down.push_back({chunk.dst, chunk.src, chunk.bytes});
+    steps.push_back(std::move(down));
+  }
+  return steps;
+}
+
+// Step count and the sum over steps of each step's busiest-link payload (bytes): the closed form is
+// steps x step_latency + load / (B x efficiency).
+std::pair<double, double> closed_form_terms(Collective collective, FlowAllReduceAlgorithm all_reduce, double bytes,
+                                            int64_t ranks) {
+  const std::vector<FlowStep> steps = flow_steps(collective, all_reduce, bytes, ranks);
+  double load = 0.0;
+  for (const FlowStep& step : steps) {
+    std::map<int64_t, double> up;    // bytes leaving each rank
+    std::map<int64_t, double> down;  // bytes arriving at each rank
+    double busiest = 0.0;
+    for (const FlowChunk& chunk : step) {
+      busiest = std::max({busiest, up[chunk.src] += chunk.bytes, down[chunk.dst] += chunk.bytes});
+    }
+    load += busiest;
+  }
+  return {static_cast<double>(steps.size()), load};
+}
+
+// One start(): the steps still to run and the transfers of the current one still in flight.
+struct FlowRun {
+  Engine* engine = nullptr;
+  std::vector<FlowStep> steps;
+  std::vector<EndpointId> group;
+  double wire_scale = 1.0;  // count / efficiency
+  double wait_s = 0.0;      // count x step_latency
+  std::size_t next = 0;
+  std::size_t in_flight = 0;
+  std::function<void()> on_done;
+};
+
+void launch_step(const std::shared_ptr<FlowRun>& run);
+
+// Runs after the previous step's last transfer landed: the next step's fixed cost, then its transfers.
+void begin_step(const std::shared_ptr<FlowRun>& run) {
+  if (run->next == run->steps.size()) {
+    run->on_done();
+    return;
+  }
+  if (run->wait_s > 0.0) {
+    run->engine->schedule_at(run->engine->now() + run->wait_s, kPhaseCompletion, [run] { launch_step(run); });
+  } else {
+    launch_step(run);
+  }
+}
+
+void launch_step(const std::shared_ptr<FlowRun>& run) {
+  const FlowStep& step = run->steps[run->next++];
+  run->in_flight = step.size();
+  for (const FlowChunk& chunk : step) {
+    run->engine->transfer(run->group[static_cast<std::size_t>(chunk.src)],
+                          run->group[static_cast<std::size_t>(chunk.dst)], chunk.bytes * run->wire_scale, [run] {
+                            if (--run->in_flight == 0) begin_step(run);
+                          });
+  }
+}
+
+ParamSpecs flow_specs() {
+  return {ParamSpec::choice("algorithm", "ring", {"ring", "tree"},
+                            "all-reduce steps: ring (2(n-1) steps of S/n) or one binary tree (reduce then broadcast)"),
+          ParamSpec::quantity("step_latency", Dimension::kSeconds, "0 s",
+                              "fixed cost before each step's transfers; 0 = the fabric's flow fit", true),
+          ParamSpec::number("efficiency", 0.0, 0.0, 1.0,
+                            "payload / bytes on the wire, in (0, 1]; 0 = the fabric's flow fit")};
+}
+
+}  // namespace
+
+std::vector<FlowStep> flow_steps(Collective collective, FlowAllReduceAlgorithm all_reduce, double bytes,
+                                 int64_t ranks) {
+  std::vector<FlowStep> steps;
+  if (ranks < 2) return steps;
+  const double chunk = bytes / static_cast<double>(ranks);
+  switch (collective) {
+    case Collective::kAllReduce:
+      if (all_reduce == FlowAllReduceAlgorithm::kTree) return tree_all_reduce_steps(bytes, ranks);
+      steps.assign(static_cast<std::size_t>(2 * (ranks - 1)), ring_step(chunk, ranks));
+      return steps;
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+      steps.assign(static_cast<std::size_t>(ranks - 1), ring_step(chunk, ranks));
+      return steps;
+    case Collective::kAllToAll:
+      for (int64_t k = 1; k < ranks; ++k) {
+        FlowStep step;
+        for (int64_t i = 0; i < ranks; ++i) step.push_back({i, (i + k) % ranks, chunk});
+        steps.push_back(std::move(step));
+      }
+      return steps;
+    case Collective::kSendRecv:
+    case Collective::kSendRecvAcrossNodes:
+      steps.push_back({{0, 1, bytes}});
+      return steps;
+  }
+  return steps;
+}
+
+FlowParams flow_params_for(const FabricSpec& fabric) {
+  FlowParams params;
+  params.step_latency_s = fabric.flow_step_latency_s > 0.0 ? fabric.flow_step_latency_s : fabric.latency_s;
+  params.efficiency = fabric.flow_efficiency > 0.0 ? fabric.flow_efficiency : kDefaultEfficiency;
+  params.link_bytes_per_s = fabric.bytes_per_s;
+  params.across_nodes = alpha_beta_for(fabric);
+  return params;
+}
+
+FlowCollectives::FlowCollectives(const FlowParams& params) : params_(params) {
+  assert(params_.efficiency > 0.0 && params_.efficiency <= 1.0 && "flow efficiency must be in (0, 1]");
+  assert(params_.step_latency_s >= 0.0);
+}
+
+double FlowCollectives::seconds(Collective collective, double bytes, int64_t ranks) const {
+  if (ranks < 2 || bytes <= 0.0) return 0.0;
+  if (collective == Collective::kSendRecvAcrossNodes) {
+    return AlphaBetaCollectives(params_.across_nodes).seconds(collective, bytes, ranks);
+  }
+  assert(params_.link_bytes_per_s > 0.0 && "flow's closed form needs the fabric's bandwidth");
+  const auto [steps, load] = closed_form_terms(collective, params_.all_reduce, bytes, ranks);
+  return steps * params_.step_latency_s + load / (params_.link_bytes_per_s * params_.efficiency);
+}
+
+void FlowCollectives::start(Engine& engine, Collective collective, const std::vector<EndpointId>& group,
+                            double bytes, int64_t count, std::function<void()> on_done) {
+  const auto ranks = static_cast<int64_t>(group.size());
+  if (ranks < 2 || bytes <= 0.0 || count <= 0) {
+    engine.schedule_at(engine.now(), kPhaseCompletion, std::move(on_done));
+    return;
+  }
+  auto run = std::make_shared<FlowRun>();
+  run->engine = &engine;
+  run->steps = flow_steps(collective, params_.all_reduce, bytes, ranks);
+  run->group = group;
+  run->wire_scale = static_cast<double>(count) / params_.efficiency;
+  run->wait_s = static_cast<double>(count) * params_.step_latency_s;
+  run->on_done = std::move(on_done);
+  begin_step(run);
+}
+
+std::pair<double, double> fit_flow(const std::vector<CollectiveSample>& all_reduce,
+                                   const std::vector<CollectiveSample>& send_recv, double link_bytes_per_s) {
+  const std::size_t n = all_reduce.size() + send_recv.size();
+  Eigen::MatrixXd a(static_cast<Eigen::Index>(n), 2);  // row . (step_latency, 1 / efficiency) = t, over t
+  std::size_t i = 0;
+  auto add = [&](const std::vector<CollectiveSample>& samples, Collective collective) {
+    for (const CollectiveSample& s : samples) {
+      const auto [steps, load] = closed_form_terms(collective, FlowAllReduceAlgorithm::kRing, s.bytes, s.ranks);
+      a(static_cast<Eigen::Index>(i), 0) = steps / s.seconds;
+      a(static_cast<Eigen::Index>(i), 1) = load / link_bytes_per_s / s.seconds;
+      ++i;
+    }
+  };
+  add(all_reduce, Collective::kAllReduce);
+  add(send_recv, Collective::kSendRecv);
+  const Eigen::VectorXd ones = Eigen::VectorXd::Ones(static_cast<Eigen::Index>(n));
+  Eigen::VectorXd weight = ones;
+  Eigen::Vector2d x = Eigen::Vector2d::Zero();
+  constexpr int kIterations = 100;
+  constexpr double kSmallestResidual = 1e-6;  // keeps a sample the fit passes through from dominating
+  for (int iteration = 0; iteration < kIterations; ++iteration) {
+    const Eigen::VectorXd root = weight.cwiseSqrt();
+    x = (root.asDiagonal() * a).colPivHouseholderQr().solve(root.asDiagonal() * ones);
+    weight = ((a * x - ones).cwiseAbs().cwiseMax(kSmallestResidual)).cwiseInverse();
+  }
+  if (x(0) < 0.0 || x(1) <= 0.0) return {0.0, 0.0};  // not physical: the caller reports it
+  return {x(0), 1.0 / x(1)};
+}
+
+SERVESIM_REGISTER(CollectiveModel, "flow",
+                  "algorithm steps (ring/tree all-reduce, ring all-gather/reduce-scatter, pairwise all-to-all, "
+                  "send/recv) as transfers on the platform's links, max-min shared; params algorithm (ring|tree), "
+                  "step_latency, efficiency; defaults from the fabric's flow fit",
+                  flow_specs(), [](const ParamValues& values, const FabricSpec& fabric) {
+                    FlowParams params = flow_params_for(fabric);
+                    params.all_reduce = values.string("algorithm") == "tree" ? FlowAllReduceAlgorithm::kTree
+                                                                             : FlowAllReduceAlgorithm::kRing;
+                    if (values.number("step_latency") > 0.0) params.step_latency_s = values.number("step_latency");
+                    if (values.number("efficiency") > 0.0) params.efficiency = values.number("efficiency");
+                    return std::make_unique<FlowCollectives>(params);
+                  });
+
+}  // namespace servesim

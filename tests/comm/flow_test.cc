@@ -1,0 +1,281 @@
+// Claims about the collective models with closed-form oracles. System: one non-blocking switch;
+// every GPU endpoint has an up link and a down link of bandwidth B and latency a to it, and the
+// route src -> dst is {up_src, down_dst} (route latency 2a). Every case runs in its own process
+// (SimGrid allows one engine per process).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/comm/collective_model.h"
+#include "models/comm/impl/flow.h"
+#include "sim/engine.h"
+#include "sim/registry.h"
+
+namespace servesim {
+namespace {
+
+constexpr double kLinkBytesPerS = 100e9;  // B
+constexpr double kLinkLatencyS = 0.5e-6;  // a, per link
+constexpr double kRouteLatencyS = 2.0 * kLinkLatencyS;
+constexpr double kStepLatencyS = 3e-6;
+constexpr double kEfficiency = 0.8;
+constexpr double kBytes = 64e6;  // S, per GPU
+constexpr double kRelative = 1e-9;
+
+// n GPUs "gpu0".."gpu<n-1>" on one switch, plus a "host" endpoint on the same switch (its own up
+// and down links) for background traffic.
+PlatformSpec single_switch(int gpus, double link_latency_s) {
+  PlatformSpec spec;
+  std::vector<std::string> names;
+  for (int i = 0; i < gpus; ++i) names.push_back("gpu" + std::to_string(i));
+  names.push_back("host");
+  for (const std::string& name : names) {
+    spec.endpoints.push_back(name);
+    spec.links.push_back({"up_" + name, kLinkBytesPerS, link_latency_s});
+    spec.links.push_back({"down_" + name, kLinkBytesPerS, link_latency_s});
+  }
+  for (const std::string& src : names) {
+    for (const std::string& dst : names) {
+      if (src != dst) spec.routes.push_back({src, dst, {"up_" + src, "down_" + dst}, false});
+    }
+  }
+  return spec;
+}
+
+std::vector<EndpointId> gpus(const Engine& engine, int n) {
+  std::vector<EndpointId> group;
+  for (int i = 0; i < n; ++i) group.push_back(engine.endpoint("gpu" + std::to_string(i)));
+  return group;
+}
+
+FlowParams flow_params(FlowAllReduceAlgorithm algorithm = FlowAllReduceAlgorithm::kRing,
+                       double step_latency_s = kStepLatencyS, double efficiency = kEfficiency) {
+  FlowParams params;
+  params.all_reduce = algorithm;
+  params.step_latency_s = step_latency_s;
+  params.efficiency = efficiency;
+  params.link_bytes_per_s = kLinkBytesPerS;
+  return params;
+}
+
+// Seconds from now until `count` collectives started now end (runs the engine dry).
+double run_collective(Engine& engine, CollectiveModel& model, Collective collective, int n, double bytes,
+                      int64_t count = 1) {
+  const double start = engine.now();
+  double done_at = -1.0;
+  model.start(engine, collective, gpus(engine, n), bytes, count, [&] { done_at = engine.now(); });
+  engine.run();
+  EXPECT_GE(done_at, start) << "on_done never ran";
+  return done_at - start;
+}
+
+// One step of every rank's chunk (each link carries one flow): drain + fixed costs.
+double per_step_s(double chunk_bytes) {
+  return chunk_bytes / (kLinkBytesPerS * kEfficiency) + kStepLatencyS + kRouteLatencyS;
+}
+
+// Ring all-reduce, 8 GPUs: 2(n-1) steps of S/n each, so 2(n-1)/n S/(B e) + 2(n-1)(step + route latency).
+TEST(FlowCollectives, RingAllReduceTakesTwoNMinusOneStepsOfAnNthOfTheMessage) {
+  Engine engine(single_switch(8, kLinkLatencyS));
+  FlowCollectives model(flow_params());
+  const double n = 8.0;
+  const double expected =
+      2.0 * (n - 1.0) / n * kBytes / (kLinkBytesPerS * kEfficiency) + 2.0 * (n - 1.0) * (kStepLatencyS + kRouteLatencyS);
+  EXPECT_NEAR(run_collective(engine, model, Collective::kAllReduce, 8, kBytes), expected, kRelative * expected);
+}
+
+// All-gather, 4 GPUs: (n-1)/n S/(B e) + (n-1)(step + route latency).
+TEST(FlowCollectives, AllGatherTakesNMinusOneRingSteps) {
+  Engine engine(single_switch(4, kLinkLatencyS));
+  FlowCollectives model(flow_params());
+  const double expected = 3.0 * per_step_s(kBytes / 4.0);
+  EXPECT_NEAR(run_collective(engine, model, Collective::kAllGather, 4, kBytes), expected, kRelative * expected);
+}
+
+// Reduce-scatter moves what all-gather does: (n-1) ring steps of S/n.
+TEST(FlowCollectives, ReduceScatterTakesNMinusOneRingSteps) {
+  Engine engine(single_switch(4, kLinkLatencyS));
+  FlowCollectives model(flow_params());
+  const double expected = 3.0 * per_step_s(kBytes / 4.0);
+  EXPECT_NEAR(run_collective(engine, model, Collective::kReduceScatter, 4, kBytes), expected, kRelative * expected);
+}
+
+// Pairwise all-to-all, 8 GPUs: in step k every GPU sends one S/n chunk and receives one, so each
+// link carries one flow: (n-1)/n S/(B e) + (n-1)(step + route latency).
+TEST(FlowCollectives, AllToAllTakesNMinusOnePairwiseSteps) {
+  Engine engine(single_switch(8, kLinkLatencyS));
+  FlowCollectives model(flow_params());
+  const double expected = 7.0 * per_step_s(kBytes / 8.0);
+  EXPECT_NEAR(run_collective(engine, model, Collective::kAllToAll, 8, kBytes), expected, kRelative * expected);
+}
+
+// Send/recv: one transfer of S: S/(B e) + step latency + route latency.
+TEST(FlowCollectives, SendRecvIsOneTransferOfTheMessage) {
+  Engine engine(single_switch(2, kLinkLatencyS));
+  FlowCollectives model(flow_params());
+  const double expected = per_step_s(kBytes);
+  EXPECT_NEAR(run_collective(engine, model, Collective::kSendRecv, 2, kBytes), expected, kRelative * expected);
+}
+
+// With efficiency 1 and no step latency a send/recv is exactly a lone transfer: S/B + route latency.
+TEST(FlowCollectives, SendRecvWithPerfectEfficiencyIsALoneTransfer) {
+  Engine engine(single_switch(2, kLinkLatencyS));
+  FlowCollectives model(flow_params(FlowAllReduceAlgorithm::kRing, 0.0, 1.0));
+  const double expected = kBytes / kLinkBytesPerS + kRouteLatencyS;
+  EXPECT_NEAR(run_collective(engine, model, Collective::kSendRecv, 2, kBytes), expected, kRelative * expected);
+}
+
+// Tree all-reduce, 8 GPUs (heap tree: 0 <- {1,2}, 1 <- {3,4}, 2 <- {5,6}, 3 <- {7}; depth 3).
+// Reduce: 7->3 carries S; {3,4}->1 and {5,6}->2 share the parents' down links (2S); {1,2}->0 (2S).
+// Broadcast mirrors it (parents' up links): 2S, 2S, S. Total 10 S/(B e) + 6 (step + route latency).
+TEST(FlowCollectives, TreeAllReduceOfEightGpusMovesTenMessagesThroughItsBusiestLinks) {
+  Engine engine(single_switch(8, kLinkLatencyS));
+  FlowCollectives model(flow_params(FlowAllReduceAlgorithm::kTree));
+  const double expected = 10.0 * kBytes / (kLinkBytesPerS * kEfficiency) + 6.0 * (kStepLatencyS + kRouteLatencyS);
+  EXPECT_NEAR(run_collective(engine, model, Collective::kAllReduce, 8, kBytes), expected, kRelative * expected);
+}
+
+// count = 3 lumped collectives take 3 x one collective when nothing else shares the links (links
+// without latency: a lumped step pays the wire latency once, not count times).
+TEST(FlowCollectives, CountOfKTakesKTimesOneCollective) {
+  Engine engine(single_switch(4, 0.0));
+  FlowCollectives model(flow_params());
+  const double one = run_collective(engine, model, Collective::kAllReduce, 4, kBytes);
+  const double three = run_collective(engine, model, Collective::kAllReduce, 4, kBytes, 3);
+  EXPECT_NEAR(three, 3.0 * one, kRelative * three);
+  EXPECT_NEAR(one, 6.0 * (kBytes / 4.0 / (kLinkBytesPerS * kEfficiency) + kStepLatencyS), kRelative * one);
+}
+
+// seconds() is start()'s time on zero-latency links of the fabric's bandwidth, for every collective
+// and both all-reduce algorithms (6 GPUs: a tree whose last level is not full). 60 MB so that every
+// step's drain time is a round number: SimGrid's clock rounds each completion to about 1e-11 s,
+// which would otherwise leave a 1e-8 relative difference.
+TEST(FlowCollectives, SecondsIsTheTimeOnUncontendedLinksOfTheFabricBandwidth) {
+  constexpr double kSixGpuBytes = 60e6;
+  Engine engine(single_switch(6, 0.0));
+  for (auto algorithm : {FlowAllReduceAlgorithm::kRing, FlowAllReduceAlgorithm::kTree}) {
+    FlowCollectives model(flow_params(algorithm));
+    for (Collective collective : {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
+                                  Collective::kAllToAll}) {
+      const double expected = model.seconds(collective, kSixGpuBytes, 6);
+      EXPECT_NEAR(run_collective(engine, model, collective, 6, kSixGpuBytes), expected, kRelative * expected)
+          << collective_name(collective);
+    }
+    const double expected = model.seconds(Collective::kSendRecv, kSixGpuBytes, 2);
+    EXPECT_NEAR(run_collective(engine, model, Collective::kSendRecv, 2, kSixGpuBytes), expected, kRelative * expected);
+  }
+}
+
+// A ring all-reduce (4 GPUs, efficiency 1, no latencies) started with a long transfer gpu0 -> host of
+// L bytes: gpu0's up link carries two flows, so gpu0's ring chunk (S/n) drains at B/2 and every step
+// takes 2 S/(n B): the all-reduce takes twice its lone 2(n-1)/n S/B. The transfer gets B/2 during the
+// all-reduce (2(n-1) S/n bytes, the ring's own traffic on that link), then B: it ends at
+// L/B + 2(n-1)/n S/B, later than its lone L/B by the ring's bytes on the shared link.
+TEST(FlowCollectives, RingAllReduceSharingAnUpLinkWithALongTransferSlowsBoth) {
+  Engine engine(single_switch(4, 0.0));
+  FlowCollectives model(flow_params(FlowAllReduceAlgorithm::kRing, 0.0, 1.0));
+  const double n = 4.0;
+  const double long_bytes = 10.0 * kBytes;
+  double transfer_done = -1.0;
+  double all_reduce_done = -1.0;
+  engine.transfer(engine.endpoint("gpu0"), engine.endpoint("host"), long_bytes, [&] { transfer_done = engine.now(); });
+  model.start(engine, Collective::kAllReduce, gpus(engine, 4), kBytes, 1, [&] { all_reduce_done = engine.now(); });
+  engine.run();
+  const double ring_on_link = 2.0 * (n - 1.0) / n * kBytes / kLinkBytesPerS;
+  EXPECT_NEAR(all_reduce_done, 2.0 * ring_on_link, kRelative * all_reduce_done);
+  EXPECT_NEAR(transfer_done, long_bytes / kLinkBytesPerS + ring_on_link, kRelative * transfer_done);
+}
+
+// A group of one GPU has nothing to do: on_done runs at once.
+TEST(FlowCollectives, GroupOfOneEndsAtOnce) {
+  Engine engine(single_switch(2, kLinkLatencyS));
+  FlowCollectives model(flow_params());
+  EXPECT_EQ(run_collective(engine, model, Collective::kAllReduce, 1, kBytes), 0.0);
+}
+
+// Alpha-beta runs on no link: start() waits count x seconds().
+TEST(AlphaBetaCollectives, StartWaitsCountTimesSeconds) {
+  Engine engine(single_switch(8, kLinkLatencyS));
+  AlphaBetaParams params;
+  params.allreduce_latency_s = 20e-6;
+  params.allreduce_bus_bytes_per_s = 300e9;
+  AlphaBetaCollectives model(params);
+  EXPECT_FALSE(model.uses_links());
+  const double expected = 5.0 * model.seconds(Collective::kAllReduce, kBytes, 8);
+  EXPECT_DOUBLE_EQ(expected, 5.0 * (20e-6 + 2.0 * 7.0 / 8.0 * kBytes / 300e9));
+  EXPECT_NEAR(run_collective(engine, model, Collective::kAllReduce, 8, kBytes, 5), expected, kRelative * expected);
+}
+
+// Alpha-beta's reduce-scatter has all-gather's ring factor (n-1)/n.
+TEST(AlphaBetaCollectives, ReduceScatterCostsWhatAllGatherDoes) {
+  AlphaBetaParams params;
+  params.allreduce_latency_s = 20e-6;
+  params.allreduce_bus_bytes_per_s = 300e9;
+  AlphaBetaCollectives model(params);
+  EXPECT_DOUBLE_EQ(model.seconds(Collective::kReduceScatter, kBytes, 8), 20e-6 + 7.0 / 8.0 * kBytes / 300e9);
+  EXPECT_DOUBLE_EQ(model.seconds(Collective::kReduceScatter, kBytes, 8),
+                   model.seconds(Collective::kAllGather, kBytes, 8));
+}
+
+// "flow" is registered with its three parameters; with defaults it takes the fabric's flow fit, and
+// explicit values override it.
+TEST(FlowCollectives, RegisteredAsFlowWithFabricDefaultsAndOverrides) {
+  const auto* entry = Registry<CollectiveModel>::instance().find("flow");
+  ASSERT_NE(entry, nullptr);
+  std::vector<std::string> names;
+  for (const ParamSpec& spec : entry->info.params) names.push_back(spec.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"algorithm", "step_latency", "efficiency"}));
+  FabricSpec fabric;
+  fabric.bytes_per_s = 450e9;
+  fabric.latency_s = 7e-6;
+  fabric.flow_step_latency_s = 2e-6;
+  fabric.flow_efficiency = 0.7;
+  auto model = entry->factory(default_params(entry->info.params), fabric);
+  ASSERT_TRUE(model->uses_links());
+  const auto& flow = dynamic_cast<const FlowCollectives&>(*model);
+  EXPECT_EQ(flow.params().all_reduce, FlowAllReduceAlgorithm::kRing);
+  EXPECT_EQ(flow.params().step_latency_s, 2e-6);
+  EXPECT_EQ(flow.params().efficiency, 0.7);
+  EXPECT_EQ(flow.params().link_bytes_per_s, 450e9);
+  ParamValues values = default_params(entry->info.params);
+  values.set("algorithm", std::string("tree"));
+  values.set("step_latency", 1e-6);
+  values.set("efficiency", 0.9);
+  auto tree = entry->factory(values, fabric);
+  const auto& tree_flow = dynamic_cast<const FlowCollectives&>(*tree);
+  EXPECT_EQ(tree_flow.params().all_reduce, FlowAllReduceAlgorithm::kTree);
+  EXPECT_EQ(tree_flow.params().step_latency_s, 1e-6);
+  EXPECT_EQ(tree_flow.params().efficiency, 0.9);
+}
+
+// A fabric without a flow fit: step latency = the fabric's latency, efficiency 0.8.
+TEST(FlowCollectives, FabricWithoutAFitFallsBackToItsLatencyAndEightyPercent) {
+  FabricSpec fabric;
+  fabric.bytes_per_s = 900e9;
+  fabric.latency_s = 7.59e-6;
+  const FlowParams params = flow_params_for(fabric);
+  EXPECT_EQ(params.step_latency_s, 7.59e-6);
+  EXPECT_EQ(params.efficiency, 0.8);
+}
+
+// fit_flow recovers the step latency and efficiency of noiseless samples of its own closed form.
+TEST(FlowCollectives, FitRecoversTheParametersOfItsOwnClosedForm) {
+  FlowCollectives truth(flow_params(FlowAllReduceAlgorithm::kRing, 2.5e-6, 0.7));
+  std::vector<CollectiveSample> all_reduce;
+  std::vector<CollectiveSample> send_recv;
+  for (int64_t n : {2, 4, 8}) {
+    for (double bytes : {2e3, 1e6, 64e6}) {
+      all_reduce.push_back({n, bytes, truth.seconds(Collective::kAllReduce, bytes, n)});
+    }
+  }
+  for (double bytes : {2e3, 1e6, 64e6}) send_recv.push_back({2, bytes, truth.seconds(Collective::kSendRecv, bytes, 2)});
+  const auto [step_latency_s, efficiency] = fit_flow(all_reduce, send_recv, kLinkBytesPerS);
+  EXPECT_NEAR(step_latency_s, 2.5e-6, 1e-12);
+  EXPECT_NEAR(efficiency, 0.7, 1e-9);
+}
+
+}  // namespace
+}  // namespace servesim

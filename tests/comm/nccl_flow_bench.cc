@@ -1,0 +1,210 @@
+// NCCL benchmark (not a test): predicts Vidur's public NCCL timings
+// (../shared/data/profiling/vidur/network/<node>/{all_reduce,send_recv}.csv, intra-node rows,
+// median of each (GPUs, size)) with the flow collectives run on an Engine (one non-blocking switch
+// per node, every GPU with an up and a down link of the fabric's raw per-direction bandwidth, no
+// wire latency: flow's step latency holds every fixed cost) and with alpha-beta's closed form.
+//   h100_dgx: NVLink 4 (450 GB/s); flow's step latency and efficiency are the catalog's, which are
+//             this file's fit (fit_flow, printed here next to the catalog values): in-sample.
+//   a100_dgx: NVLink 3's own raw bandwidth (300 GB/s) with NVLink 4's step latency and efficiency:
+//             held out. Alpha-beta uses each fabric's own NCCL fit (in-sample for both files).
+// The *_pairwise_nvlink files (NVLink between GPU pairs only) need a topology this benchmark does
+// not build and are left out. Prints file, collective, GPUs, size, measured, flow, alpha-beta and
+// both errors, then the median and max |error| per file, collective and GPU count, per file and
+// overall. Usage: nccl_flow_bench [--summary] [VIDUR_NETWORK_DIR]
+//   (default: $SERVESIM_HOME/../shared/data/profiling/vidur/network)
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "models/comm/impl/flow.h"
+#include "models/comm/nccl_csv.h"
+#include "sim/config/catalog.h"
+#include "sim/config/spec_readers.h"
+#include "sim/config_error.h"
+#include "sim/engine.h"
+
+namespace servesim {
+namespace {
+
+constexpr int kGpusPerNode = 8;
+constexpr double kTargetMedianError = 0.15;  // flow all-reduce, the brief's target
+
+struct NodeCase {
+  const char* file;    // folder under network/
+  const char* fabric;  // our fabric catalog entry for its raw bandwidth and alpha-beta fit
+};
+const NodeCase kNodes[] = {{"h100_dgx", "nvlink4-nvswitch"}, {"a100_dgx", "nvlink3-nvswitch"}};
+const char* const kFlowFitFabric = "nvlink4-nvswitch";  // step latency + efficiency for every node
+
+// One switch per node case; endpoints "<file>/gpu<i>".
+PlatformSpec platform(const std::vector<FabricSpec>& fabrics) {
+  PlatformSpec spec;
+  for (std::size_t c = 0; c < fabrics.size(); ++c) {
+    std::vector<std::string> names;
+    for (int i = 0; i < kGpusPerNode; ++i) names.push_back(std::string(kNodes[c].file) + "/gpu" + std::to_string(i));
+    for (const std::string& name : names) {
+      spec.endpoints.push_back(name);
+      spec.links.push_back({name + "/up", fabrics[c].bytes_per_s, 0.0});
+      spec.links.push_back({name + "/down", fabrics[c].bytes_per_s, 0.0});
+    }
+    for (const std::string& src : names) {
+      for (const std::string& dst : names) {
+        if (src != dst) spec.routes.push_back({src, dst, {src + "/up", dst + "/down"}, false});
+      }
+    }
+  }
+  return spec;
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return NAN;
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  return values.size() % 2 == 1 ? values[mid] : 0.5 * (values[mid - 1] + values[mid]);
+}
+
+double max_of(const std::vector<double>& values) {
+  return values.empty() ? NAN : *std::max_element(values.begin(), values.end());
+}
+
+struct Errors {
+  std::vector<double> flow, tree, alpha_beta;  // |relative error|
+};
+
+void print_errors(const char* label, const Errors& e) {
+  std::printf("%-34s %6zu  %7.1f %7.1f  %7.1f %7.1f  %7.1f %7.1f\n", label, e.flow.size(), 100 * median(e.flow),
+              100 * max_of(e.flow), 100 * median(e.tree), 100 * max_of(e.tree), 100 * median(e.alpha_beta),
+              100 * max_of(e.alpha_beta));
+}
+
+int run(int argc, char** argv) {
+  bool summary_only = false;
+  std::string dir = servesim_home() + "/../shared/data/profiling/vidur/network";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--summary") == 0) {
+      summary_only = true;
+    } else {
+      dir = argv[i];
+    }
+  }
+  if (!std::filesystem::is_directory(dir)) {
+    std::printf("nccl_flow_bench: skipped: no NCCL timings at %s (the shared data folder is absent)\n", dir.c_str());
+    return 0;
+  }
+
+  const FabricSpec fit_fabric = load_fabric(kFlowFitFabric);
+  if (fit_fabric.flow_step_latency_s <= 0.0 || fit_fabric.flow_efficiency <= 0.0) {
+    std::fprintf(stderr, "nccl_flow_bench: error: fabric %s has no flow_step_latency / flow_efficiency\n",
+                 kFlowFitFabric);
+    return 2;
+  }
+  std::vector<FabricSpec> fabrics;
+  for (const NodeCase& node : kNodes) fabrics.push_back(load_fabric(node.fabric));
+
+  // The fit the catalog's numbers come from, printed beside them.
+  {
+    const std::string fit_dir = dir + "/" + kNodes[0].file;
+    std::vector<CollectiveSample> send_recv;
+    for (const CollectiveSample& s : read_nccl_csv(fit_dir + "/send_recv.csv", NcclRows::kIntraNode)) {
+      if (s.ranks == 2) send_recv.push_back(s);
+    }
+    const auto all_reduce = read_nccl_csv(fit_dir + "/all_reduce.csv", NcclRows::kIntraNode);
+    const auto [step_latency_s, efficiency] = fit_flow(all_reduce, send_recv, fit_fabric.bytes_per_s);
+    std::printf("flow fit on %s intra-node rows (%zu all-reduce, %zu send/recv) at %.0f GB/s: step latency %.3f us, "
+                "efficiency %.4f; catalog %s: %.3f us, %.4f\n\n",
+                kNodes[0].file, all_reduce.size(), send_recv.size(), fit_fabric.bytes_per_s / 1e9, step_latency_s * 1e6,
+                efficiency, kFlowFitFabric, fit_fabric.flow_step_latency_s * 1e6, fit_fabric.flow_efficiency);
+  }
+
+  Engine engine(platform(fabrics));
+  std::map<std::string, Errors> groups;  // "<file> <collective> n=<GPUs>", "<file> all", "all"
+  double worst_engine_vs_closed_form = 0.0;
+  if (!summary_only) {
+    std::printf("%-9s %-10s %4s %12s %12s %12s %12s %8s %8s\n", "file", "collective", "GPUs", "size (B)",
+                "measured us", "flow us", "alpha-beta us", "flow %", "a-b %");
+  }
+  for (std::size_t c = 0; c < fabrics.size(); ++c) {
+    FlowParams params = flow_params_for(fabrics[c]);
+    params.step_latency_s = fit_fabric.flow_step_latency_s;
+    params.efficiency = fit_fabric.flow_efficiency;
+    FlowCollectives flow(params);
+    FlowParams tree_params = params;
+    tree_params.all_reduce = FlowAllReduceAlgorithm::kTree;
+    const FlowCollectives tree(tree_params);
+    const AlphaBetaCollectives alpha_beta(alpha_beta_for(fabrics[c]));
+    std::vector<EndpointId> gpus;
+    for (int i = 0; i < kGpusPerNode; ++i) {
+      gpus.push_back(engine.endpoint(std::string(kNodes[c].file) + "/gpu" + std::to_string(i)));
+    }
+    const std::string base = std::string(dir) + "/" + kNodes[c].file;
+    for (Collective collective : {Collective::kAllReduce, Collective::kSendRecv}) {
+      const bool is_all_reduce = collective == Collective::kAllReduce;
+      const std::string path = base + (is_all_reduce ? "/all_reduce.csv" : "/send_recv.csv");
+      if (!std::filesystem::exists(path)) continue;
+      for (const CollectiveSample& s : read_nccl_csv(path, NcclRows::kIntraNode)) {
+        if (s.ranks > kGpusPerNode || (!is_all_reduce && s.ranks != 2)) continue;
+        const std::vector<EndpointId> group(gpus.begin(), gpus.begin() + s.ranks);
+        const double start = engine.now();
+        double end = -1.0;
+        flow.start(engine, collective, group, s.bytes, 1, [&] { end = engine.now(); });
+        engine.run();
+        const double flow_s = end - start;
+        const double closed_form_s = flow.seconds(collective, s.bytes, s.ranks);
+        worst_engine_vs_closed_form = std::max(worst_engine_vs_closed_form, std::fabs(flow_s / closed_form_s - 1.0));
+        const double tree_s = tree.seconds(collective, s.bytes, s.ranks);
+        const double alpha_beta_s = alpha_beta.seconds(collective, s.bytes, s.ranks);
+        const double flow_error = flow_s / s.seconds - 1.0;
+        const double alpha_beta_error = alpha_beta_s / s.seconds - 1.0;
+        if (!summary_only) {
+          std::printf("%-9s %-10s %4lld %12.0f %12.1f %12.1f %12.1f %+8.1f %+8.1f\n", kNodes[c].file,
+                      collective_name(collective), static_cast<long long>(s.ranks), s.bytes, s.seconds * 1e6,
+                      flow_s * 1e6, alpha_beta_s * 1e6, 100 * flow_error, 100 * alpha_beta_error);
+        }
+        const std::string file = kNodes[c].file;
+        for (const std::string& key :
+             {file + " " + collective_name(collective) + " n=" + std::to_string(s.ranks),
+              file + " " + collective_name(collective), file + " all rows", std::string("all files ") +
+              collective_name(collective), std::string("all files all rows")}) {
+          Errors& e = groups[key];
+          e.flow.push_back(std::fabs(flow_error));
+          e.tree.push_back(std::fabs(tree_s / s.seconds - 1.0));
+          e.alpha_beta.push_back(std::fabs(alpha_beta_error));
+        }
+      }
+    }
+  }
+
+  std::printf("\n|error| %% (flow: engine run, ring all-reduce; tree: flow's tree closed form; alpha-beta: closed form)\n");
+  std::printf("%-34s %6s  %7s %7s  %7s %7s  %7s %7s\n", "group", "rows", "flow med", "max", "tree med", "max",
+              "a-b med", "max");
+  for (const auto& [key, errors] : groups) print_errors(key.c_str(), errors);
+  std::printf("\nengine run vs flow closed form: max |difference| %.2e (relative)\n", worst_engine_vs_closed_form);
+  for (const NodeCase& node : kNodes) {
+    auto it = groups.find(std::string(node.file) + " all-reduce");
+    if (it == groups.end()) continue;
+    const double m = median(it->second.flow);
+    std::printf("flow all-reduce median |error| on %s: %.1f %% (target <= %.0f %%: %s)%s\n", node.file, 100 * m,
+                100 * kTargetMedianError, m <= kTargetMedianError ? "met" : "NOT met",
+                std::strcmp(node.file, kNodes[0].file) == 0 ? " [in-sample: the fit's own file]"
+                                                            : " [held out: H100-fitted step latency and efficiency]");
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace servesim
+
+int main(int argc, char** argv) {
+  try {
+    return servesim::run(argc, argv);
+  } catch (const servesim::ConfigError& e) {
+    std::fprintf(stderr, "nccl_flow_bench: error: %s\n", e.what());
+    return 2;
+  }
+}
