@@ -280,6 +280,8 @@ Engine::~Engine() {
   impl_->armed = nullptr;
 }
 
+double Engine::route_latency(EndpointId src, EndpointId dst) { return impl_->latency(src, dst); }
+
 EndpointId Engine::endpoint(const std::string& name) const {
   auto it = impl_->endpoint_ids.find(name);
   if (it == impl_->endpoint_ids.end()) throw std::invalid_argument("unknown endpoint '" + name + "'");

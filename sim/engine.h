@@ -55,6 +55,8 @@ class Engine {
   /// Reads or writes `bytes` on `disk`; `on_done` runs at completion.
   void disk_io(DiskId disk, double bytes, DiskOp op, std::function<void()> on_done);
 
+  /// Summed latency of the route src -> dst (what a transfer between them pays on top of its bytes).
+  double route_latency(EndpointId src, EndpointId dst);
   EndpointId endpoint(const std::string& name) const;
   DiskId disk(const std::string& name) const;
 

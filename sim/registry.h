@@ -6,10 +6,10 @@
 // static (no initialisation-order trouble). A duplicate (interface, name) is a
 // bug and aborts at start-up with a message. `servesim list` prints every
 // ComponentInfo. Registration happens before main; lookups are read-only after.
-// Configs look up the scheduler, KV cache, router, trace format and workload
-// generator; the execution, collective and power models have one implementation
-// each, built by the execution model from the catalogs, and `servesim list`
-// shows them as built in (tools/cmd_list.cc), not as choices.
+// Configs look up the scheduler, KV cache, router, trace format, workload
+// generator, collective model and network topology; the execution and power
+// models have one implementation each, built by the execution model from the
+// catalogs, and `servesim list` shows them as built in (tools/cmd_list.cc).
 //
 // An interface opts in by declaring, inside the class:
 //   static constexpr const char* kInterfaceName = "scheduler";

@@ -43,7 +43,8 @@ const char* collective_name(Collective collective);
 class CollectiveModel {
  public:
   static constexpr const char* kInterfaceName = "collective-model";
-  static constexpr const char* kInterfaceSummary = "time of all-reduce / all-gather / all-to-all / send-recv among GPUs";
+  static constexpr const char* kInterfaceSummary =
+      "time of all-reduce / all-gather / all-to-all / send-recv among GPUs (\"collectives\": {\"impl\": NAME, <parameters>})";
   using Factory = std::function<std::unique_ptr<CollectiveModel>(const ParamValues&, const FabricSpec&)>;
 
   virtual ~CollectiveModel() = default;

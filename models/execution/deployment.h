@@ -92,6 +92,10 @@ struct Deployment {
   ParallelPlan plan;
   /// Must agree with model.weight_bytes_per_param / kv_bytes_per_element: set both with set_precision().
   Precision precision;
+  /// The collective model ("collectives": {"impl", params}) pricing communication; empty = alpha-beta
+  /// from the fabric's numbers.
+  std::string collectives;
+  ParamValues collectives_params;
 };
 
 /// Sets the deployment's precision and the model's bytes per weight and per KV element to match.

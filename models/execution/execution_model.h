@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "models/comm/collective_model.h"
 #include "sim/params.h"
 
 namespace servesim {
@@ -65,6 +66,17 @@ struct StageTimes {
   std::vector<double> send_s;  // stage_s.size() - 1 entries
 };
 
+/// One kind of collective an iteration runs (plans without pipeline stages): `count` of them (one
+/// per layer, say), each of `bytes` per GPU among `ranks` GPUs (a tensor-parallel group for
+/// all-reduces, the whole stage for all-to-alls), priced at `seconds` in all inside timing().
+struct CollectiveCall {
+  Collective collective = Collective::kAllReduce;
+  double bytes = 0.0;
+  int64_t count = 0;
+  int64_t ranks = 0;
+  double seconds = 0.0;
+};
+
 /// Full result for `servesim step`.
 struct IterationPrediction {
   double iteration_s = 0.0;  // end to end through every stage (= stage_s without PP)
@@ -88,6 +100,11 @@ class ExecutionModel {
   virtual IterationPrediction predict(const BatchShape& batch) const = 0;
   /// Time and energy only; the hot path of simulations (may cache).
   virtual IterationTiming timing(const BatchShape& batch) = 0;
+  /// The collectives of one iteration of `batch` (what timing() priced them at included), so a
+  /// caller can run them on a platform's links instead. Models without communication: none.
+  virtual void communication(const BatchShape& /*batch*/, std::vector<CollectiveCall>& calls) const {
+    calls.clear();
+  }
   /// timing() and the batch's time in each pipeline stage. Models without stages
   /// report one stage of the whole iteration.
   virtual IterationTiming stage_timing(const BatchShape& batch, StageTimes& stages) {

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "models/llm/model_math.h"
+#include "sim/check.h"
 #include "sim/registry.h"
 
 namespace servesim {
@@ -403,7 +404,13 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   graph_decode_ = engine.graph_decode;
   launch_s_ = eff_.eager_launch_s > 0.0 ? eff_.eager_launch_s : deployment.node.cpu.launch_s;
   iteration_overhead_s_ = engine.host_iteration_overhead ? deployment.node.cpu.iteration_overhead_s : 0.0;
-  collectives_ = std::make_unique<AlphaBetaCollectives>(alpha_beta_for(deployment.node.fabric));
+  if (deployment.collectives.empty()) {
+    collectives_ = std::make_unique<AlphaBetaCollectives>(alpha_beta_for(deployment.node.fabric));
+  } else {
+    const auto* entry = Registry<CollectiveModel>::instance().find(deployment.collectives);
+    SERVESIM_CHECK(entry != nullptr, "collective model chosen by the config reader");
+    collectives_ = entry->factory(deployment.collectives_params, deployment.node.fabric);
+  }
   power_ = std::make_unique<ActivityPowerModel>(activity_power_for(deployment.node.gpu));
 }
 
@@ -510,7 +517,7 @@ double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sam
 }
 
 void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const BatchShape& batch, Totals* totals,
-                                     std::vector<OpCost>* ops) const {
+                                     std::vector<OpCost>* ops, std::vector<CollectiveCall>* calls) const {
   double tokens = 0.0, sampled = 0.0;
   for (const Segment& s : batch.segments) {
     tokens += static_cast<double>(s.sequences * s.new_tokens);
@@ -576,6 +583,15 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
     totals->launches += total_launches;
     if (collective) {
       totals->comm_s += seconds;
+      if (calls != nullptr && seconds > 0.0) {
+        // What op_seconds priced: the same bytes per GPU, one collective per instance.
+        const bool all_reduce = op.op_class == OpClass::kAllReduce;
+        const double rows = op.rows == RowScope::kTokens ? tokens : sampled;
+        const double fraction = std::max(hottest_rank_share_, share / static_cast<double>(tp_));
+        calls->push_back(CollectiveCall{all_reduce ? Collective::kAllReduce : Collective::kAllToAll,
+                                        all_reduce ? rows * op.bytes_per_row : all_tokens * op.bytes_per_row * fraction,
+                                        std::llround(op.instances), all_reduce ? tp_ : ep_, seconds});
+      }
     } else {
       totals->compute_s += seconds + repeat_s;
     }
@@ -711,6 +727,12 @@ GpuActivity OpLevelExecutionModel::activity(const BatchShape& batch) const {
   evaluate(stage_ops_.front(), batch, &totals, nullptr);
   return GpuActivity{std::max(totals.gpu_s, launch_host_s(batch, totals)) + iteration_overhead_s_, totals.gpu_s,
                      totals.flops, totals.bytes};
+}
+
+void OpLevelExecutionModel::communication(const BatchShape& batch, std::vector<CollectiveCall>& calls) const {
+  calls.clear();
+  Totals totals;
+  evaluate(stage_ops_.front(), batch, &totals, nullptr, &calls);
 }
 
 int64_t OpLevelExecutionModel::launches(const BatchShape& batch) const {

@@ -71,6 +71,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   IterationPrediction predict(const BatchShape& batch) const override;
   IterationTiming timing(const BatchShape& batch) override;
   IterationTiming stage_timing(const BatchShape& batch, StageTimes& stages) override;
+  void communication(const BatchShape& batch, std::vector<CollectiveCall>& calls) const override;
   /// What one GPU does in the iteration (predicted wall time, busy time, FLOPs, HBM bytes):
   /// the input of the power model, also used to fit it. Pipeline plans: a GPU of the first stage.
   GpuActivity activity(const BatchShape& batch) const;
@@ -100,7 +101,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   };
   // Adds each op's cost to totals; fills `ops` when not null (predict()).
   void evaluate(const std::vector<Op>& stage_ops, const BatchShape& batch, Totals* totals,
-                std::vector<OpCost>* ops) const;
+                std::vector<OpCost>* ops, std::vector<CollectiveCall>* calls = nullptr) const;
   /// The send from stage `boundary` to the next.
   double send_seconds(const BatchShape& batch, std::size_t boundary) const;
   /// Host time of launching the iteration's kernels one by one (0 when replayed from a CUDA graph).

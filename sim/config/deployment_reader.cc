@@ -2,10 +2,12 @@
 
 #include <string>
 
+#include "models/comm/collective_model.h"
 #include "sim/config/calibration_io.h"
 #include "sim/config/catalog.h"
 #include "sim/config/spec_readers.h"
 #include "sim/config_error.h"
+#include "sim/registry.h"
 
 namespace servesim {
 namespace {
@@ -440,6 +442,14 @@ Deployment read_deployment(ConfigNode& root) {
   if (root.has("plan")) {
     ConfigNode plan = root.child("plan");
     deployment.plan = read_plan(plan, deployment.model, deployment.node);
+  }
+  if (root.has("collectives")) {
+    ConfigNode c = root.child("collectives");
+    c.require_object();
+    deployment.collectives = c.choice("impl", Registry<CollectiveModel>::instance().names(), "alpha-beta");
+    deployment.collectives_params =
+        read_params(c, Registry<CollectiveModel>::instance().find(deployment.collectives)->info.params);
+    c.finish();
   }
   return deployment;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <memory>
 #include <utility>
 
 #include "sim/config_error.h"
@@ -518,6 +519,25 @@ void Replica::form_batch(std::size_t lane_index) {
     double stage_sum = 0.0;
     for (double t : lane.stages.stage_s) stage_sum += t;
     stats_.busy_s += stage_sum / static_cast<double>(pipeline_.stages());
+  } else if (params_.collectives_on_links != nullptr) {
+    model_.communication(shape_, lane.calls);
+    double priced_s = 0.0;
+    for (const CollectiveCall& call : lane.calls) priced_s += call.seconds;
+    // Collectives of the same kind, size and group (the attention and MLP all-reduces of every
+    // layer) run as one lumped collective: fewer flows, the same time on idle links.
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < lane.calls.size(); ++k) {
+      const CollectiveCall& call = lane.calls[k];
+      if (kept > 0 && lane.calls[kept - 1].collective == call.collective && lane.calls[kept - 1].bytes == call.bytes &&
+          lane.calls[kept - 1].ranks == call.ranks) {
+        lane.calls[kept - 1].count += call.count;
+        lane.calls[kept - 1].seconds += call.seconds;
+      } else {
+        lane.calls[kept++] = call;
+      }
+    }
+    lane.calls.resize(kept);
+    lane.compute_s = std::max(0.0, timing.iteration_s - priced_s);  // busy_s: at the end, as it ran
   } else {
     stats_.busy_s += timing.iteration_s;
   }
@@ -537,6 +557,11 @@ void Replica::begin_iteration(std::size_t lane_index) {
   const int64_t prefill_tokens = lane.prefill_tokens;
   const double now = engine_.now();
   const bool pipelined = pipeline_.stages() > 1;
+  if (params_.collectives_on_links != nullptr && !pipelined) {
+    lane.begin_s = now;
+    engine_.schedule_at(now + lane.compute_s, kPhaseDefault, [this, lane_index] { run_collectives(lane_index, 0); });
+    return;
+  }
   const double end = pipelined ? pipeline_.submit(now, lane.stages, stage_starts_) : now + lane.iteration_s;
   if (timeline_ != nullptr) {
     const char* kind = decodes > 0 && prefill_tokens > 0 ? "mixed" : decodes > 0 ? "decode" : "prefill";
@@ -562,6 +587,41 @@ void Replica::begin_iteration(std::size_t lane_index) {
     }
   }
   engine_.schedule_at(end, kPhaseIterationEnd, [this, lane_index] { finish_iteration(lane_index); });
+}
+
+void Replica::run_collectives(std::size_t lane_index, std::size_t k) {
+  Lane& lane = lanes_[lane_index];
+  const double now = engine_.now();
+  if (k == lane.calls.size()) {  // communication done: the iteration ends now
+    const double took = now - lane.begin_s;
+    stats_.busy_s += took;
+    if (timeline_ != nullptr) {
+      const int64_t decodes = lane.decodes;
+      const char* kind = decodes > 0 && lane.prefill_tokens > 0 ? "mixed" : decodes > 0 ? "decode" : "prefill";
+      timeline_->span(params_.index, 0, kind, lane.begin_s, took,
+                      {{"prefill_seqs", static_cast<int64_t>(lane.batch.requests.size()) - decodes},
+                       {"prefill_tokens", lane.prefill_tokens},
+                       {"decode_seqs", decodes},
+                       {"kv_blocks_used", cache_.used_blocks()},
+                       {"waiting", static_cast<int64_t>(lane.waiting.size())}});
+    }
+    engine_.schedule_at(now, kPhaseIterationEnd, [this, lane_index] { finish_iteration(lane_index); });
+    return;
+  }
+  const CollectiveCall& call = lane.calls[k];
+  const std::vector<EndpointId> gpus = gpu_endpoints();
+  // All-reduces run in each tensor-parallel group at once; an all-to-all spans the stage.
+  const std::size_t group = call.collective == Collective::kAllReduce ? static_cast<std::size_t>(params_.tp) : gpus.size();
+  const std::size_t groups = std::max<std::size_t>(1, gpus.size() / std::max<std::size_t>(1, group));
+  auto left = std::make_shared<std::size_t>(groups);
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::vector<EndpointId> ranks(gpus.begin() + static_cast<std::ptrdiff_t>(g * group),
+                                        gpus.begin() + static_cast<std::ptrdiff_t>(std::min(gpus.size(), (g + 1) * group)));
+    params_.collectives_on_links->start(engine_, call.collective, ranks, call.bytes, call.count,
+                                        [this, lane_index, k, left] {
+                                          if (--*left == 0) run_collectives(lane_index, k + 1);
+                                        });
+  }
 }
 
 void Replica::finish_iteration(std::size_t lane_index) {

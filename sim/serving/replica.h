@@ -98,6 +98,12 @@ struct ReplicaParams {
   // Every GPU of the replica in rank order (on a cluster); empty = {gpu}. Each holds an equal
   // share of the replica's KV, so a KV handoff moves one share per GPU in parallel.
   std::vector<EndpointId> gpus;
+  // Set (a model whose collectives run on links, on a cluster, without pipeline stages): each
+  // iteration computes for its time less the communication the execution model priced, then
+  // runs that communication on the replica's GPUs through this model (tensor-parallel groups of
+  // `tp` consecutive GPUs for all-reduces, all of them for all-to-alls), and ends when it has.
+  CollectiveModel* collectives_on_links = nullptr;
+  int64_t tp = 1;
   int index = 0;  // replica number (timeline track, requests.csv column when dp > 1)
   // KV offload tier (offload_capacity_blocks 0 = none).
   OffloadTierKind offload_tier = OffloadTierKind::kHost;
@@ -208,6 +214,9 @@ class Replica final : public SchedulerContext {
     int64_t decodes = 0;
     int64_t prefill_tokens = 0;
     int64_t unfinished = 0;  // requests assigned to the lane and still inside
+    std::vector<CollectiveCall> calls;  // communication run on links (collectives_on_links)
+    double compute_s = 0.0;             // iteration_s less the calls' priced seconds
+    double begin_s = 0.0;
   };
 
   void wake();
@@ -216,6 +225,8 @@ class Replica final : public SchedulerContext {
   void form_batch(std::size_t lane);
   void finish_iteration(std::size_t lane);
   void begin_iteration(std::size_t lane);
+  /// Runs lane `lane`'s collective `k` and the rest after it on the links; then ends the iteration.
+  void run_collectives(std::size_t lane, std::size_t k);
   /// A swap started in step `serial` for lane `lane` has crossed the host link.
   void swap_done(std::size_t lane, uint64_t serial);
   /// A lane is idle and no iteration is being finished.

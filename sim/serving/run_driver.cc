@@ -14,6 +14,7 @@
 #include "sim/config_error.h"
 #include "sim/config_node.h"
 #include "sim/output_dir.h"
+#include "sim/registry.h"
 #include "sim/serving/cluster_reader.h"
 #include "sim/serving/run_config_reader.h"
 
@@ -220,6 +221,40 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
       models.push_back(make_execution_model(pool.deployment));
       parts.push_back(ReplicaParts{models.back().get(), schedulers.back().get(), caches.back().get(), gpus,
                                    pool.budget.kv_bytes_per_token_replica, hardware, stages, micro_batches});
+    }
+  }
+  // Collectives on the cluster's links ("collectives": {"impl": "flow"}): one model per pool, on
+  // the pool's fabric numbers.
+  std::vector<std::unique_ptr<CollectiveModel>> link_collectives;
+  if (!deployment.collectives.empty()) {
+    const auto* entry = Registry<CollectiveModel>::instance().find(deployment.collectives);
+    for (std::size_t p = 0; p < pools.size(); ++p) {
+      link_collectives.push_back(entry->factory(deployment.collectives_params, pools[p].deployment.node.fabric));
+    }
+    nlohmann::ordered_json resolved = params_to_json(entry->info.params, deployment.collectives_params);
+    resolved["impl"] = deployment.collectives;
+    config.resolved["collectives"] = resolved;
+    if (link_collectives.front()->uses_links()) {
+      if (!cluster) {
+        throw ConfigError::at_pointer(name, "/collectives/impl",
+                                      "\"" + deployment.collectives +
+                                          "\" collectives run on a cluster's links: add \"cluster\" (one node is "
+                                          "enough)");
+      }
+      for (const Pool& pool : pools) {
+        if (pool.deployment.plan.pp > 1) {
+          throw ConfigError::at_pointer(name, "/collectives/impl",
+                                        "\"" + deployment.collectives +
+                                            "\" collectives with pipeline stages (pp > 1) are not modelled");
+        }
+      }
+      std::size_t part = 0;
+      for (std::size_t p = 0; p < pools.size(); ++p) {
+        for (std::size_t r = 0; r < pools[p].replicas; ++r, ++part) {
+          parts[part].collectives_on_links = link_collectives[p].get();
+          parts[part].tp = pools[p].deployment.plan.tp;
+        }
+      }
     }
   }
   std::vector<std::vector<int64_t>> placement;

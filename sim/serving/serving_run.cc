@@ -93,6 +93,9 @@ class CountingModel : public ExecutionModel {
     if ((++calls_ & 16383) == 0 && progress_) progress_(engine_.now(), metrics_.finished_count());
     return inner_.timing(batch);
   }
+  void communication(const BatchShape& batch, std::vector<CollectiveCall>& calls) const override {
+    inner_.communication(batch, calls);
+  }
   IterationTiming stage_timing(const BatchShape& batch, StageTimes& stages) override {
     if ((++calls_ & 16383) == 0 && progress_) progress_(engine_.now(), metrics_.finished_count());
     return inner_.stage_timing(batch, stages);
@@ -183,6 +186,10 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
       params.host = engine.endpoint("host" + suffix);
     }
     params.index = static_cast<int>(i);
+    if (cluster && parts[i].collectives_on_links != nullptr) {
+      params.collectives_on_links = parts[i].collectives_on_links;
+      params.tp = parts[i].tp;
+    }
     params.pipeline_stages = parts[i].pipeline_stages;
     params.micro_batches = parts[i].micro_batches;
     if (offload) {

@@ -142,6 +142,9 @@ struct ReplicaParts {
   const ReplicaHardware* hardware = nullptr;  // null = ServingInputs' host link, host memory, idle power
   int64_t pipeline_stages = 1;  // the plan's pp
   int64_t micro_batches = 1;    // batches in flight at once (lanes); 1 without pipeline parallelism
+  /// Set: the iteration's collectives run on the cluster's links through this model (see ReplicaParams).
+  CollectiveModel* collectives_on_links = nullptr;
+  int64_t tp = 1;  // tensor-parallel group size (all-reduces on links)
 };
 
 /// Runs the stream to completion on one replica; throws ConfigError for bad trace records.

@@ -59,7 +59,7 @@ TEST_F(BadInput, MalformedJsonNamesLineAndColumn) {
 
 TEST_F(BadInput, UnknownKeyNamesItsPointerAndTheAllowedKeys) {
   expect_rejected(config_with([](json& c) { c["schedular"] = json::object(); }),
-                  "/schedular: unknown key 'schedular'; allowed: cache, cluster, disaggregation, engine, hardware, kv_sample_interval, "
+                  "/schedular: unknown key 'schedular'; allowed: cache, cluster, collectives, disaggregation, engine, hardware, kv_sample_interval, "
                   "model, plan, precision, router, scheduler, slo, workload");
 }
 

@@ -40,15 +40,18 @@ TEST(Cli, UnknownOptionExitsTwoWithOneLine) {
   EXPECT_EQ(result.err, "servesim list: error: unrecognised option '--bogus' (see servesim list --help)\n");
 }
 
-// The execution, collective and power models are registered but no config looks them up: `list`
-// shows them as built in, without parameters a config could not set.
+// The execution and power models are registered but no config looks them up: `list` shows them
+// as built in, without parameters a config could not set. The collective model is selectable.
 TEST(Cli, ListMarksTheModelsNoConfigSelectsAsBuiltIn) {
-  for (const char* interface : {"execution-model", "collective-model", "power-model"}) {
+  for (const char* interface : {"execution-model", "power-model"}) {
     auto result = run_servesim(std::string("list ") + interface);
     EXPECT_EQ(result.exit_code, 0) << interface;
     EXPECT_NE(result.out.find("\n  (built in, not selectable: "), std::string::npos) << result.out;
     EXPECT_EQ(result.out.find("\n      "), std::string::npos) << "parameters listed: " << result.out;
   }
+  auto collectives = run_servesim("list collective-model");
+  EXPECT_EQ(collectives.out.find("built in"), std::string::npos) << collectives.out;
+  EXPECT_NE(collectives.out.find("step_latency"), std::string::npos) << collectives.out;
   auto scheduler = run_servesim("list scheduler");
   EXPECT_EQ(scheduler.out.find("built in"), std::string::npos);
   EXPECT_NE(scheduler.out.find("max_num_seqs"), std::string::npos);

@@ -74,20 +74,20 @@ double run_collective(Engine& engine, CollectiveModel& model, Collective collect
 
 // One step of every rank's chunk (each link carries one flow): drain + fixed costs.
 double per_step_s(double chunk_bytes) {
-  return chunk_bytes / (kLinkBytesPerS * kEfficiency) + kStepLatencyS + kRouteLatencyS;
+  return chunk_bytes / (kLinkBytesPerS * kEfficiency) + kStepLatencyS;
 }
 
-// Ring all-reduce, 8 GPUs: 2(n-1) steps of S/n each, so 2(n-1)/n S/(B e) + 2(n-1)(step + route latency).
+// Ring all-reduce, 8 GPUs: 2(n-1) steps of S/n each, so 2(n-1)/n S/(B e) + 2(n-1)(step latency).
 TEST(FlowCollectives, RingAllReduceTakesTwoNMinusOneStepsOfAnNthOfTheMessage) {
   Engine engine(single_switch(8, kLinkLatencyS));
   FlowCollectives model(flow_params());
   const double n = 8.0;
   const double expected =
-      2.0 * (n - 1.0) / n * kBytes / (kLinkBytesPerS * kEfficiency) + 2.0 * (n - 1.0) * (kStepLatencyS + kRouteLatencyS);
+      2.0 * (n - 1.0) / n * kBytes / (kLinkBytesPerS * kEfficiency) + 2.0 * (n - 1.0) * kStepLatencyS;
   EXPECT_NEAR(run_collective(engine, model, Collective::kAllReduce, 8, kBytes), expected, kRelative * expected);
 }
 
-// All-gather, 4 GPUs: (n-1)/n S/(B e) + (n-1)(step + route latency).
+// All-gather, 4 GPUs: (n-1)/n S/(B e) + (n-1)(step latency).
 TEST(FlowCollectives, AllGatherTakesNMinusOneRingSteps) {
   Engine engine(single_switch(4, kLinkLatencyS));
   FlowCollectives model(flow_params());
@@ -104,7 +104,7 @@ TEST(FlowCollectives, ReduceScatterTakesNMinusOneRingSteps) {
 }
 
 // Pairwise all-to-all, 8 GPUs: in step k every GPU sends one S/n chunk and receives one, so each
-// link carries one flow: (n-1)/n S/(B e) + (n-1)(step + route latency).
+// link carries one flow: (n-1)/n S/(B e) + (n-1)(step latency).
 TEST(FlowCollectives, AllToAllTakesNMinusOnePairwiseSteps) {
   Engine engine(single_switch(8, kLinkLatencyS));
   FlowCollectives model(flow_params());
@@ -112,7 +112,7 @@ TEST(FlowCollectives, AllToAllTakesNMinusOnePairwiseSteps) {
   EXPECT_NEAR(run_collective(engine, model, Collective::kAllToAll, 8, kBytes), expected, kRelative * expected);
 }
 
-// Send/recv: one transfer of S: S/(B e) + step latency + route latency.
+// Send/recv: one transfer of S: S/(B e) + step latency.
 TEST(FlowCollectives, SendRecvIsOneTransferOfTheMessage) {
   Engine engine(single_switch(2, kLinkLatencyS));
   FlowCollectives model(flow_params());
@@ -120,7 +120,8 @@ TEST(FlowCollectives, SendRecvIsOneTransferOfTheMessage) {
   EXPECT_NEAR(run_collective(engine, model, Collective::kSendRecv, 2, kBytes), expected, kRelative * expected);
 }
 
-// With efficiency 1 and no step latency a send/recv is exactly a lone transfer: S/B + route latency.
+// With efficiency 1 and no step latency a send/recv is exactly a lone transfer: S/B + route latency
+// (a step's fixed cost includes its wire latency: the larger of the two is paid).
 TEST(FlowCollectives, SendRecvWithPerfectEfficiencyIsALoneTransfer) {
   Engine engine(single_switch(2, kLinkLatencyS));
   FlowCollectives model(flow_params(FlowAllReduceAlgorithm::kRing, 0.0, 1.0));
@@ -130,11 +131,11 @@ TEST(FlowCollectives, SendRecvWithPerfectEfficiencyIsALoneTransfer) {
 
 // Tree all-reduce, 8 GPUs (heap tree: 0 <- {1,2}, 1 <- {3,4}, 2 <- {5,6}, 3 <- {7}; depth 3).
 // Reduce: 7->3 carries S; {3,4}->1 and {5,6}->2 share the parents' down links (2S); {1,2}->0 (2S).
-// Broadcast mirrors it (parents' up links): 2S, 2S, S. Total 10 S/(B e) + 6 (step + route latency).
+// Broadcast mirrors it (parents' up links): 2S, 2S, S. Total 10 S/(B e) + 6 (step latency).
 TEST(FlowCollectives, TreeAllReduceOfEightGpusMovesTenMessagesThroughItsBusiestLinks) {
   Engine engine(single_switch(8, kLinkLatencyS));
   FlowCollectives model(flow_params(FlowAllReduceAlgorithm::kTree));
-  const double expected = 10.0 * kBytes / (kLinkBytesPerS * kEfficiency) + 6.0 * (kStepLatencyS + kRouteLatencyS);
+  const double expected = 10.0 * kBytes / (kLinkBytesPerS * kEfficiency) + 6.0 * kStepLatencyS;
   EXPECT_NEAR(run_collective(engine, model, Collective::kAllReduce, 8, kBytes), expected, kRelative * expected);
 }
 

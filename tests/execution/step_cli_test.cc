@@ -251,7 +251,7 @@ TEST(StepCommand, EmptyBatchIsRejected) {
 TEST(StepCommand, UnknownTopLevelKeyListsTheAllowedKeys) {
   expect_error(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "batch": [["decode", 1, 10]],
                    "extra": 1})",
-               "/extra: unknown key 'extra'; allowed: batch, engine, gpu_memory_utilization, hardware, model, plan, precision");
+               "/extra: unknown key 'extra'; allowed: batch, collectives, engine, gpu_memory_utilization, hardware, model, plan, precision");
 }
 
 

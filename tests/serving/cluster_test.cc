@@ -156,5 +156,79 @@ TEST(Cluster, UnknownTopologyIsRefusedListingTheKnownOnes) {
              "/cluster/network/topology");
 }
 
+TEST(Cluster, FlowCollectivesWithoutAClusterAreRefused) {
+  const RunResult r = run(
+      R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "plan": {"tp": 2},
+          "collectives": {"impl": "flow"}, "workload": {"generator": {"impl": "poisson", "rate": 1, "num_requests": 2}}})");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(R"(/collectives/impl: "flow" collectives run on a cluster's links: add "cluster")"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(Cluster, FlowCollectivesWithPipelineStagesAreRefused) {
+  expect_bad(with(R"({"nodes": 1})", R"(, "plan": {"tp": 2, "pp": 2}, "collectives": {"impl": "flow"})"),
+             R"(/collectives/impl: "flow" collectives with pipeline stages (pp > 1) are not modelled)");
+}
+
+// One request alone on a TP-4 replica with flow collectives: its one prefill iteration computes
+// for what the execution model prices less the all-reduces, then runs the all-reduces on idle
+// NVLink ports, which take what flow prices them at; so TTFT = the iteration `servesim step`
+// predicts with the same collectives (to the engine's clock rounding).
+TEST(Cluster, FlowCollectivesOnIdleLinksTakeWhatTheModelPrices) {
+  const std::string dir = make_temp_dir();
+  write_file(dir + "/one.jsonl", R"({"arrival_s": 0, "input_tokens": 2048, "output_tokens": 1})" "\n");
+  write_file(dir + "/config.json",
+             R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "plan": {"tp": 4},
+                 "cluster": {"nodes": 1}, "collectives": {"impl": "flow"},
+                 "workload": {"trace": {"format": "jsonl", "path": "one.jsonl"}}})");
+  const auto result = run_servesim("run " + dir + "/config.json --out " + dir + "/out");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto summary = nlohmann::json::parse(read_file(dir + "/out/summary.json"));
+  write_file(dir + "/step.json",
+             R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "plan": {"tp": 4},
+                 "collectives": {"impl": "flow"}, "batch": [["prefill", 1, 2048]]})");
+  const auto step = run_servesim("step " + dir + "/step.json");
+  ASSERT_EQ(step.exit_code, 0) << step.err;
+  const auto predicted = nlohmann::json::parse(step.out);
+  const double iteration = predicted["iteration_s"].get<double>();
+  EXPECT_GT(predicted["communication_s"].get<double>(), 0.0);
+  EXPECT_NEAR(summary["ttft_s"]["mean"].get<double>(), iteration, 1e-6 * iteration);
+}
+
+// The same request with alpha-beta collectives on the cluster: the iteration is one number, as off
+// a cluster (a cluster changes where bytes flow, not how alpha-beta times an iteration).
+TEST(Cluster, AlphaBetaCollectivesOnAClusterTimeIterationsAsOffIt) {
+  const std::string dir = make_temp_dir();
+  write_file(dir + "/one.jsonl", R"({"arrival_s": 0, "input_tokens": 2048, "output_tokens": 1})" "\n");
+  double ttft[2];
+  for (int on_cluster = 0; on_cluster < 2; ++on_cluster) {
+    write_file(dir + "/config.json",
+               std::string(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "plan": {"tp": 4},)") +
+                   (on_cluster ? R"("cluster": {"nodes": 1},)" : "") +
+                   R"("workload": {"trace": {"format": "jsonl", "path": "one.jsonl"}}})");
+    const auto result = run_servesim("run " + dir + "/config.json --out " + dir + "/out" + std::to_string(on_cluster));
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    ttft[on_cluster] = nlohmann::json::parse(read_file(dir + "/out" + std::to_string(on_cluster) + "/summary.json"))
+                           ["ttft_s"]["mean"].get<double>();
+  }
+  EXPECT_EQ(ttft[0], ttft[1]);
+}
+
+// Alpha-beta's parameters price the execution model's collectives: a 1 ms all-reduce latency
+// slows a TP-4 run (no key is accepted and ignored).
+TEST(Cluster, AlphaBetaParametersChangeTheResult) {
+  double ttft[2];
+  for (int slow = 0; slow < 2; ++slow) {
+    const RunResult r = run(std::string(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm",
+        "plan": {"tp": 4}, "collectives": {"impl": "alpha-beta")") +
+                            (slow ? R"(, "allreduce_latency": "1 ms")" : "") +
+                            R"(}, "workload": {"generator": {"impl": "poisson", "rate": 1, "num_requests": 3}}})");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ttft[slow] = r.summary["ttft_s"]["mean"].get<double>();
+  }
+  EXPECT_GT(ttft[1], ttft[0] + 0.05);  // 64 all-reduces of at least 1 ms each
+}
+
 }  // namespace
 }  // namespace servesim

@@ -81,8 +81,16 @@ void begin_step(const std::shared_ptr<FlowRun>& run) {
     run->on_done();
     return;
   }
-  if (run->wait_s > 0.0) {
-    run->engine->schedule_at(run->engine->now() + run->wait_s, kPhaseCompletion, [run] { launch_step(run); });
+  // The step's fixed cost includes the wire latency of its routes (step_latency was fitted on links
+  // without latency), which the engine adds to each transfer: wait only for the rest.
+  double route_s = 0.0;
+  for (const FlowChunk& chunk : run->steps[run->next]) {
+    route_s = std::max(route_s, run->engine->route_latency(run->group[static_cast<std::size_t>(chunk.src)],
+                                                           run->group[static_cast<std::size_t>(chunk.dst)]));
+  }
+  const double wait_s = run->wait_s - route_s;
+  if (wait_s > 0.0) {
+    run->engine->schedule_at(run->engine->now() + wait_s, kPhaseCompletion, [run] { launch_step(run); });
   } else {
     launch_step(run);
   }
@@ -211,8 +219,8 @@ std::pair<double, double> fit_flow(const std::vector<CollectiveSample>& all_redu
 
 SERVESIM_REGISTER(CollectiveModel, "flow",
                   "algorithm steps (ring/tree all-reduce, ring all-gather/reduce-scatter, pairwise all-to-all, "
-                  "send/recv) as transfers on the platform's links, max-min shared; params algorithm (ring|tree), "
-                  "step_latency, efficiency; defaults from the fabric's flow fit",
+                  "send/recv) as transfers on a cluster's links, max-min shared with all other traffic; defaults "
+                  "from the fabric's flow fit",
                   flow_specs(), [](const ParamValues& values, const FabricSpec& fabric) {
                     FlowParams params = flow_params_for(fabric);
                     params.all_reduce = values.string("algorithm") == "tree" ? FlowAllReduceAlgorithm::kTree

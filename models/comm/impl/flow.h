@@ -28,11 +28,14 @@
 // / (B x efficiency)). Ring all-reduce: 2(n-1)(step_latency + S/(n B e)); all-gather,
 // reduce-scatter, all-to-all: (n-1)(step_latency + S/(n B e)); send/recv: step_latency +
 // S/(B e); tree: 2 sum_{l=1..d} (step_latency + c_l S/(B e)) with c_l = 2 where level l
-// holds a second child of its first parent (n >= 2^l + 1), else 1. Links with latency a
-// (route latency 2a up + down) add 2a per step in start(). seconds() for send/recv across
+// holds a second child of its first parent (n >= 2^l + 1), else 1. step_latency is a step's
+// whole fixed cost, wire latency included (it was fitted on links without latency): on links
+// with latency, start() waits step_latency less the step's route latency (never less than
+// nothing) before its transfers, so T holds on any links whose route latency is at most the
+// step latency (and a step pays the larger of the two). seconds() for send/recv across
 // nodes is alpha-beta's (the fabric's inter-node fit): the NVLink switch is not crossed.
-// start() with count = k runs each step once with k x its chunk after k x step_latency: k
-// collectives' time on idle links without latency (the route latency is paid once per step).
+// start() with count = k runs each step once with k x its chunk after k x step_latency (less
+// the route latency): k collectives' time on idle links.
 
 #include <cstdint>
 #include <functional>
