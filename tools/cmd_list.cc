@@ -19,8 +19,6 @@ const std::map<std::string, std::string>& built_in_interfaces() {
   static const std::map<std::string, std::string> built_in{
       {"execution-model",
        "every iteration is timed by op-level from the hardware, model and engine catalogs and the GPU's calibration"},
-      {"collective-model",
-       "the execution model times collectives with alpha-beta from the NCCL fit of the node's fabric"},
       {"power-model", "the execution model computes energy with activity from the GPU's catalog entry and calibration"},
   };
   return built_in;
