@@ -150,6 +150,21 @@ TEST(FlowCollectives, CountOfKTakesKTimesOneCollective) {
   EXPECT_NEAR(one, 6.0 * (kBytes / 4.0 / (kLinkBytesPerS * kEfficiency) + kStepLatencyS), kRelative * one);
 }
 
+// fuse_steps: a ring all-reduce's 2(n-1) identical steps run as one flow per link after all their
+// fixed costs, which on idle links takes exactly the unfused time, 2(n-1)/n S/(B e) + 2(n-1) step
+// latency; an all-to-all (different pairs each step) is left as it is.
+TEST(FlowCollectives, FusedRingStepsTakeTheUnfusedTimeOnIdleLinks) {
+  Engine engine(single_switch(8, kLinkLatencyS));
+  FlowParams fused_params = flow_params();
+  fused_params.fuse_steps = true;
+  FlowCollectives fused(fused_params);
+  const double n = 8.0;
+  const double ring = 2.0 * (n - 1.0) / n * kBytes / (kLinkBytesPerS * kEfficiency) + 2.0 * (n - 1.0) * kStepLatencyS;
+  EXPECT_NEAR(run_collective(engine, fused, Collective::kAllReduce, 8, kBytes), ring, kRelative * ring);
+  const double all_to_all = 7.0 * per_step_s(kBytes / 8.0);
+  EXPECT_NEAR(run_collective(engine, fused, Collective::kAllToAll, 8, kBytes), all_to_all, kRelative * all_to_all);
+}
+
 // seconds() is start()'s time on zero-latency links of the fabric's bandwidth, for every collective
 // and both all-reduce algorithms (6 GPUs: a tree whose last level is not full). 60 MB so that every
 // step's drain time is a round number: SimGrid's clock rounds each completion to about 1e-11 s,
@@ -228,7 +243,7 @@ TEST(FlowCollectives, RegisteredAsFlowWithFabricDefaultsAndOverrides) {
   ASSERT_NE(entry, nullptr);
   std::vector<std::string> names;
   for (const ParamSpec& spec : entry->info.params) names.push_back(spec.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"algorithm", "step_latency", "efficiency"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"algorithm", "step_latency", "efficiency", "fuse_steps"}));
   FabricSpec fabric;
   fabric.bytes_per_s = 450e9;
   fabric.latency_s = 7e-6;

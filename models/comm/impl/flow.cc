@@ -113,7 +113,10 @@ ParamSpecs flow_specs() {
           ParamSpec::quantity("step_latency", Dimension::kSeconds, "0 s",
                               "fixed cost before each step's transfers; 0 = the fabric's flow fit", true),
           ParamSpec::number("efficiency", 0.0, 0.0, 1.0,
-                            "payload / bytes on the wire, in (0, 1]; 0 = the fabric's flow fit")};
+                            "payload / bytes on the wire, in (0, 1]; 0 = the fabric's flow fit"),
+          ParamSpec::boolean("fuse_steps", false,
+                             "ring collectives' identical steps as one flow per link (same time on idle links, "
+                             "fewer events, contention averaged over the collective)")};
 }
 
 }  // namespace
@@ -185,6 +188,25 @@ void FlowCollectives::start(Engine& engine, Collective collective, const std::ve
   run->wire_scale = static_cast<double>(count) / params_.efficiency;
   run->wait_s = static_cast<double>(count) * params_.step_latency_s;
   run->on_done = std::move(on_done);
+  if (params_.fuse_steps && run->steps.size() > 1) {
+    auto same_pairs = [&](const FlowStep& a) {
+      const FlowStep& first = run->steps.front();
+      if (a.size() != first.size()) return false;
+      for (std::size_t c = 0; c < a.size(); ++c) {
+        if (a[c].src != first[c].src || a[c].dst != first[c].dst) return false;
+      }
+      return true;
+    };
+    if (std::all_of(run->steps.begin(), run->steps.end(), same_pairs)) {
+      FlowStep fused = run->steps.front();
+      for (FlowChunk& chunk : fused) chunk.bytes = 0.0;
+      for (const FlowStep& step : run->steps) {
+        for (std::size_t c = 0; c < step.size(); ++c) fused[c].bytes += step[c].bytes;
+      }
+      run->wait_s *= static_cast<double>(run->steps.size());  // the route latency is paid once, as one step's
+      run->steps.assign(1, std::move(fused));
+    }
+  }
   begin_step(run);
 }
 
@@ -227,6 +249,7 @@ SERVESIM_REGISTER(CollectiveModel, "flow",
                                                                              : FlowAllReduceAlgorithm::kRing;
                     if (values.number("step_latency") > 0.0) params.step_latency_s = values.number("step_latency");
                     if (values.number("efficiency") > 0.0) params.efficiency = values.number("efficiency");
+                    params.fuse_steps = values.boolean("fuse_steps");
                     return std::make_unique<FlowCollectives>(params);
                   });
 

@@ -52,6 +52,10 @@ struct FlowParams {
   FlowAllReduceAlgorithm all_reduce = FlowAllReduceAlgorithm::kRing;
   double step_latency_s = 0.0;
   double efficiency = 1.0;    // payload / bytes on the wire, in (0, 1]
+  // Runs a collective whose steps all join the same pairs (ring all-reduce, all-gather,
+  // reduce-scatter) as one step carrying all their chunks after all their fixed costs: the same
+  // time on idle links, a steps-times smaller event count, contention averaged over the collective.
+  bool fuse_steps = false;
   double link_bytes_per_s = 0.0;  // the fabric's per-GPU, per-direction bandwidth (seconds() only)
   AlphaBetaParams across_nodes;   // send/recv between nodes (seconds() only)
 };
