@@ -52,6 +52,48 @@ std::string label_of(const BatchShape& batch) {
   return out;
 }
 
+
+// The keys of a GEMM curve every dtype's entry has ("gemm", "gemm_fp8"); the caller reads its own
+// extras and finishes the node.
+GemmCurve read_gemm_curve(ConfigNode& gemm) {
+  GemmCurve c;
+  c.latency_s = gemm.quantity("latency", Dimension::kSeconds, 0.0, true);
+  c.memory_latency_s = gemm.quantity("memory_latency", Dimension::kSeconds, 0.0, true);
+  c.flops_per_s = gemm.quantity("rate", Dimension::kFlopsPerSecond);
+  c.bytes_per_s = gemm.quantity("bandwidth", Dimension::kBytesPerSecond);
+  c.half_tiles = gemm.number("half_tiles", 0.0, 1e9, 0.0);
+  c.memory_half_tiles = gemm.number("memory_half_tiles", 0.0, 1e9, 0.0);
+  c.overlap = gemm.number("overlap", 0.0, 1.0, 0.0);
+  c.sustained_flops_per_s = gemm.quantity("sustained_rate", Dimension::kFlopsPerSecond, 0.0, true);
+  if (gemm.has("measured_shapes")) {
+    for (ConfigNode& shape : gemm.array("measured_shapes")) {
+      if (!shape.is_array() || shape.size() != 2) shape.fail("expected [N, K]");
+      c.measured_shapes.emplace_back(shape.element(0).as_integer(1, int64_t{1} << 40),
+                                     shape.element(1).as_integer(1, int64_t{1} << 40));
+    }
+  }
+  c.fixed_term_is_gpu_time = gemm.boolean("gpu_time", false);
+  return c;
+}
+
+nlohmann::json gemm_curve_json(const GemmCurve& c) {
+  nlohmann::json shapes = nlohmann::json::array();
+  for (const auto& [n, k] : c.measured_shapes) shapes.push_back({n, k});
+  nlohmann::json out = {{"latency", with_unit(c.latency_s * 1e6, "us")},
+                        {"memory_latency", with_unit(c.memory_latency_s * 1e6, "us")},
+                        {"rate", with_unit(c.flops_per_s / 1e12, "TFLOP/s")},
+                        {"bandwidth", with_unit(c.bytes_per_s / 1e12, "TB/s")},
+                        {"half_tiles", c.half_tiles},
+                        {"memory_half_tiles", c.memory_half_tiles},
+                        {"overlap", c.overlap},
+                        {"sustained_rate", with_unit(c.sustained_flops_per_s / 1e12, "TFLOP/s")},
+                        {"measured_shapes", shapes}};
+  // "gpu_time": the fixed term was fitted to CUDA-graph replayed (GPU-only) timings and is kept
+  // inside iterations; written only when true.
+  if (c.fixed_term_is_gpu_time) out["gpu_time"] = true;
+  return out;
+}
+
 }  // namespace
 
 GpuEfficiency read_calibration(ConfigNode& node) {
@@ -63,25 +105,20 @@ GpuEfficiency read_calibration(ConfigNode& node) {
   node.has("inputs");
   eff.source = node.string("source", "");
   ConfigNode gemm = node.child("gemm");
-  eff.gemm_latency_s = gemm.quantity("latency", Dimension::kSeconds, 0.0, true);
-  eff.gemm_memory_latency_s = gemm.quantity("memory_latency", Dimension::kSeconds, 0.0, true);
-  eff.gemm_flops_per_s = gemm.quantity("rate", Dimension::kFlopsPerSecond);
-  eff.gemm_bytes_per_s = gemm.quantity("bandwidth", Dimension::kBytesPerSecond);
+  const GemmCurve bf16 = read_gemm_curve(gemm);
   eff.gemm_tile_m = gemm.integer("tile_m", 1, 4096, 128);
   eff.gemm_tile_n = gemm.integer("tile_n", 1, 4096, 128);
-  eff.gemm_half_tiles = gemm.number("half_tiles", 0.0, 1e9, 0.0);
-  eff.gemm_memory_half_tiles = gemm.number("memory_half_tiles", 0.0, 1e9, 0.0);
-  eff.gemm_overlap = gemm.number("overlap", 0.0, 1.0, 0.0);
-  eff.gemm_sustained_flops_per_s = gemm.quantity("sustained_rate", Dimension::kFlopsPerSecond, 0.0, true);
-  if (gemm.has("measured_shapes")) {
-    for (ConfigNode& shape : gemm.array("measured_shapes")) {
-      if (!shape.is_array() || shape.size() != 2) shape.fail("expected [N, K]");
-      eff.gemm_measured_shapes.emplace_back(shape.element(0).as_integer(1, int64_t{1} << 40),
-                                            shape.element(1).as_integer(1, int64_t{1} << 40));
-    }
-  }
-  eff.gemm_fixed_term_is_gpu_time = gemm.boolean("gpu_time", false);
   gemm.finish();
+  eff.gemm_latency_s = bf16.latency_s;
+  eff.gemm_memory_latency_s = bf16.memory_latency_s;
+  eff.gemm_flops_per_s = bf16.flops_per_s;
+  eff.gemm_bytes_per_s = bf16.bytes_per_s;
+  eff.gemm_half_tiles = bf16.half_tiles;
+  eff.gemm_memory_half_tiles = bf16.memory_half_tiles;
+  eff.gemm_overlap = bf16.overlap;
+  eff.gemm_sustained_flops_per_s = bf16.sustained_flops_per_s;
+  eff.gemm_measured_shapes = bf16.measured_shapes;
+  eff.gemm_fixed_term_is_gpu_time = bf16.fixed_term_is_gpu_time;
   ConfigNode prefill = node.child("attention_prefill");
   eff.attention_prefill_latency_s = prefill.quantity("latency", Dimension::kSeconds, 0.0, true);
   eff.attention_prefill_flops_per_s = prefill.quantity("rate", Dimension::kFlopsPerSecond);
@@ -95,25 +132,9 @@ GpuEfficiency read_calibration(ConfigNode& node) {
   if (node.has("gemm_fp8")) {
     // FP8 GEMM curve fitted by `servesim calibrate --fp8` (measured).
     ConfigNode fp8 = node.child("gemm_fp8");
-    GemmCurve& c = eff.gemm_fp8;
-    c.measured = true;
-    c.source = fp8.string("source");
-    c.latency_s = fp8.quantity("latency", Dimension::kSeconds, 0.0, true);
-    c.memory_latency_s = fp8.quantity("memory_latency", Dimension::kSeconds, 0.0, true);
-    c.flops_per_s = fp8.quantity("rate", Dimension::kFlopsPerSecond);
-    c.bytes_per_s = fp8.quantity("bandwidth", Dimension::kBytesPerSecond);
-    c.half_tiles = fp8.number("half_tiles", 0.0, 1e9, 0.0);
-    c.memory_half_tiles = fp8.number("memory_half_tiles", 0.0, 1e9, 0.0);
-    c.overlap = fp8.number("overlap", 0.0, 1.0, 0.0);
-    c.sustained_flops_per_s = fp8.quantity("sustained_rate", Dimension::kFlopsPerSecond, 0.0, true);
-    if (fp8.has("measured_shapes")) {
-      for (ConfigNode& shape : fp8.array("measured_shapes")) {
-        if (!shape.is_array() || shape.size() != 2) shape.fail("expected [N, K]");
-        c.measured_shapes.emplace_back(shape.element(0).as_integer(1, int64_t{1} << 40),
-                                       shape.element(1).as_integer(1, int64_t{1} << 40));
-      }
-    }
-    c.fixed_term_is_gpu_time = fp8.boolean("gpu_time", false);
+    eff.gemm_fp8 = read_gemm_curve(fp8);
+    eff.gemm_fp8.measured = true;
+    eff.gemm_fp8.source = fp8.string("source");
     fp8.finish();
   }
   eff.elementwise_bytes_per_s = node.quantity("elementwise_bandwidth", Dimension::kBytesPerSecond);
@@ -138,43 +159,31 @@ nlohmann::json calibration_to_json(const GpuEfficiency& eff, const std::string& 
   out["gpu"] = gpu;
   out["source"] = eff.source;
   out["inputs"] = inputs;
-  nlohmann::json shapes = nlohmann::json::array();
-  for (const auto& [n, k] : eff.gemm_measured_shapes) shapes.push_back({n, k});
-  out["gemm"] = {{"latency", with_unit(eff.gemm_latency_s * 1e6, "us")},
-                 {"memory_latency", with_unit(eff.gemm_memory_latency_s * 1e6, "us")},
-                 {"rate", with_unit(eff.gemm_flops_per_s / 1e12, "TFLOP/s")},
-                 {"bandwidth", with_unit(eff.gemm_bytes_per_s / 1e12, "TB/s")},
-                 {"tile_m", eff.gemm_tile_m},
-                 {"tile_n", eff.gemm_tile_n},
-                 {"half_tiles", eff.gemm_half_tiles},
-                 {"memory_half_tiles", eff.gemm_memory_half_tiles},
-                 {"overlap", eff.gemm_overlap},
-                 {"sustained_rate", with_unit(eff.gemm_sustained_flops_per_s / 1e12, "TFLOP/s")},
-                 {"measured_shapes", shapes}};
+  GemmCurve bf16;
+  bf16.latency_s = eff.gemm_latency_s;
+  bf16.memory_latency_s = eff.gemm_memory_latency_s;
+  bf16.flops_per_s = eff.gemm_flops_per_s;
+  bf16.bytes_per_s = eff.gemm_bytes_per_s;
+  bf16.half_tiles = eff.gemm_half_tiles;
+  bf16.memory_half_tiles = eff.gemm_memory_half_tiles;
+  bf16.overlap = eff.gemm_overlap;
+  bf16.sustained_flops_per_s = eff.gemm_sustained_flops_per_s;
+  bf16.measured_shapes = eff.gemm_measured_shapes;
+  bf16.fixed_term_is_gpu_time = eff.gemm_fixed_term_is_gpu_time;
+  out["gemm"] = gemm_curve_json(bf16);
+  out["gemm"]["tile_m"] = eff.gemm_tile_m;
+  out["gemm"]["tile_n"] = eff.gemm_tile_n;
   out["attention_prefill"] = {{"latency", with_unit(eff.attention_prefill_latency_s * 1e6, "us")},
                               {"rate", with_unit(eff.attention_prefill_flops_per_s / 1e12, "TFLOP/s")}};
   out["attention_decode"] = {{"latency", with_unit(eff.attention_decode_latency_s * 1e6, "us")},
                              {"bandwidth", with_unit(eff.attention_decode_bytes_per_s / 1e12, "TB/s")}};
   // "gpu_time": the fixed term was fitted to CUDA-graph replayed (GPU-only) timings
   // and is kept inside iterations; written only when true.
-  if (eff.gemm_fixed_term_is_gpu_time) out["gemm"]["gpu_time"] = true;
   if (eff.prefill_attention_fixed_term_is_gpu_time) out["attention_prefill"]["gpu_time"] = true;
   if (eff.decode_attention_fixed_term_is_gpu_time) out["attention_decode"]["gpu_time"] = true;
   if (eff.gemm_fp8.measured) {
-    const GemmCurve& c = eff.gemm_fp8;
-    nlohmann::json fp8_shapes = nlohmann::json::array();
-    for (const auto& [n, k] : c.measured_shapes) fp8_shapes.push_back({n, k});
-    out["gemm_fp8"] = {{"source", c.source},
-                       {"latency", with_unit(c.latency_s * 1e6, "us")},
-                       {"memory_latency", with_unit(c.memory_latency_s * 1e6, "us")},
-                       {"rate", with_unit(c.flops_per_s / 1e12, "TFLOP/s")},
-                       {"bandwidth", with_unit(c.bytes_per_s / 1e12, "TB/s")},
-                       {"half_tiles", c.half_tiles},
-                       {"memory_half_tiles", c.memory_half_tiles},
-                       {"overlap", c.overlap},
-                       {"sustained_rate", with_unit(c.sustained_flops_per_s / 1e12, "TFLOP/s")},
-                       {"measured_shapes", fp8_shapes}};
-    if (c.fixed_term_is_gpu_time) out["gemm_fp8"]["gpu_time"] = true;
+    out["gemm_fp8"] = gemm_curve_json(eff.gemm_fp8);
+    out["gemm_fp8"]["source"] = eff.gemm_fp8.source;
   }
   out["elementwise_bandwidth"] = with_unit(eff.elementwise_bytes_per_s / 1e12, "TB/s");
   out["graph_kernel"] = with_unit(eff.graph_kernel_s * 1e6, "us");
