@@ -136,6 +136,10 @@ struct FabricSpec {
   // nodes are then rejected).
   double inter_node_send_recv_latency_s = 0.0;
   double inter_node_send_recv_bytes_per_s = 0.0;
+  // Ring all-reduce among nodes with one GPU on each (NCCL fit of such rows): the per-NIC ring
+  // bus bandwidth collectives spanning nodes use. 0 = the inter-node send/recv numbers.
+  double inter_node_allreduce_latency_s = 0.0;
+  double inter_node_allreduce_bus_bytes_per_s = 0.0;
   // Flow collectives (models/comm/impl/flow.h) fitted to NCCL: fixed cost of one algorithm
   // step, and payload / bytes on the wire. 0 = not fitted (flow falls back to its defaults).
   double flow_step_latency_s = 0.0;

@@ -156,12 +156,23 @@ int calibrate_nccl(const std::string& dir, const std::string& out) {
   const auto inter_node = pairs(dir + "/send_recv.csv", NcclRows::kInterNode);
   put_alpha_beta(result, inter_node, Collective::kSendRecv, "inter_node_send_recv_latency",
                  "inter_node_send_recv_bandwidth");
+  // Ring all-reduce among nodes with one GPU on each: the per-NIC ring that collectives spanning nodes
+  // run one channel of per GPU (models/comm/impl/alpha_beta.cc).
+  std::vector<CollectiveSample> nic_ring;
+  for (const CollectiveSample& s : read_nccl_csv(dir + "/all_reduce.csv", NcclRows::kInterNode)) {
+    if (s.nodes == s.ranks) nic_ring.push_back(s);
+  }
+  put_alpha_beta(result, nic_ring, Collective::kAllReduce, "inter_node_allreduce_latency",
+                 "inter_node_allreduce_bus_bandwidth");
   result["collectives_source"] = "servesim calibrate --nccl " + dir + ": intra-node rows (" +
                                  std::to_string(all_reduce.size()) + " all-reduce, " +
                                  std::to_string(send_recv.size()) + " send/recv)" +
                                  (inter_node.empty() ? std::string()
                                                      : ", inter-node rows (" + std::to_string(inter_node.size()) +
                                                            " send/recv, one GPU per node)") +
+                                 (nic_ring.empty() ? std::string()
+                                                   : ", inter-node all-reduce rows with one GPU per node (" +
+                                                         std::to_string(nic_ring.size()) + ")") +
                                  ", median times";
   const std::string text_out = result.dump(1) + "\n";
   if (out.empty()) {

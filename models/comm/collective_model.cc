@@ -17,9 +17,9 @@ const char* collective_name(Collective collective) {
 }
 
 void CollectiveModel::start(Engine& engine, Collective collective, const std::vector<EndpointId>& group,
-                            double bytes, int64_t count, std::function<void()> on_done) {
+                            int64_t nodes, double bytes, int64_t count, std::function<void()> on_done) {
   const auto ranks = static_cast<int64_t>(group.size());
-  const double wait_s = count > 0 ? static_cast<double>(count) * seconds(collective, bytes, ranks) : 0.0;
+  const double wait_s = count > 0 ? static_cast<double>(count) * seconds(collective, bytes, ranks, nodes) : 0.0;
   engine.schedule_at(engine.now() + wait_s, kPhaseCompletion, std::move(on_done));
 }
 

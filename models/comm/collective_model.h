@@ -1,7 +1,8 @@
 #pragma once
-// Contract: time of one NCCL-style collective among `ranks` GPUs of a node
-// (all-reduce, all-gather, reduce-scatter, all-to-all of MoE dispatch/combine, send/recv
-// between pipeline stages) for a message of `bytes` per GPU. Two ways to ask:
+// Contract: time of one NCCL-style collective among `ranks` GPUs spread evenly over `nodes`
+// nodes, ranks / nodes on each, packed in rank order (all-reduce, all-gather, reduce-scatter,
+// all-to-all of MoE dispatch/combine, send/recv between pipeline stages) for a message of
+// `bytes` per GPU. Two ways to ask:
 //  - seconds(): analytic, pure and cheap (called while building cost tables); sees no
 //    other traffic.
 //  - start(): runs the collective on an Engine and calls back when it ends. A model whose
@@ -48,21 +49,27 @@ class CollectiveModel {
   using Factory = std::function<std::unique_ptr<CollectiveModel>(const ParamValues&, const FabricSpec&)>;
 
   virtual ~CollectiveModel() = default;
-  /// Seconds for one collective of `bytes` per GPU among `ranks` GPUs (0 when ranks < 2).
-  virtual double seconds(Collective collective, double bytes, int64_t ranks) const = 0;
+  /// Seconds for one collective of `bytes` per GPU among `ranks` GPUs on `nodes` nodes (ranks / nodes each;
+  /// 0 when ranks < 2). `nodes` divides `ranks`.
+  virtual double seconds(Collective collective, double bytes, int64_t ranks, int64_t nodes) const = 0;
+  /// The same within one node.
+  double seconds(Collective collective, double bytes, int64_t ranks) const {
+    return seconds(collective, bytes, ranks, 1);
+  }
 
   /// Whether this model's collectives run as transfers on the platform's links (start()); false: seconds() is exact.
   virtual bool uses_links() const { return false; }
-  /// Runs `count` back-to-back collectives of `bytes` per GPU among `group` (engine endpoints in rank order) on
-  /// `engine`; `on_done` runs when the last one ends. Default: waits count x seconds(collective, bytes, group.size()).
+  /// Runs `count` back-to-back collectives of `bytes` per GPU among `group` (engine endpoints in rank order, on
+  /// `nodes` nodes, group.size() / nodes consecutive ranks on each) on `engine`; `on_done` runs when the last one
+  /// ends. Default: waits count x seconds(collective, bytes, group.size(), nodes).
   /// `count` lumps equal collectives (an iteration's per-layer all-reduces): a link-level model runs each
   /// algorithm step once carrying count x its chunk and paying count x its per-step latency, which takes as long
   /// as count separate collectives when nothing else shares the links and they have no latency (a lumped step
   /// crosses the route's latency once, not count times; with other traffic it shares bandwidth as one flow per
   /// step, not count). A group of fewer than 2, bytes <= 0 or count <= 0 ends at once.
   /// `on_done` runs in phase kPhaseCompletion (as a transfer's completion would).
-  virtual void start(Engine& engine, Collective collective, const std::vector<EndpointId>& group, double bytes,
-                     int64_t count, std::function<void()> on_done);
+  virtual void start(Engine& engine, Collective collective, const std::vector<EndpointId>& group, int64_t nodes,
+                     double bytes, int64_t count, std::function<void()> on_done);
 };
 
 /// Alpha-beta parameters; from the fabric's NCCL fit or its datasheet numbers.
@@ -73,12 +80,19 @@ struct AlphaBetaParams {
   double send_recv_bytes_per_s = 0.0;
   double inter_node_send_recv_latency_s = 0.0;  // 0 bandwidth = not known
   double inter_node_send_recv_bytes_per_s = 0.0;
+  // Ring all-reduce between nodes with one GPU on each (its NIC's ring bus bandwidth); 0 = the
+  // inter-node send/recv numbers.
+  double inter_node_allreduce_latency_s = 0.0;
+  double inter_node_allreduce_bus_bytes_per_s = 0.0;
 };
 
 class AlphaBetaCollectives : public CollectiveModel {
  public:
   explicit AlphaBetaCollectives(const AlphaBetaParams& params) : params_(params) {}
-  double seconds(Collective collective, double bytes, int64_t ranks) const override;
+  using CollectiveModel::seconds;
+  /// Across nodes (see alpha_beta.cc): NCCL's ring over all ranks in one channel per GPU of a node, each
+  /// channel leaving the node through its own NIC at the inter-node send/recv bandwidth.
+  double seconds(Collective collective, double bytes, int64_t ranks, int64_t nodes) const override;
   const AlphaBetaParams& params() const { return params_; }
 
  private:
@@ -89,11 +103,12 @@ class AlphaBetaCollectives : public CollectiveModel {
 /// datasheet bandwidth (NCCL's typical bus efficiency on NVLink).
 AlphaBetaParams alpha_beta_for(const FabricSpec& fabric);
 
-/// One measured collective: GPUs, bytes per GPU, seconds.
+/// One measured collective: GPUs (over `nodes` nodes), bytes per GPU, seconds.
 struct CollectiveSample {
   int64_t ranks = 0;
   double bytes = 0.0;
   double seconds = 0.0;
+  int64_t nodes = 1;
 };
 
 /// Least-squares fit (Eigen) of t = alpha + factor(ranks) x bytes / bandwidth,

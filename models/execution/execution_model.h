@@ -75,6 +75,7 @@ struct CollectiveCall {
   int64_t count = 0;
   int64_t ranks = 0;
   double seconds = 0.0;
+  int64_t nodes = 1;  // the group spans this many nodes, ranks / nodes on each
 };
 
 /// Full result for `servesim step`.

@@ -395,6 +395,9 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   // Boundary k -> k + 1 crosses nodes when the last GPU of stage k and the first of stage k + 1
   // sit on different nodes (stages are placed in order, max(tp, ep) GPUs each).
   const int64_t per_node = std::max<int64_t>(1, deployment.node.gpus_per_node);
+  // A group larger than a node fills whole nodes (the config reader refuses the rest).
+  tp_nodes_ = tp_ > per_node ? tp_ / per_node : 1;
+  ep_nodes_ = ep_ > per_node ? ep_ / per_node : 1;
   for (int64_t k = 0; k + 1 < pp_; ++k) {
     const int64_t last_gpu = (k + 1) * stage_gpus_ - 1;
     send_across_nodes_.push_back(last_gpu / per_node != (last_gpu + 1) / per_node);
@@ -502,13 +505,13 @@ double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sam
     }
     case OpClass::kAllReduce:
       *bound = Bound::kCommunication;
-      return collectives_->seconds(Collective::kAllReduce, rows * op.bytes_per_row, tp_);
+      return collectives_->seconds(Collective::kAllReduce, rows * op.bytes_per_row, tp_, tp_nodes_);
     case OpClass::kAllToAll: {
       *bound = Bound::kCommunication;
       // Bytes per GPU: the larger of what the most-loaded sender holds (its attention group's share
       // of the batch, split over the group's tp GPUs) and what the most-loaded rank receives.
       const double fraction = std::max(hottest_rank_share_, share / static_cast<double>(tp_));
-      return collectives_->seconds(Collective::kAllToAll, all_tokens * op.bytes_per_row * fraction, ep_);
+      return collectives_->seconds(Collective::kAllToAll, all_tokens * op.bytes_per_row * fraction, ep_, ep_nodes_);
     }    case OpClass::kAttention:
     case OpClass::kRepeatKv:
       break;  // costed per segment by evaluate()
@@ -590,7 +593,8 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
         const double fraction = std::max(hottest_rank_share_, share / static_cast<double>(tp_));
         calls->push_back(CollectiveCall{all_reduce ? Collective::kAllReduce : Collective::kAllToAll,
                                         all_reduce ? rows * op.bytes_per_row : all_tokens * op.bytes_per_row * fraction,
-                                        std::llround(op.instances), all_reduce ? tp_ : ep_, seconds});
+                                        std::llround(op.instances), all_reduce ? tp_ : ep_, seconds,
+                                        all_reduce ? tp_nodes_ : ep_nodes_});
       }
     } else {
       totals->compute_s += seconds + repeat_s;

@@ -123,6 +123,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   int64_t tp_ = 1, pp_ = 1;
   int64_t stage_gpus_ = 1;        // max(tp, ep)
   int64_t ep_ = 1;
+  int64_t tp_nodes_ = 1, ep_nodes_ = 1;  // nodes a TP group / the EP group spans (whole nodes when > 1)
   int64_t attention_groups_ = 1;  // stage_gpus_ / tp_
   double weight_bpp_ = 2.0;
   double hidden_ = 0.0;

@@ -84,6 +84,9 @@ FabricSpec read_fabric(ConfigNode& node, const std::string& name) {
   fabric.inter_node_send_recv_latency_s = node.quantity("inter_node_send_recv_latency", Dimension::kSeconds, 0.0, true);
   fabric.inter_node_send_recv_bytes_per_s =
       node.quantity("inter_node_send_recv_bandwidth", Dimension::kBytesPerSecond, 0.0, true);
+  fabric.inter_node_allreduce_latency_s = node.quantity("inter_node_allreduce_latency", Dimension::kSeconds, 0.0, true);
+  fabric.inter_node_allreduce_bus_bytes_per_s =
+      node.quantity("inter_node_allreduce_bus_bandwidth", Dimension::kBytesPerSecond, 0.0, true);
   fabric.flow_step_latency_s = node.quantity("flow_step_latency", Dimension::kSeconds, 0.0, true);
   fabric.flow_efficiency = node.number("flow_efficiency", 0.0, 1.0, 0.0);
   node.finish();
@@ -363,9 +366,10 @@ ParallelPlan read_plan(ConfigNode& node, const ModelSpec& model, const NodeSpec&
     node.fail("tp", "tp " + std::to_string(plan.tp) + " does not divide the model's " + std::to_string(model.heads) +
                         " attention heads");
   }
-  if (plan.tp > hardware.gpus_per_node) {
-    node.fail("tp", "tp " + std::to_string(plan.tp) + " exceeds the " + std::to_string(hardware.gpus_per_node) +
-                        " GPUs of a " + hardware.name + " node (tensor parallelism across nodes is not modelled)");
+  const int64_t per_node = hardware.gpus_per_node;
+  if (plan.tp > per_node && plan.tp % per_node != 0) {
+    node.fail("tp", "tp " + std::to_string(plan.tp) + " spans " + hardware.name + " nodes of " +
+                        std::to_string(per_node) + " GPUs unevenly (a group larger than a node fills whole nodes)");
   }
   const std::string model_name = model.name.empty() ? std::string("the model") : model.name;
   if (plan.ep > 1) {
@@ -381,10 +385,9 @@ ParallelPlan read_plan(ConfigNode& node, const ModelSpec& model, const NodeSpec&
       node.fail("ep", "ep " + std::to_string(plan.ep) + " and tp " + std::to_string(plan.tp) +
                           ": one must divide the other (a stage runs on max(tp, ep) GPUs)");
     }
-    if (plan.ep > hardware.gpus_per_node) {
-      node.fail("ep", "ep " + std::to_string(plan.ep) + " exceeds the " + std::to_string(hardware.gpus_per_node) +
-                          " GPUs of a " + hardware.name +
-                          " node (expert parallelism across nodes is not modelled)");
+    if (plan.ep > per_node && plan.ep % per_node != 0) {
+      node.fail("ep", "ep " + std::to_string(plan.ep) + " spans " + hardware.name + " nodes of " +
+                          std::to_string(per_node) + " GPUs unevenly (a group larger than a node fills whole nodes)");
     }
   }
   if (node.has("expert_routing")) {
@@ -394,9 +397,14 @@ ParallelPlan read_plan(ConfigNode& node, const ModelSpec& model, const NodeSpec&
     plan.routing = read_expert_routing(node, model);
   }
   const int64_t gpus = plan.gpus_per_replica();
-  if (gpus > hardware.gpus_per_node && !(hardware.fabric.inter_node_send_recv_bytes_per_s > 0.0)) {
-    node.fail("pp", std::string(plan.ep > plan.tp ? "ep" : "tp") + " x pp = " + std::to_string(gpus) +
-                        " GPUs spans " +
+  const int64_t stage = plan.gpus_per_stage();
+  if (gpus > per_node && stage < per_node && per_node % stage != 0) {
+    node.fail("pp", "stages of " + std::to_string(stage) + " GPUs do not divide " + hardware.name + " nodes of " +
+                        std::to_string(per_node) + " GPUs: a stage would straddle two nodes");
+  }
+  if (gpus > per_node && !(hardware.fabric.inter_node_send_recv_bytes_per_s > 0.0)) {
+    node.fail(plan.pp > 1 ? "pp" : plan.ep > plan.tp ? "ep" : "tp",
+              std::string(plan.ep > plan.tp ? "ep" : "tp") + " x pp = " + std::to_string(gpus) + " GPUs spans " +
                         std::to_string((gpus + hardware.gpus_per_node - 1) / hardware.gpus_per_node) + " " +
                         hardware.name + " nodes, but fabric \"" + hardware.fabric.name +
                         "\" has no inter-node numbers (inter_node_send_recv_latency, inter_node_send_recv_bandwidth)");

@@ -529,7 +529,7 @@ void Replica::form_batch(std::size_t lane_index) {
     for (std::size_t k = 0; k < lane.calls.size(); ++k) {
       const CollectiveCall& call = lane.calls[k];
       if (kept > 0 && lane.calls[kept - 1].collective == call.collective && lane.calls[kept - 1].bytes == call.bytes &&
-          lane.calls[kept - 1].ranks == call.ranks) {
+          lane.calls[kept - 1].ranks == call.ranks && lane.calls[kept - 1].nodes == call.nodes) {
         lane.calls[kept - 1].count += call.count;
         lane.calls[kept - 1].seconds += call.seconds;
       } else {
@@ -617,7 +617,7 @@ void Replica::run_collectives(std::size_t lane_index, std::size_t k) {
   for (std::size_t g = 0; g < groups; ++g) {
     const std::vector<EndpointId> ranks(gpus.begin() + static_cast<std::ptrdiff_t>(g * group),
                                         gpus.begin() + static_cast<std::ptrdiff_t>(std::min(gpus.size(), (g + 1) * group)));
-    params_.collectives_on_links->start(engine_, call.collective, ranks, call.bytes, call.count,
+    params_.collectives_on_links->start(engine_, call.collective, ranks, call.nodes, call.bytes, call.count,
                                         [this, lane_index, k, left] {
                                           if (--*left == 0) run_collectives(lane_index, k + 1);
                                         });

@@ -66,7 +66,7 @@ double run_collective(Engine& engine, CollectiveModel& model, Collective collect
                       int64_t count = 1) {
   const double start = engine.now();
   double done_at = -1.0;
-  model.start(engine, collective, gpus(engine, n), bytes, count, [&] { done_at = engine.now(); });
+  model.start(engine, collective, gpus(engine, n), 1, bytes, count, [&] { done_at = engine.now(); });
   engine.run();
   EXPECT_GE(done_at, start) << "on_done never ran";
   return done_at - start;
@@ -198,7 +198,7 @@ TEST(FlowCollectives, RingAllReduceSharingAnUpLinkWithALongTransferSlowsBoth) {
   double transfer_done = -1.0;
   double all_reduce_done = -1.0;
   engine.transfer(engine.endpoint("gpu0"), engine.endpoint("host"), long_bytes, [&] { transfer_done = engine.now(); });
-  model.start(engine, Collective::kAllReduce, gpus(engine, 4), kBytes, 1, [&] { all_reduce_done = engine.now(); });
+  model.start(engine, Collective::kAllReduce, gpus(engine, 4), 1, kBytes, 1, [&] { all_reduce_done = engine.now(); });
   engine.run();
   const double ring_on_link = 2.0 * (n - 1.0) / n * kBytes / kLinkBytesPerS;
   EXPECT_NEAR(all_reduce_done, 2.0 * ring_on_link, kRelative * all_reduce_done);

@@ -83,6 +83,31 @@ void print_errors(const char* label, const Errors& e) {
               100 * max_of(e.alpha_beta));
 }
 
+// All-reduce rows spanning nodes (only a100_dgx has them: 2, 4, 8 and 16 GPUs with 1, 2, 4 and 8 per node)
+// against alpha-beta across nodes (one ring channel per GPU of a node through its own NIC): the rows with one
+// GPU per node are the fit of the fabric's inter-node all-reduce numbers (in-sample); the rest check how the
+// channels scale with GPUs per node (held out).
+void across_nodes(const std::string& dir, const std::vector<FabricSpec>& fabrics) {
+  std::printf("\nall-reduce across nodes, alpha-beta (median |error| per GPUs x GPUs per node)\n");
+  std::printf("%-9s %5s %9s %6s %9s %9s  %s\n", "file", "GPUs", "per node", "rows", "med %", "max %", "");
+  for (std::size_t c = 0; c < fabrics.size(); ++c) {
+    const std::string path = dir + "/" + kNodes[c].file + "/all_reduce.csv";
+    if (!std::filesystem::exists(path)) continue;
+    const AlphaBetaCollectives alpha_beta(alpha_beta_for(fabrics[c]));
+    std::map<std::pair<int64_t, int64_t>, std::vector<double>> errors;
+    for (const CollectiveSample& s : read_nccl_csv(path, NcclRows::kInterNode)) {
+      const double predicted = alpha_beta.seconds(Collective::kAllReduce, s.bytes, s.ranks, s.nodes);
+      errors[{s.ranks, s.ranks / s.nodes}].push_back(std::fabs(predicted / s.seconds - 1.0));
+    }
+    for (auto& [key, e] : errors) {
+      std::printf("%-9s %5lld %9lld %6zu %9.1f %9.1f  %s\n", kNodes[c].file, static_cast<long long>(key.first),
+                  static_cast<long long>(key.second), e.size(), 100 * median(e),
+                  100 * *std::max_element(e.begin(), e.end()),
+                  key.second == 1 ? "[in-sample: the inter-node fit's rows]" : "[held out]");
+    }
+  }
+}
+
 int run(int argc, char** argv) {
   bool summary_only = false;
   std::string dir = servesim_home() + "/../shared/data/profiling/vidur/network";
@@ -152,7 +177,7 @@ int run(int argc, char** argv) {
         const std::vector<EndpointId> group(gpus.begin(), gpus.begin() + s.ranks);
         const double start = engine.now();
         double end = -1.0;
-        flow.start(engine, collective, group, s.bytes, 1, [&] { end = engine.now(); });
+        flow.start(engine, collective, group, 1, s.bytes, 1, [&] { end = engine.now(); });
         engine.run();
         const double flow_s = end - start;
         const double closed_form_s = flow.seconds(collective, s.bytes, s.ranks);
@@ -194,6 +219,7 @@ int run(int argc, char** argv) {
                 std::strcmp(node.file, kNodes[0].file) == 0 ? " [in-sample: the fit's own file]"
                                                             : " [held out: H100-fitted step latency and efficiency]");
   }
+  across_nodes(dir, fabrics);
   return 0;
 }
 

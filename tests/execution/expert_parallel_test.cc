@@ -519,10 +519,10 @@ TEST(PlanReader, EpAndTpThatDoNotDivideOneAnotherAreRefused) {
             "cfg.json: /plan/ep: ep 3 and tp 2: one must divide the other (a stage runs on max(tp, ep) GPUs)");
 }
 
-TEST(PlanReader, EpBeyondOneNodeIsRefused) {
-  EXPECT_EQ(plan_error(R"("deepseek-v3")", R"({"ep": 16})"),
-            "cfg.json: /plan/ep: ep 16 exceeds the 8 GPUs of a h100-sxm node (expert parallelism across nodes is not "
-            "modelled)");
+TEST(PlanReader, EpOverWholeNodesIsAPlan) {
+  EXPECT_EQ(plan_error(R"("deepseek-v3")", R"({"ep": 32, "tp": 4})").find("cfg.json"), std::string::npos)
+      << "ep 32 over four 8-GPU nodes is a plan";
+  EXPECT_EQ(plan_error(R"("mixtral-8x7b")", R"({"ep": 8, "tp": 8})").find("cfg.json"), std::string::npos);
 }
 
 TEST(PlanReader, ExpertRoutingOnADenseModelIsRefused) {

@@ -121,7 +121,9 @@ TEST(Precision, GpusWithoutFp8MeasurementsDeriveTheCurveFromTheBf16FitTimesThePe
       EXPECT_EQ(op.dtype, "fp8");
       EXPECT_EQ(op.provenance, Provenance::kDatasheet);
     }
-    if (op.name == "lm_head") EXPECT_EQ(op.dtype, "bf16");
+    if (op.name == "lm_head") {
+      EXPECT_EQ(op.dtype, "bf16");
+    }
   }
 }
 

@@ -230,5 +230,41 @@ TEST(Cluster, AlphaBetaParametersChangeTheResult) {
   EXPECT_GT(ttft[1], ttft[0] + 0.05);  // 64 all-reduces of at least 1 ms each
 }
 
+// One 2,048-token prefill on two nodes with flow collectives; returns its TTFT.
+double ttft_on_two_nodes(int tp, const std::string& nic) {
+  const std::string dir = make_temp_dir();
+  write_file(dir + "/one.jsonl", R"({"arrival_s": 0, "input_tokens": 2048, "output_tokens": 1})" "\n");
+  const RunResult r = run(R"({"hardware": "h100-sxm", "model": "llama-3.1-70b", "engine": "vllm", "plan": {"tp": )" +
+                          std::to_string(tp) + R"(}, "cluster": {"nodes": 2, "network": {"topology": "single-switch",
+                          "nic": ")" + nic + R"(", "switch": "quantum-2"}}, "collectives": {"impl": "flow"},
+                          "workload": {"trace": {"format": "jsonl", "path": ")" + dir + R"(/one.jsonl"}}})");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.exit_code == 0 ? r.summary["ttft_s"]["mean"].get<double>() : -1.0;
+}
+
+// TP 16 over two 8-GPU nodes: its all-reduces leave each node through the NICs, so halving the NICs'
+// bandwidth (ConnectX-7 400G -> 200G) lengthens the prefill; TP 8 in one node never touches a NIC.
+TEST(Cluster, TensorParallelismAcrossNodesRunsItsAllReducesThroughTheNics) {
+  const double fast = ttft_on_two_nodes(16, "connectx-7"), slow = ttft_on_two_nodes(16, "connectx-7-200g");
+  EXPECT_GT(slow, fast * 1.02);
+  EXPECT_EQ(ttft_on_two_nodes(8, "connectx-7"), ttft_on_two_nodes(8, "connectx-7-200g"));
+}
+
+// A TP group larger than a node must fill whole nodes; one that does is a plan (no longer refused).
+TEST(Cluster, TensorParallelismAcrossNodesIsAPlanAndPricesTheNics) {
+  const std::string dir = make_temp_dir();
+  double communication[2];
+  for (int tp : {8, 16}) {
+    write_file(dir + "/step.json", R"({"hardware": "h100-sxm", "model": "llama-3.1-70b", "engine": "vllm", "plan": {"tp": )" +
+                                       std::to_string(tp) + R"(}, "batch": [["prefill", 1, 4096]]})");
+    const auto step = run_servesim("step " + dir + "/step.json");
+    ASSERT_EQ(step.exit_code, 0) << step.err;
+    communication[tp / 16] = nlohmann::json::parse(step.out)["communication_s"].get<double>();
+  }
+  // The same all-reduced bytes per GPU; across nodes each GPU's NIC (35.9 GB/s inter-node) carries 1/8 of
+  // the ring, the NVLink port 7/8: slower than NVLink alone.
+  EXPECT_GT(communication[1], communication[0]);
+}
+
 }  // namespace
 }  // namespace servesim

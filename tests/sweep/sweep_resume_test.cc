@@ -131,7 +131,9 @@ void interrupt_and_resume(int sig) {
   ASSERT_LT(kept, 12u) << "the sweep finished before the signal; nothing was interrupted";
   for (std::size_t i = 0; i < 12; ++i) {
     const fs::path run = dir / "cut" / "runs" / std::to_string(i);
-    if (fs::exists(run)) EXPECT_TRUE(fs::exists(run / "plan.json")) << run;  // complete or absent
+    if (fs::exists(run)) {
+      EXPECT_TRUE(fs::exists(run / "plan.json")) << run;  // complete or absent
+    }
   }
   EXPECT_FALSE(fs::exists(dir / "cut" / "sweep.csv"));
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cassert>
 
 #include <Eigen/Dense>
@@ -38,14 +39,43 @@ ParamSpecs alpha_beta_specs() {
 
 }  // namespace
 
-double AlphaBetaCollectives::seconds(Collective collective, double bytes, int64_t ranks) const {
+double AlphaBetaCollectives::seconds(Collective collective, double bytes, int64_t ranks, int64_t nodes) const {
   if (ranks < 2 || bytes <= 0.0) return 0.0;
   if (collective == Collective::kSendRecv) return params_.send_recv_latency_s + bytes / params_.send_recv_bytes_per_s;
   if (collective == Collective::kSendRecvAcrossNodes) {
     assert(params_.inter_node_send_recv_bytes_per_s > 0.0 && "plans spanning nodes need inter-node numbers");
     return params_.inter_node_send_recv_latency_s + bytes / params_.inter_node_send_recv_bytes_per_s;
   }
-  return params_.allreduce_latency_s + ring_factor(collective, ranks) * bytes / params_.allreduce_bus_bytes_per_s;
+  if (nodes <= 1) {
+    return params_.allreduce_latency_s + ring_factor(collective, ranks) * bytes / params_.allreduce_bus_bytes_per_s;
+  }
+  // Across N nodes with g = n / N GPUs on each. Every GPU has its own NIC (rails, as DGX/HGX nodes).
+  assert(ranks % nodes == 0 && params_.inter_node_send_recv_bytes_per_s > 0.0 &&
+         "groups spanning nodes fill them evenly and need inter-node numbers");
+  const double n = static_cast<double>(ranks);
+  const double g = static_cast<double>(ranks / nodes);
+  const double intra_latency = g > 1.0 ? params_.allreduce_latency_s : 0.0;
+  const double nic_ring_bytes_per_s = params_.inter_node_allreduce_bus_bytes_per_s > 0.0
+                                          ? params_.inter_node_allreduce_bus_bytes_per_s
+                                          : params_.inter_node_send_recv_bytes_per_s;
+  const double nic_latency = params_.inter_node_allreduce_bus_bytes_per_s > 0.0
+                                 ? params_.inter_node_allreduce_latency_s
+                                 : 2.0 * params_.inter_node_send_recv_latency_s;
+  if (collective == Collective::kAllToAll) {
+    // Each GPU sends S/n to every other: (g-1)/n x S over the fabric and (n-g)/n x S through its NIC, at once.
+    const double fabric_s = (g - 1.0) / n * bytes / params_.allreduce_bus_bytes_per_s;
+    const double nic_s = (n - g) / n * bytes / params_.inter_node_send_recv_bytes_per_s;
+    return std::max(intra_latency, params_.inter_node_send_recv_latency_s) + std::max(fabric_s, nic_s);
+  }
+  // NCCL's ring over all n ranks, in g channels of S/g (one per GPU of a node), channel c leaving each node
+  // through a different GPU's NIC: of a GPU's ring traffic f(n) x S, (g-1)/g crosses its fabric port and 1/g its
+  // NIC, concurrently. Fixed cost: the intra-node collective's or, between nodes, one ring all-reduce's
+  // (N - 1 inter-node hops for the reduce and as many for the broadcast; for all-gather and reduce-scatter half).
+  const double ring_bytes = ring_factor(collective, ranks) * bytes;
+  const double fabric_s = (g - 1.0) / g * ring_bytes / params_.allreduce_bus_bytes_per_s;
+  const double nic_s = ring_bytes / g / nic_ring_bytes_per_s;
+  const double hops = static_cast<double>(nodes - 1) * (collective == Collective::kAllReduce ? 1.0 : 0.5);
+  return std::max(intra_latency, hops * nic_latency) + std::max(fabric_s, nic_s);
 }
 
 AlphaBetaParams alpha_beta_for(const FabricSpec& fabric) {
@@ -59,6 +89,8 @@ AlphaBetaParams alpha_beta_for(const FabricSpec& fabric) {
       fabric.send_recv_bytes_per_s > 0.0 ? fabric.send_recv_bytes_per_s : kDefaultBusEfficiency * fabric.bytes_per_s;
   params.inter_node_send_recv_latency_s = fabric.inter_node_send_recv_latency_s;
   params.inter_node_send_recv_bytes_per_s = fabric.inter_node_send_recv_bytes_per_s;
+  params.inter_node_allreduce_latency_s = fabric.inter_node_allreduce_latency_s;
+  params.inter_node_allreduce_bus_bytes_per_s = fabric.inter_node_allreduce_bus_bytes_per_s;
   return params;
 }
 

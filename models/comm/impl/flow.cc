@@ -24,6 +24,30 @@ FlowStep ring_step(double chunk_bytes, int64_t ranks) {
   return step;
 }
 
+// NCCL-style rings across nodes: `g` channels of chunk_bytes / g each over all ranks, channel c
+// leaving each node through a different local rank (see flow.h); chunks between the same pair merged.
+FlowStep channel_ring_step(double chunk_bytes, int64_t ranks, int64_t nodes) {
+  const int64_t g = ranks / nodes;
+  std::map<std::pair<int64_t, int64_t>, double> merged;
+  std::vector<int64_t> order;
+  order.reserve(static_cast<std::size_t>(ranks));
+  for (int64_t c = 0; c < g; ++c) {
+    order.clear();
+    for (int64_t k = 0; k < nodes; ++k) {
+      for (int64_t j = 0; j < g; ++j) {
+        const int64_t local = k % 2 == 0 ? (c + j) % g : ((c - 1 - j) % g + 2 * g) % g;
+        order.push_back(k * g + local);
+      }
+    }
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      merged[{order[i], order[(i + 1) % order.size()]}] += chunk_bytes / static_cast<double>(g);
+    }
+  }
+  FlowStep step;
+  for (const auto& [pair, bytes] : merged) step.push_back({pair.first, pair.second, bytes});
+  return step;
+}
+
 // Heap-ordered binary tree: rank i's parent is (i-1)/2; level l holds ranks 2^l - 1 .. 2^(l+1) - 2.
 std::vector<FlowStep> tree_all_reduce_steps(double bytes, int64_t ranks) {
   std::vector<FlowStep> levels;  // levels[l-1]: child -> parent chunks of level l
@@ -122,18 +146,21 @@ ParamSpecs flow_specs() {
 }  // namespace
 
 std::vector<FlowStep> flow_steps(Collective collective, FlowAllReduceAlgorithm all_reduce, double bytes,
-                                 int64_t ranks) {
+                                 int64_t ranks, int64_t nodes) {
   std::vector<FlowStep> steps;
   if (ranks < 2) return steps;
+  assert(nodes >= 1 && ranks % nodes == 0 && "a group spanning nodes fills them evenly");
   const double chunk = bytes / static_cast<double>(ranks);
+  const bool channels = nodes > 1 && ranks > nodes;  // one rank per node: the plain ring is rail-aligned
+  const FlowStep ring = channels ? channel_ring_step(chunk, ranks, nodes) : FlowStep{};
   switch (collective) {
     case Collective::kAllReduce:
       if (all_reduce == FlowAllReduceAlgorithm::kTree) return tree_all_reduce_steps(bytes, ranks);
-      steps.assign(static_cast<std::size_t>(2 * (ranks - 1)), ring_step(chunk, ranks));
+      steps.assign(static_cast<std::size_t>(2 * (ranks - 1)), channels ? ring : ring_step(chunk, ranks));
       return steps;
     case Collective::kAllGather:
     case Collective::kReduceScatter:
-      steps.assign(static_cast<std::size_t>(ranks - 1), ring_step(chunk, ranks));
+      steps.assign(static_cast<std::size_t>(ranks - 1), channels ? ring : ring_step(chunk, ranks));
       return steps;
     case Collective::kAllToAll:
       for (int64_t k = 1; k < ranks; ++k) {
@@ -164,10 +191,10 @@ FlowCollectives::FlowCollectives(const FlowParams& params) : params_(params) {
   assert(params_.step_latency_s >= 0.0);
 }
 
-double FlowCollectives::seconds(Collective collective, double bytes, int64_t ranks) const {
+double FlowCollectives::seconds(Collective collective, double bytes, int64_t ranks, int64_t nodes) const {
   if (ranks < 2 || bytes <= 0.0) return 0.0;
-  if (collective == Collective::kSendRecvAcrossNodes) {
-    return AlphaBetaCollectives(params_.across_nodes).seconds(collective, bytes, ranks);
+  if (collective == Collective::kSendRecvAcrossNodes || nodes > 1) {
+    return AlphaBetaCollectives(params_.across_nodes).seconds(collective, bytes, ranks, nodes);
   }
   assert(params_.link_bytes_per_s > 0.0 && "flow's closed form needs the fabric's bandwidth");
   const auto [steps, load] = closed_form_terms(collective, params_.all_reduce, bytes, ranks);
@@ -175,7 +202,7 @@ double FlowCollectives::seconds(Collective collective, double bytes, int64_t ran
 }
 
 void FlowCollectives::start(Engine& engine, Collective collective, const std::vector<EndpointId>& group,
-                            double bytes, int64_t count, std::function<void()> on_done) {
+                            int64_t nodes, double bytes, int64_t count, std::function<void()> on_done) {
   const auto ranks = static_cast<int64_t>(group.size());
   if (ranks < 2 || bytes <= 0.0 || count <= 0) {
     engine.schedule_at(engine.now(), kPhaseCompletion, std::move(on_done));
@@ -183,7 +210,7 @@ void FlowCollectives::start(Engine& engine, Collective collective, const std::ve
   }
   auto run = std::make_shared<FlowRun>();
   run->engine = &engine;
-  run->steps = flow_steps(collective, params_.all_reduce, bytes, ranks);
+  run->steps = flow_steps(collective, params_.all_reduce, bytes, ranks, nodes);
   run->group = group;
   run->wire_scale = static_cast<double>(count) / params_.efficiency;
   run->wait_s = static_cast<double>(count) * params_.step_latency_s;

@@ -21,6 +21,15 @@
 //                     rank (i+k) mod n
 //   send/recv         one step: rank 0 sends S to rank 1 (also across nodes: the route
 //                     between the two endpoints decides which links it crosses)
+// Across N nodes (g = n / N ranks on each, consecutive), ring collectives run as NCCL's
+// rings do: g channels of S/g, each a ring over all n ranks that leaves every node through a
+// different GPU (so through every GPU's NIC once): channel c visits a node's GPUs from
+// local c up to c - 1 (mod g) on even nodes and from c - 1 down to c on odd ones, so it
+// enters each node on the rail it left the previous one (rail-aligned; with an odd N the
+// wrap from the last node to the first changes rail). A step's chunks between the same two
+// ranks travel as one transfer. Per step a GPU sends (g-1)/g x S/n over its fabric port and
+// S/(g n) through its NIC. Tree all-reduce and all-to-all ignore nodes (their routes cross
+// the NICs where they must).
 // Closed form (seconds()): on a non-blocking switch where every GPU has an up and a down
 // link of the fabric's bandwidth B and no wire latency, a step ends when its most loaded
 // link drains (every flow of a step has the same size, so max-min gives each flow of the
@@ -33,7 +42,8 @@
 // with latency, start() waits step_latency less the step's route latency (never less than
 // nothing) before its transfers, so T holds on any links whose route latency is at most the
 // step latency (and a step pays the larger of the two). seconds() for send/recv across
-// nodes is alpha-beta's (the fabric's inter-node fit): the NVLink switch is not crossed.
+// nodes, and of any collective whose group spans nodes, is alpha-beta's (the fabric's
+// inter-node fit): the NVLink switch is not crossed and the NICs are not the fabric's.
 // start() with count = k runs each step once with k x its chunk after k x step_latency (less
 // the route latency): k collectives' time on idle links.
 
@@ -72,18 +82,20 @@ struct FlowChunk {
 };
 using FlowStep = std::vector<FlowChunk>;
 
-/// The algorithm's steps for one collective of `bytes` per GPU among `ranks` GPUs (empty when ranks < 2).
+/// The algorithm's steps for one collective of `bytes` per GPU among `ranks` GPUs on `nodes` nodes (ranks / nodes
+/// consecutive ranks on each; empty when ranks < 2).
 std::vector<FlowStep> flow_steps(Collective collective, FlowAllReduceAlgorithm all_reduce, double bytes,
-                                 int64_t ranks);
+                                 int64_t ranks, int64_t nodes = 1);
 
 class FlowCollectives : public CollectiveModel {
  public:
   explicit FlowCollectives(const FlowParams& params);
   /// The closed form above: uncontended links of link_bytes_per_s with no wire latency.
-  double seconds(Collective collective, double bytes, int64_t ranks) const override;
+  using CollectiveModel::seconds;
+  double seconds(Collective collective, double bytes, int64_t ranks, int64_t nodes) const override;
   bool uses_links() const override { return true; }
-  void start(Engine& engine, Collective collective, const std::vector<EndpointId>& group, double bytes,
-             int64_t count, std::function<void()> on_done) override;
+  void start(Engine& engine, Collective collective, const std::vector<EndpointId>& group, int64_t nodes,
+             double bytes, int64_t count, std::function<void()> on_done) override;
   const FlowParams& params() const { return params_; }
 
  private:
