@@ -108,11 +108,26 @@ struct GpuSpec {
   GpuEfficiency efficiency;
 };
 
+/// Power of a device for whole-platform energy (hardware/platform/platform_energy.h): idle, and at full
+/// load (every port or lane busy both ways). Both 0 = not given (the device's energy is then not reported).
+struct DevicePower {
+  double idle_w = 0.0;
+  double active_w = 0.0;
+  bool given() const { return idle_w > 0.0 || active_w > 0.0; }
+};
+
 struct HostCpuSpec {
   std::string name;
   double launch_s = 0.0;              // host cost of launching one kernel eagerly
   double iteration_overhead_s = 0.0;  // scheduler / sampling / bookkeeping per engine iteration
   double memory_bytes = 0.0;          // host DRAM available for swapped / offloaded KV
+  // Energy (0 = not given): sockets per node, cores per socket, one socket's idle power and TDP (active_w);
+  // the node's DRAM at idle (background and refresh) and the energy of moving one bit in or out of it.
+  int64_t sockets = 0;
+  int64_t cores_per_socket = 0;
+  DevicePower socket_power;
+  double memory_idle_w = 0.0;
+  double memory_access_j_per_byte = 0.0;
 };
 
 struct HostLinkSpec {
@@ -152,6 +167,7 @@ struct CxlMemorySpec {
   double capacity_bytes = 0.0;
   double bytes_per_s = 0.0;
   double latency_s = 0.0;
+  DevicePower power;  // active: at bytes_per_s each way
 };
 
 /// NVMe SSD attached to the host (optional; capacity 0 = none).
@@ -159,6 +175,7 @@ struct SsdSpec {
   double capacity_bytes = 0.0;
   double read_bytes_per_s = 0.0;
   double write_bytes_per_s = 0.0;
+  DevicePower power;  // active: reading or writing at full bandwidth
 };
 
 struct NodeSpec {

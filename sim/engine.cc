@@ -126,6 +126,10 @@ struct Engine::Impl {
   std::vector<double> link_latency_by_index;
   std::vector<std::size_t> endpoint_of_vertex;  // netpoint id -> endpoint index (npos: a disk end)
   std::unordered_map<uint64_t, double> lazy_latency_s;
+  // Links of each route asked so far (routes on demand), for the bytes each link carried.
+  std::unordered_map<uint64_t, std::vector<uint32_t>> lazy_routes;
+  std::vector<double> link_bytes;
+  std::vector<double> disk_read_bytes, disk_write_bytes;
   std::map<std::pair<unsigned long, unsigned long>, std::vector<StandardLinkImpl*>> disk_routes;
   std::vector<std::size_t> scratch;
 
@@ -140,9 +144,11 @@ double Engine::Impl::latency(EndpointId src, EndpointId dst) {
   scratch.clear();
   route_source->route(static_cast<std::size_t>(src), static_cast<std::size_t>(dst), scratch);
   double sum = 0.0;
+  std::vector<uint32_t>& route = lazy_routes[key];
   for (std::size_t link : scratch) {
     if (link >= link_latency_by_index.size()) throw std::invalid_argument("route uses an unknown link index");
     sum += link_latency_by_index[link];
+    route.push_back(static_cast<uint32_t>(link));
   }
   return lazy_latency_s.emplace(key, sum).first->second;
 }
@@ -199,6 +205,7 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
     impl_->link_latency_by_index.push_back(spec.latency_s);
   }
   if (platform.route_source) {
+    impl_->link_bytes.assign(platform.links.size(), 0.0);
     for (std::size_t i = 0; i < endpoint_count; ++i) {
       const unsigned long vertex = impl_->hosts[i]->get_netpoint()->id();
       if (impl_->endpoint_of_vertex.size() <= vertex) impl_->endpoint_of_vertex.resize(vertex + 1, SIZE_MAX);
@@ -244,6 +251,8 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
     }
     impl_->disk_ids[spec.name] = static_cast<DiskId>(impl_->disks.size());
     impl_->disks.push_back(ends);
+    impl_->disk_read_bytes.push_back(0.0);
+    impl_->disk_write_bytes.push_back(0.0);
   }
   zone->seal();
 
@@ -383,6 +392,11 @@ void Engine::transfer(EndpointId src, EndpointId dst, double bytes, std::functio
   }
   Impl& impl = *impl_;
   const double latency_s = impl.latency(src, dst);  // also checks that the route exists
+  if (impl.route_source) {
+    for (uint32_t link : impl.lazy_routes[static_cast<uint64_t>(src) * impl.hosts.size() + static_cast<uint64_t>(dst)]) {
+      impl.link_bytes[link] += bytes;
+    }
+  }
   sg::CommPtr comm = sg::Comm::sendto_init(impl.hosts.at(src), impl.hosts.at(dst));
   comm->set_payload_size(static_cast<uint64_t>(std::llround(bytes)));
   comm->set_data(new PendingActivity{std::move(on_done), comm, latency_s});
@@ -400,12 +414,19 @@ void Engine::disk_io(DiskId disk, double bytes, DiskOp op, std::function<void()>
   }
   Impl& impl = *impl_;
   const Impl::DiskEnds& ends = impl.disks.at(disk);
+  (op == DiskOp::kRead ? impl.disk_read_bytes : impl.disk_write_bytes)[static_cast<std::size_t>(disk)] += bytes;
   sg::CommPtr comm = op == DiskOp::kRead ? sg::Comm::sendto_init(ends.device, ends.host)
                                          : sg::Comm::sendto_init(ends.host, ends.device);
   comm->set_payload_size(static_cast<uint64_t>(std::llround(bytes)));
   comm->set_data(new PendingActivity{std::move(on_done), comm, 0.0});
   ++impl.activities_in_flight;
   comm->vetoable_start();
+}
+
+const std::vector<double>& Engine::link_bytes() const { return impl_->link_bytes; }
+
+double Engine::disk_bytes(DiskId disk, DiskOp op) const {
+  return (op == DiskOp::kRead ? impl_->disk_read_bytes : impl_->disk_write_bytes).at(static_cast<std::size_t>(disk));
 }
 
 void Engine::run() {

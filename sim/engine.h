@@ -59,6 +59,11 @@ class Engine {
   double route_latency(EndpointId src, EndpointId dst);
   EndpointId endpoint(const std::string& name) const;
   DiskId disk(const std::string& name) const;
+  /// Bytes of the transfers started so far over each link, by PlatformSpec::links index (platforms with
+  /// routes on demand; empty otherwise): what energy accounting charges each device for.
+  const std::vector<double>& link_bytes() const;
+  /// Bytes of the disk operations of kind `op` started so far on `disk`.
+  double disk_bytes(DiskId disk, DiskOp op) const;
 
   /// Runs until no event, transfer or disk operation is left. An exception thrown by an event or
   /// a completion callback stops the run and is rethrown here (not through SimGrid's kernel, which

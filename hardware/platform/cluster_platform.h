@@ -52,6 +52,23 @@ class ClusterPlatform {
   const NetworkTopology& topology() const { return *topology_; }
   int64_t switches() const { return topology_->switches(); }
   int64_t nics() const { return nodes_ * nics_per_node_; }
+  int64_t nics_per_node() const { return nics_per_node_; }
+
+  /// Indices into spec().links of a GPU's links, a NIC's, a node's CXL links and the first of the
+  /// topology's (the rest, to the end, are the network's): for charging devices with their bytes.
+  enum class GpuLink { kFabricUp = 0, kFabricDown = 1, kD2h = 2, kH2d = 3 };
+  std::size_t gpu_link(int64_t gpu, GpuLink which) const {
+    return static_cast<std::size_t>(4 * gpu + static_cast<int64_t>(which));
+  }
+  std::size_t nic_link(int64_t nic, bool tx) const {
+    return static_cast<std::size_t>(4 * gpus() + 2 * nic + (tx ? 0 : 1));
+  }
+  std::size_t cxl_link(int64_t node, bool write) const {
+    return static_cast<std::size_t>(4 * gpus() + 2 * nics() + 2 * node + (write ? 0 : 1));
+  }
+  std::size_t network_links_begin() const {
+    return static_cast<std::size_t>(4 * gpus() + 2 * nics() + (has_cxl_ ? 2 * nodes_ : 0));
+  }
 
  private:
   class Routes;

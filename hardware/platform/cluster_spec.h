@@ -18,6 +18,7 @@ struct NicSpec {
   std::string name;
   double bytes_per_s = 0.0;
   double latency_s = 0.0;  // adapter + wire, one way
+  DevicePower power;       // active: at bytes_per_s both ways
 };
 
 /// One switch hop of the cluster network.
@@ -25,6 +26,7 @@ struct SwitchSpec {
   std::string name;
   double latency_s = 0.0;  // port to port
   int64_t ports = 0;       // at the NICs' speed (0 = not given)
+  DevicePower power;       // active: every port busy both ways
 };
 
 struct NetworkSpec {

@@ -46,6 +46,9 @@ class NetworkTopology {
   virtual int64_t hops(int64_t a, int64_t b) const = 0;
   /// Switches built (for the platform's inventory).
   virtual int64_t switches() const = 0;
+  /// Switch ports the cluster occupies, over all switches: one per NIC plus both ends of every
+  /// switch-to-switch cable (what a share of the switches' power is charged by).
+  virtual int64_t ports_used() const = 0;
 };
 
 }  // namespace servesim

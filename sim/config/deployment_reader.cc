@@ -14,11 +14,6 @@ namespace {
 
 constexpr int64_t kMaxCount = int64_t{1} << 40;
 
-void skip_documentation(ConfigNode& node) {
-  node.has("source");
-  node.has("description");
-  node.has("name");
-}
 
 GpuSpec read_gpu(ConfigNode& node, bool with_calibration) {
   node.require_object();
@@ -54,6 +49,16 @@ HostCpuSpec read_cpu(ConfigNode& node, const std::string& name) {
   cpu.launch_s = node.quantity("launch", Dimension::kSeconds);
   cpu.iteration_overhead_s = node.quantity("iteration_overhead", Dimension::kSeconds, 0.0, true);
   cpu.memory_bytes = node.quantity("memory", Dimension::kBytes);
+  cpu.sockets = node.integer("sockets", 0, 64, 0);
+  cpu.cores_per_socket = node.integer("cores_per_socket", 0, 4096, 0);
+  cpu.socket_power.idle_w = node.quantity("socket_idle_power", Dimension::kWatts, 0.0, true);
+  cpu.socket_power.active_w = node.quantity("socket_tdp", Dimension::kWatts, cpu.socket_power.idle_w, true);
+  if (cpu.socket_power.active_w < cpu.socket_power.idle_w) node.fail("socket_tdp", "is below socket_idle_power");
+  if (cpu.socket_power.given() && (cpu.sockets == 0 || cpu.cores_per_socket == 0)) {
+    node.fail("socket_idle_power", "socket power needs \"sockets\" and \"cores_per_socket\"");
+  }
+  cpu.memory_idle_w = node.quantity("memory_idle_power", Dimension::kWatts, 0.0, true);
+  cpu.memory_access_j_per_byte = 8e-12 * node.number("memory_access_pj_per_bit", 0.0, 1e6, 0.0);
   node.finish();
   return cpu;
 }
@@ -100,6 +105,7 @@ CxlMemorySpec read_cxl(ConfigNode& node) {
   cxl.capacity_bytes = node.quantity("capacity", Dimension::kBytes);
   cxl.bytes_per_s = node.quantity("bandwidth", Dimension::kBytesPerSecond);
   cxl.latency_s = node.quantity("latency", Dimension::kSeconds, 0.0, true);
+  cxl.power = read_device_power(node);
   node.finish();
   return cxl;
 }
@@ -111,6 +117,7 @@ SsdSpec read_ssd(ConfigNode& node) {
   ssd.capacity_bytes = node.quantity("capacity", Dimension::kBytes);
   ssd.read_bytes_per_s = node.quantity("read_bandwidth", Dimension::kBytesPerSecond);
   ssd.write_bytes_per_s = node.quantity("write_bandwidth", Dimension::kBytesPerSecond);
+  ssd.power = read_device_power(node);
   node.finish();
   return ssd;
 }
@@ -214,6 +221,21 @@ Precision read_precision(ConfigNode& root, const ModelSpec& model, const GpuSpec
 }
 
 }  // namespace
+
+void skip_documentation(ConfigNode& node) {
+  node.has("source");
+  node.has("power_source");
+  node.has("description");
+  node.has("name");
+}
+
+DevicePower read_device_power(ConfigNode& node) {
+  DevicePower power;
+  power.idle_w = node.quantity("idle_power", Dimension::kWatts, 0.0, true);
+  power.active_w = node.quantity("active_power", Dimension::kWatts, power.idle_w, true);
+  if (power.active_w < power.idle_w) node.fail("active_power", "is below idle_power");
+  return power;
+}
 
 NodeSpec read_node(ConfigNode& node, const std::string& name, bool with_calibration) {
   node.require_object();

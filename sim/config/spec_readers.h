@@ -14,8 +14,14 @@ namespace servesim {
 NodeSpec read_node(ConfigNode& node, const std::string& name, bool with_calibration = true);
 ModelSpec read_model(ConfigNode& node, const std::string& name);
 EngineProfile read_engine(ConfigNode& node, const std::string& name);
-/// Checks the plan against the model and node: TP divides heads, TP fits in a node, PP <= layers.
+/// Checks the plan against the model and node: TP divides heads, groups larger than a node fill whole nodes,
+/// PP <= layers.
 ParallelPlan read_plan(ConfigNode& node, const ModelSpec& model, const NodeSpec& hardware);
+
+/// Lets a catalog entry's "source", "description" and "name" through unread (documentation).
+void skip_documentation(ConfigNode& node);
+/// Optional "idle_power" and "active_power" (watts) of a device; active at least idle when both are given.
+DevicePower read_device_power(ConfigNode& node);
 
 /// Loads a catalog entry by name and reads it (for tools and tests).
 NodeSpec load_node(const std::string& name, bool with_calibration = true);

@@ -5,18 +5,13 @@
 
 #include "hardware/platform/network_topology.h"
 #include "sim/config/catalog.h"
+#include "sim/config/spec_readers.h"
 #include "sim/config_error.h"
 #include "sim/registry.h"
 #include "sim/serving/run_config_reader.h"
 
 namespace servesim {
 namespace {
-
-void skip_documentation(ConfigNode& node) {
-  node.has("source");
-  node.has("description");
-  node.has("name");
-}
 
 NicSpec read_nic(ConfigNode& node, const std::string& name) {
   node.require_object();
@@ -25,6 +20,7 @@ NicSpec read_nic(ConfigNode& node, const std::string& name) {
   nic.name = node.string("name", name);
   nic.bytes_per_s = node.quantity("bandwidth", Dimension::kBytesPerSecond);
   nic.latency_s = node.quantity("latency", Dimension::kSeconds, 0.0, true);
+  nic.power = read_device_power(node);
   node.finish();
   return nic;
 }
@@ -36,6 +32,8 @@ SwitchSpec read_switch(ConfigNode& node, const std::string& name) {
   spec.name = node.string("name", name);
   spec.latency_s = node.quantity("latency", Dimension::kSeconds, 0.0, true);
   spec.ports = node.integer("ports", 0, 1 << 20, 0);
+  spec.power = read_device_power(node);
+  if (spec.power.given() && spec.ports == 0) node.fail("idle_power", "switch power needs \"ports\"");
   node.finish();
   return spec;
 }

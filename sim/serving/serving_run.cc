@@ -7,6 +7,7 @@
 #include <string>
 
 #include "hardware/platform/cluster_platform.h"
+#include "hardware/platform/platform_energy.h"
 #include "sim/engine.h"
 #include "sim/serving/dispatcher.h"
 #include "sim/registry.h"
@@ -301,6 +302,42 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   energy["iterations_j"] = metrics.energy_j();
   energy["idle_j"] = idle_j;
   if (!idle_known) energy["note"] = "idle energy not modelled (no idle power for this GPU)";
+  if (cluster) {
+    // The whole platform: the GPUs above plus every other device the cluster builder made.
+    PlatformActivity activity;
+    activity.duration_s = duration;
+    activity.link_bytes = engine.link_bytes();
+    for (int64_t node = 0; node < cluster->nodes() && cluster->has_ssd(); ++node) {
+      const DiskId disk = engine.disk(cluster->ssd_disk(node));
+      activity.ssd_read_bytes.push_back(engine.disk_bytes(disk, DiskOp::kRead));
+      activity.ssd_write_bytes.push_back(engine.disk_bytes(disk, DiskOp::kWrite));
+    }
+    activity.busy_cores = static_cast<int64_t>(n);  // one serving-engine process per replica
+    const PlatformEnergy devices = platform_energy(*cluster, *inputs.cluster, activity);
+    const double gpu_j = metrics.energy_j() + idle_j;
+    nlohmann::ordered_json platform_json;
+    platform_json["total_j"] = gpu_j + devices.total_j();
+    platform_json["j_per_output_token"] =
+        metrics.output_tokens() > 0 ? (gpu_j + devices.total_j()) / static_cast<double>(metrics.output_tokens()) : 0.0;
+    nlohmann::ordered_json by_device;
+    nlohmann::ordered_json gpus_json;
+    gpus_json["count"] = all_gpus;
+    gpus_json["total_j"] = gpu_j;
+    by_device["gpu"] = gpus_json;
+    for (const DeviceEnergy& d : devices.devices) {
+      nlohmann::ordered_json item;
+      item["count"] = d.count;
+      item["idle_j"] = d.idle_j;
+      item["active_j"] = d.active_j;
+      item["total_j"] = d.total_j();
+      by_device[d.device] = item;
+    }
+    platform_json["devices"] = by_device;
+    if (!devices.not_given.empty()) {
+      platform_json["not_given"] = devices.not_given;  // present, but the catalog gives no power: not charged
+    }
+    energy["platform"] = platform_json;
+  }
   s["energy"] = energy;
   s["preemptions"] = stats.preemptions;
   nlohmann::ordered_json swap;

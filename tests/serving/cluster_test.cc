@@ -126,6 +126,18 @@ TEST(Cluster, KvLinkOnAClusterIsRefused) {
              R"(/disaggregation/kv_link: on a "cluster" the KV crosses the cluster's network: drop "kv_link")");
 }
 
+TEST(Cluster, ANicDrawingLessAtFullLoadThanIdleIsRefused) {
+  expect_bad(with(R"({"nodes": 2, "network": {"nic": {"bandwidth": "50 GB/s", "idle_power": "20 W",
+                  "active_power": "10 W"}, "switch": "quantum-2"}})", R"(, "plan": {"tp": 1})"),
+             "/cluster/network/nic/active_power: is below idle_power");
+}
+
+TEST(Cluster, SwitchPowerWithoutPortsIsRefused) {
+  expect_bad(with(R"({"nodes": 2, "network": {"nic": "connectx-7", "switch": {"latency": "1 us",
+                  "idle_power": "500 W"}}})", R"(, "plan": {"tp": 1})"),
+             "/cluster/network/switch/idle_power: switch power needs \"ports\"");
+}
+
 TEST(Cluster, NetworkOfAOneNodeClusterIsRefused) {
   expect_bad(with(R"({"nodes": 1, "network": {"nic": "connectx-7"}})", R"(, "plan": {"tp": 1})"),
              "/cluster/network: a one-node cluster has no network");
@@ -228,6 +240,25 @@ TEST(Cluster, AlphaBetaParametersChangeTheResult) {
     ttft[slow] = r.summary["ttft_s"]["mean"].get<double>();
   }
   EXPECT_GT(ttft[1], ttft[0] + 0.05);  // 64 all-reduces of at least 1 ms each
+}
+
+// The platform's energy on a cluster: the GPUs' (GPU-only figures unchanged beside it) plus every other
+// device's, their sum per output token; a KV handoff between nodes makes the NICs active.
+TEST(Cluster, PlatformEnergyAddsEveryDeviceToTheGpus) {
+  const RunResult r = run_one_request(kTwoNodes, kTp2Pools);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto& energy = r.summary["energy"];
+  const auto& platform = energy["platform"];
+  EXPECT_EQ(platform["devices"]["gpu"]["total_j"].get<double>(), energy["total_j"].get<double>());
+  double sum = 0.0;
+  for (const auto& [name, device] : platform["devices"].items()) sum += device["total_j"].get<double>();
+  EXPECT_NEAR(platform["total_j"].get<double>(), sum, 1e-9 * sum);
+  EXPECT_GT(platform["total_j"].get<double>(), energy["total_j"].get<double>());
+  const double tokens = 4.0;
+  EXPECT_NEAR(platform["j_per_output_token"].get<double>(), sum / tokens, 1e-9 * sum);
+  EXPECT_GT(platform["devices"]["nic"]["active_j"].get<double>(), 0.0) << "the handoff crossed two NICs";
+  EXPECT_EQ(platform["devices"]["nic"]["count"].get<int>(), 16);
+  EXPECT_EQ(platform["devices"]["cpu"]["count"].get<int>(), 4) << "two sockets per h100-sxm node";
 }
 
 // One 2,048-token prefill on two nodes with flow collectives; returns its TTFT.

@@ -23,6 +23,7 @@ int64_t LeafSpine::leaf_of(int64_t nic) const {
 void LeafSpine::build(const NetworkShape& shape, std::vector<PlatformSpec::Link>& links) {
   SERVESIM_CHECK(shape.nodes >= 1 && shape.nics_per_node >= 1 && shape.nic_bytes_per_s > 0.0, "network shape");
   nics_per_node_ = shape.nics_per_node;
+  nics_ = shape.nodes * shape.nics_per_node;
   groups_ = (shape.nodes + nodes_per_leaf_ - 1) / nodes_per_leaf_;
   leaves_ = rails_ ? groups_ * nics_per_node_ : groups_;
   const double nics_per_leaf = static_cast<double>(nodes_per_leaf_ * (rails_ ? 1 : nics_per_node_));

@@ -21,6 +21,8 @@ class LeafSpine : public NetworkTopology {
   void route(int64_t a, int64_t b, std::vector<std::size_t>& links) const override;
   int64_t hops(int64_t a, int64_t b) const override { return leaf_of(a) == leaf_of(b) ? 1 : 3; }
   int64_t switches() const override { return leaves_ + (leaves_ > 1 ? spines_ : 0); }
+  /// NICs, plus one uplink per leaf and spine at both ends when there are spines.
+  int64_t ports_used() const override { return nics_ + (leaves_ > 1 ? 2 * leaves_ * spines_ : 0); }
 
  private:
   /// fat-tree: all NICs of a node share its leaf; rail-optimized: NIC i of a node sits on rail i's leaf.
@@ -33,6 +35,7 @@ class LeafSpine : public NetworkTopology {
   int64_t groups_ = 1;  // leaves per rail (fat-tree: leaves)
   int64_t leaves_ = 1;
   int64_t spines_ = 0;
+  int64_t nics_ = 0;
   std::size_t first_link_ = 0;  // leaf l: up = first_link_ + 2l, down = + 1
 };
 

@@ -8,10 +8,16 @@ namespace {
 
 class SingleSwitch : public NetworkTopology {
  public:
-  void build(const NetworkShape& /*shape*/, std::vector<PlatformSpec::Link>& /*links*/) override {}
+  void build(const NetworkShape& shape, std::vector<PlatformSpec::Link>& /*links*/) override {
+    nics_ = shape.nodes * shape.nics_per_node;
+  }
   void route(int64_t /*a*/, int64_t /*b*/, std::vector<std::size_t>& /*links*/) const override {}
   int64_t hops(int64_t /*a*/, int64_t /*b*/) const override { return 1; }
   int64_t switches() const override { return 1; }
+  int64_t ports_used() const override { return nics_; }
+
+ private:
+  int64_t nics_ = 0;
 };
 
 }  // namespace
