@@ -63,7 +63,8 @@ struct IterationTiming {
 struct StageTimes {
   double host_s = 0.0;
   std::vector<double> stage_s;
-  std::vector<double> send_s;  // stage_s.size() - 1 entries
+  std::vector<double> send_s;      // stage_s.size() - 1 entries
+  std::vector<double> send_bytes;  // what each send moves (between one GPU of each stage); as send_s
 };
 
 /// One kind of collective an iteration runs (plans without pipeline stages): `count` of them (one
@@ -113,6 +114,7 @@ class ExecutionModel {
     stages.host_s = 0.0;
     stages.stage_s.assign(1, t.iteration_s);
     stages.send_s.clear();
+    stages.send_bytes.clear();
     return t;
   }
 };

@@ -636,13 +636,18 @@ double OpLevelExecutionModel::group_share(const BatchShape& batch) const {
   return std::ceil(sequences / static_cast<double>(attention_groups_)) / sequences;
 }
 
-double OpLevelExecutionModel::send_seconds(const BatchShape& batch, std::size_t boundary) const {
+double OpLevelExecutionModel::send_bytes(const BatchShape& batch) const {
   double tokens = 0.0;
   for (const Segment& s : batch.segments) tokens += static_cast<double>(s.sequences * s.new_tokens);
   // Each attention group sends its own sequences' activations to the next stage's matching group.
   if (attention_groups_ > 1) tokens *= group_share(batch);
+  return tokens * kPipelineSendBytesPerRow * hidden_;
+}
+
+double OpLevelExecutionModel::send_seconds(const BatchShape& batch, std::size_t boundary) const {
+  const double bytes = send_bytes(batch);
   const Collective kind = send_across_nodes_[boundary] ? Collective::kSendRecvAcrossNodes : Collective::kSendRecv;
-  return tokens > 0.0 ? collectives_->seconds(kind, tokens * kPipelineSendBytesPerRow * hidden_, 2) : 0.0;
+  return bytes > 0.0 ? collectives_->seconds(kind, bytes, 2) : 0.0;
 }
 
 IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) const {
@@ -698,6 +703,7 @@ IterationTiming OpLevelExecutionModel::stage_timing(const BatchShape& batch, Sta
     stages.host_s = 0.0;
     stages.stage_s.assign(1, t.iteration_s);
     stages.send_s.clear();
+    stages.send_bytes.clear();
     return t;
   }
   // Each distinct stage composition is costed once.
@@ -719,6 +725,7 @@ IterationTiming OpLevelExecutionModel::stage_timing(const BatchShape& batch, Sta
     out.energy_j += power_->joules(activity) * static_cast<double>(stage_gpus_);
   }
   stages.send_s.resize(send_across_nodes_.size());
+  stages.send_bytes.assign(send_across_nodes_.size(), send_bytes(batch));
   for (std::size_t k = 0; k < send_across_nodes_.size(); ++k) {
     stages.send_s[k] = send_seconds(batch, k);
     out.iteration_s += stages.send_s[k];

@@ -104,6 +104,8 @@ class OpLevelExecutionModel : public ExecutionModel {
                 std::vector<OpCost>* ops, std::vector<CollectiveCall>* calls = nullptr) const;
   /// The send from stage `boundary` to the next.
   double send_seconds(const BatchShape& batch, std::size_t boundary) const;
+  /// Activation bytes a stage boundary moves for `batch`.
+  double send_bytes(const BatchShape& batch) const;
   /// Host time of launching the iteration's kernels one by one (0 when replayed from a CUDA graph).
   double launch_host_s(const BatchShape& batch, const Totals& totals) const;
   /// Fraction of the batch's sequences on the most-loaded attention group: ceil(B / a) / B

@@ -8,11 +8,20 @@
 // exactly, in O(stages): no event per stage. A stage waiting for its next
 // batch is a pipeline bubble: its busy time is accumulated, the rest of the
 // run is bubble. Times in seconds.
+// Linked mode (submit_linked): the sends between stages are activities on the
+// platform (a collective model's send/recv over the links), whose time is known
+// only when they land; stage k + 1 then starts the batch once it has landed and
+// the batches before it have started there (batches still never overtake), on
+// events of the engine. State per batch in flight only.
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <vector>
 
 #include "models/execution/execution_model.h"
+#include "sim/engine.h"
 
 namespace servesim {
 
@@ -22,6 +31,13 @@ class PipelineStages {
   /// Runs a batch submitted at `now` (stage times from the execution model) through every stage;
   /// fills `starts` with each stage's start time and returns when it leaves the last stage.
   double submit(double now, const StageTimes& times, std::vector<double>& starts);
+  /// Starts the send after stage `boundary` (to stage boundary + 1) of a batch; `landed` runs when it has.
+  using Send = std::function<void(std::size_t boundary, double bytes, std::function<void()> landed)>;
+  /// Linked mode: the batch's sends run through `send` (times.send_s is not used); `on_last_stage` runs when
+  /// the batch starts its last stage, with every stage's start and the time it leaves the pipeline. Do not
+  /// mix with submit() on one pipeline.
+  void submit_linked(Engine& engine, double now, const StageTimes& times, Send send,
+                     std::function<void(const std::vector<double>& starts, double end)> on_last_stage);
   int64_t stages() const { return static_cast<int64_t>(free_at_.size()); }
   /// When stage `k` finishes the last batch submitted so far.
   double free_at(int64_t k) const { return free_at_[static_cast<std::size_t>(k)]; }
@@ -29,8 +45,23 @@ class PipelineStages {
   double busy_s(int64_t k) const { return busy_s_[static_cast<std::size_t>(k)]; }
 
  private:
+  struct Passage {
+    StageTimes times;
+    std::vector<double> starts;
+    Send send;
+    std::function<void(const std::vector<double>&, double)> on_last_stage;
+  };
+  void arrive(Engine& engine, const std::shared_ptr<Passage>& passage, uint64_t sequence, std::size_t stage,
+              double at);
+  void start_ready(Engine& engine, std::size_t stage);
+
   std::vector<double> free_at_;
   std::vector<double> busy_s_;
+  // Linked mode: batches submitted so far, and per stage the next batch it takes and those that have
+  // arrived before it (by submission order, with their arrival time).
+  uint64_t submitted_ = 0;
+  std::vector<uint64_t> next_;
+  std::vector<std::map<uint64_t, std::pair<std::shared_ptr<Passage>, double>>> arrived_;
 };
 
 }  // namespace servesim

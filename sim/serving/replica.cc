@@ -553,8 +553,6 @@ void Replica::form_batch(std::size_t lane_index) {
 
 void Replica::begin_iteration(std::size_t lane_index) {
   Lane& lane = lanes_[lane_index];
-  const int64_t decodes = lane.decodes;
-  const int64_t prefill_tokens = lane.prefill_tokens;
   const double now = engine_.now();
   const bool pipelined = pipeline_.stages() > 1;
   if (params_.collectives_on_links != nullptr && !pipelined) {
@@ -562,7 +560,37 @@ void Replica::begin_iteration(std::size_t lane_index) {
     engine_.schedule_at(now + lane.compute_s, kPhaseDefault, [this, lane_index] { run_collectives(lane_index, 0); });
     return;
   }
+  if (params_.collectives_on_links != nullptr) {
+    // Stage boundaries send over the links: the passage is known when the last stage starts.
+    pipeline_.submit_linked(
+        engine_, now, lane.stages,
+        [this](std::size_t boundary, double bytes, std::function<void()> landed) {
+          send_activations(boundary, bytes, std::move(landed));
+        },
+        [this, lane_index](const std::vector<double>& starts, double end) {
+          stage_starts_ = starts;
+          record_and_finish(lane_index, engine_.now(), end);
+        });
+    return;
+  }
   const double end = pipelined ? pipeline_.submit(now, lane.stages, stage_starts_) : now + lane.iteration_s;
+  record_and_finish(lane_index, now, end);
+}
+
+void Replica::send_activations(std::size_t boundary, double bytes, std::function<void()> landed) {
+  // From the first GPU of stage `boundary` to the first of the next stage (the bytes the execution model prices).
+  const std::vector<EndpointId> gpus = gpu_endpoints();
+  const std::size_t per_stage = gpus.size() / static_cast<std::size_t>(pipeline_.stages());
+  params_.collectives_on_links->start(engine_, Collective::kSendRecv,
+                                      {gpus[boundary * per_stage], gpus[(boundary + 1) * per_stage]}, 1, bytes, 1,
+                                      std::move(landed));
+}
+
+void Replica::record_and_finish(std::size_t lane_index, double now, double end) {
+  Lane& lane = lanes_[lane_index];
+  const int64_t decodes = lane.decodes;
+  const int64_t prefill_tokens = lane.prefill_tokens;
+  const bool pipelined = pipeline_.stages() > 1;
   if (timeline_ != nullptr) {
     const char* kind = decodes > 0 && prefill_tokens > 0 ? "mixed" : decodes > 0 ? "decode" : "prefill";
     const int64_t prefill_seqs = static_cast<int64_t>(lane.batch.requests.size()) - decodes;

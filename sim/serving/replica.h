@@ -227,6 +227,10 @@ class Replica final : public SchedulerContext {
   void begin_iteration(std::size_t lane);
   /// Runs lane `lane`'s collective `k` and the rest after it on the links; then ends the iteration.
   void run_collectives(std::size_t lane, std::size_t k);
+  /// Sends a batch's activations from stage `boundary` to the next over the links (flow collectives).
+  void send_activations(std::size_t boundary, double bytes, std::function<void()> landed);
+  /// Records the iteration's spans (starting at `now`, or at the stages' starts) and ends it at `end`.
+  void record_and_finish(std::size_t lane, double now, double end);
   /// A swap started in step `serial` for lane `lane` has crossed the host link.
   void swap_done(std::size_t lane, uint64_t serial);
   /// A lane is idle and no iteration is being finished.

@@ -241,13 +241,6 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
                                           "\" collectives run on a cluster's links: add \"cluster\" (one node is "
                                           "enough)");
       }
-      for (const Pool& pool : pools) {
-        if (pool.deployment.plan.pp > 1) {
-          throw ConfigError::at_pointer(name, "/collectives/impl",
-                                        "\"" + deployment.collectives +
-                                            "\" collectives with pipeline stages (pp > 1) are not modelled");
-        }
-      }
       std::size_t part = 0;
       for (std::size_t p = 0; p < pools.size(); ++p) {
         for (std::size_t r = 0; r < pools[p].replicas; ++r, ++part) {

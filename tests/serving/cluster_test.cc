@@ -178,9 +178,23 @@ TEST(Cluster, FlowCollectivesWithoutAClusterAreRefused) {
       << r.err;
 }
 
-TEST(Cluster, FlowCollectivesWithPipelineStagesAreRefused) {
-  expect_bad(with(R"({"nodes": 1})", R"(, "plan": {"tp": 2, "pp": 2}, "collectives": {"impl": "flow"})"),
-             R"(/collectives/impl: "flow" collectives with pipeline stages (pp > 1) are not modelled)");
+// One request on a TP-2 x PP-2 replica with flow collectives: the stage boundary's activations cross the
+// NVLink ports as a send/recv on the links. On idle links it takes what flow prices a send at, except that a
+// step pays the larger of its step latency (2.36 us, fitted) and its route's wire latency (7.59 us, the
+// fabric's): TTFT = `servesim step`'s iteration + (7.59 - 2.36) us.
+TEST(Cluster, FlowPipelineSendsRunOnTheLinks) {
+  const std::string dir = make_temp_dir();
+  write_file(dir + "/one.jsonl", R"({"arrival_s": 0, "input_tokens": 2048, "output_tokens": 1})" "\n");
+  const RunResult r = run(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm",
+      "plan": {"tp": 2, "pp": 2}, "cluster": {"nodes": 1}, "collectives": {"impl": "flow"},
+      "workload": {"trace": {"format": "jsonl", "path": ")" + dir + R"(/one.jsonl"}}})");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  write_file(dir + "/step.json", R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm",
+      "plan": {"tp": 2, "pp": 2}, "collectives": {"impl": "flow"}, "batch": [["prefill", 1, 2048]]})");
+  const auto step = run_servesim("step " + dir + "/step.json");
+  ASSERT_EQ(step.exit_code, 0) << step.err;
+  const double expected = nlohmann::json::parse(step.out)["iteration_s"].get<double>() + (kNvlinkLatencyS - 2.36e-6);
+  EXPECT_NEAR(r.summary["ttft_s"]["mean"].get<double>(), expected, 1e-9 + 1e-6 * expected);
 }
 
 // One request alone on a TP-4 replica with flow collectives: its one prefill iteration computes
@@ -262,11 +276,11 @@ TEST(Cluster, PlatformEnergyAddsEveryDeviceToTheGpus) {
 }
 
 // One 2,048-token prefill on two nodes with flow collectives; returns its TTFT.
-double ttft_on_two_nodes(int tp, const std::string& nic) {
+double ttft_on_two_nodes(const std::string& plan, const std::string& nic) {
   const std::string dir = make_temp_dir();
   write_file(dir + "/one.jsonl", R"({"arrival_s": 0, "input_tokens": 2048, "output_tokens": 1})" "\n");
-  const RunResult r = run(R"({"hardware": "h100-sxm", "model": "llama-3.1-70b", "engine": "vllm", "plan": {"tp": )" +
-                          std::to_string(tp) + R"(}, "cluster": {"nodes": 2, "network": {"topology": "single-switch",
+  const RunResult r = run(R"({"hardware": "h100-sxm", "model": "llama-3.1-70b", "engine": "vllm", "plan": )" +
+                          plan + R"(, "cluster": {"nodes": 2, "network": {"topology": "single-switch",
                           "nic": ")" + nic + R"(", "switch": "quantum-2"}}, "collectives": {"impl": "flow"},
                           "workload": {"trace": {"format": "jsonl", "path": ")" + dir + R"(/one.jsonl"}}})");
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -276,9 +290,19 @@ double ttft_on_two_nodes(int tp, const std::string& nic) {
 // TP 16 over two 8-GPU nodes: its all-reduces leave each node through the NICs, so halving the NICs'
 // bandwidth (ConnectX-7 400G -> 200G) lengthens the prefill; TP 8 in one node never touches a NIC.
 TEST(Cluster, TensorParallelismAcrossNodesRunsItsAllReducesThroughTheNics) {
-  const double fast = ttft_on_two_nodes(16, "connectx-7"), slow = ttft_on_two_nodes(16, "connectx-7-200g");
+  const double fast = ttft_on_two_nodes(R"({"tp": 16})", "connectx-7");
+  const double slow = ttft_on_two_nodes(R"({"tp": 16})", "connectx-7-200g");
   EXPECT_GT(slow, fast * 1.02);
-  EXPECT_EQ(ttft_on_two_nodes(8, "connectx-7"), ttft_on_two_nodes(8, "connectx-7-200g"));
+  EXPECT_EQ(ttft_on_two_nodes(R"({"tp": 8})", "connectx-7"), ttft_on_two_nodes(R"({"tp": 8})", "connectx-7-200g"));
+}
+
+// TP 8 x PP 2 over two nodes with flow: the stage boundary's send crosses the NICs, so with 200G NICs it
+// lands later (by the activations' bytes over the lost bandwidth: 2,048 x 8,192 x 4 B at 25 GB/s less at 50).
+TEST(Cluster, PipelineStagesOnTwoNodesSendThroughTheNics) {
+  const double fast = ttft_on_two_nodes(R"({"tp": 8, "pp": 2})", "connectx-7");
+  const double slow = ttft_on_two_nodes(R"({"tp": 8, "pp": 2})", "connectx-7-200g");
+  const double bytes = 2048.0 * 8192 * 4;
+  EXPECT_NEAR(slow - fast, bytes / (25e9 * 0.7222) - bytes / (50e9 * 0.7222), 1e-3 * (slow - fast));
 }
 
 // A TP group larger than a node must fill whole nodes; one that does is a plan (no longer refused).
