@@ -20,6 +20,7 @@ inline constexpr const char* kHostLinkCatalog = "hardware/catalog/host_link";
 inline constexpr const char* kFabricCatalog = "hardware/catalog/fabric";
 inline constexpr const char* kNicCatalog = "hardware/catalog/nic";
 inline constexpr const char* kSwitchCatalog = "hardware/catalog/switch";
+inline constexpr const char* kClusterCatalog = "hardware/catalog/cluster";
 inline constexpr const char* kModelCatalog = "models/llm/catalog";
 inline constexpr const char* kEngineCatalog = "models/execution/engines";
 inline constexpr const char* kCalibrationCatalog = "models/execution/calibrations";

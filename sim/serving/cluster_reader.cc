@@ -42,8 +42,16 @@ SwitchSpec read_switch(ConfigNode& node, const std::string& name) {
 
 ClusterChoice read_cluster(ConfigNode& root, const NodeSpec& node) {
   ClusterChoice choice;
-  ConfigNode c = root.child("cluster");
-  c.require_object();
+  std::string preset;
+  ConfigNode c = resolve_entry(root, "cluster", kClusterCatalog, "cluster", &preset);
+  skip_documentation(c);
+  if (root.child("cluster").is_string()) choice.resolved["preset"] = preset;
+  // A preset names the node it is made of: the config's hardware must be that node.
+  const std::string made_of = c.string("node", node.name);
+  if (made_of != node.name) {
+    c.fail("node", "cluster '" + preset + "' is made of " + made_of + " nodes, but the config's hardware is " +
+                       node.name + ": set \"hardware\": \"" + made_of + "\"");
+  }
   ClusterSpec& spec = choice.spec;
   spec.node = node;
   spec.nodes = c.integer("nodes", 1, 1 << 16);
@@ -87,6 +95,15 @@ ClusterChoice read_cluster(ConfigNode& root, const NodeSpec& node) {
   }
   c.finish();
   return choice;
+}
+
+void use_cluster_network(const ClusterSpec& cluster, FabricSpec& fabric) {
+  if (cluster.nodes <= 1) return;
+  constexpr double kBusEfficiency = 0.8;
+  fabric.inter_node_send_recv_bytes_per_s = kBusEfficiency * cluster.network.nic.bytes_per_s;
+  fabric.inter_node_send_recv_latency_s = cluster.network.nic.latency_s + cluster.network.switch_spec.latency_s;
+  fabric.inter_node_allreduce_bus_bytes_per_s = 0.0;  // from the send/recv numbers above
+  fabric.inter_node_allreduce_latency_s = 0.0;
 }
 
 std::vector<std::vector<int64_t>> place_replicas(const ClusterChoice& cluster, const std::vector<int64_t>& gpus,

@@ -5,6 +5,8 @@
 //               "network": {"topology": "single-switch" | "fat-tree" | "rail-optimized", TOPOLOGY PARAMS,
 //                           "nic": NIC, "nics_per_node": K, "switch": SWITCH},
 //               "placement": [[GPU, ...], ...]}
+// or the name of a preset in hardware/catalog/cluster (the same keys, plus "node": the hardware
+// catalog entry the cluster is made of, which the config's "hardware" must name).
 // NIC and SWITCH are hardware/catalog/nic and /switch names or inline objects;
 // nics_per_node defaults to the node's GPUs (one NIC per GPU: rails); a one-node
 // cluster has no network. "placement" lists each replica's GPUs (global index =
@@ -29,6 +31,12 @@ struct ClusterChoice {
 
 /// Reads root["cluster"] (the caller checked it is there) for `node`.
 ClusterChoice read_cluster(ConfigNode& root, const NodeSpec& node);
+
+/// On a cluster of several nodes the path between nodes is the cluster's NICs, not the fabric's fitted
+/// inter-node numbers (measured on another cluster): alpha-beta then prices inter-node traffic at 80 % of
+/// the NIC's bandwidth (NCCL's typical bus efficiency, alpha-beta's fallback) and the route's latency
+/// (NIC + one switch hop) per send. Applied to every pool's fabric; nothing changes on one node.
+void use_cluster_network(const ClusterSpec& cluster, FabricSpec& fabric);
 
 /// Each replica's GPUs: `placement` checked (one list per replica, `gpus[i]` GPUs each, in range,
 /// no GPU twice) or, when empty, packed: replicas in order take the next free GPUs, a replica that

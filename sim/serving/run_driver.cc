@@ -87,6 +87,10 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   } else {
     pools.push_back(Pool{"/plan", deployment, static_cast<std::size_t>(deployment.plan.dp), {}, {}, nullptr});
   }
+  if (cluster) {
+    for (Pool& pool : pools) use_cluster_network(cluster->spec, pool.deployment.node.fabric);
+    use_cluster_network(cluster->spec, cluster->spec.node.fabric);
+  }
   std::size_t replicas = 0;
   for (const Pool& pool : pools) replicas += pool.replicas;
   if (replicas > 1) config.resolved["router"] = config.router.resolved;

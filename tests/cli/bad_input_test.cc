@@ -111,7 +111,7 @@ TEST_F(BadInput, ZeroSize) {
 
 TEST_F(BadInput, UnknownCatalogNameListsTheAvailableOnes) {
   expect_rejected(config_with([](json& c) { c["hardware"] = "h900"; }),
-                  "/hardware: unknown hardware 'h900'; available: a100-sxm-80gb, b200, gh200, h100-pcie, h100-sxm, "
+                  "/hardware: unknown hardware 'h900'; available: a100-sxm-80gb, b200, gb200, gh200, h100-pcie, h100-sxm, "
                   "h200-sxm");
 }
 

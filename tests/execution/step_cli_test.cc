@@ -76,7 +76,7 @@ TEST(StepCommand, PrintsOneJsonObjectWithTheBreakdown) {
 
 TEST(StepCommand, UnknownHardwareListsTheAvailableNodes) {
   expect_error(R"({"hardware": "h999", "model": "llama-3.1-8b", "engine": "vllm", "batch": [["decode", 1, 10]]})",
-               "/hardware: unknown hardware 'h999'; available: a100-sxm-80gb, b200, gh200, h100-pcie, h100-sxm, "
+               "/hardware: unknown hardware 'h999'; available: a100-sxm-80gb, b200, gb200, gh200, h100-pcie, h100-sxm, "
                "h200-sxm");
 }
 

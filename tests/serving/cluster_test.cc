@@ -138,6 +138,23 @@ TEST(Cluster, SwitchPowerWithoutPortsIsRefused) {
              "/cluster/network/switch/idle_power: switch power needs \"ports\"");
 }
 
+// Every preset in hardware/catalog/cluster runs a request on the node it names.
+TEST(Cluster, EveryClusterPresetRunsOnItsNode) {
+  for (const auto& [preset, node] : {std::pair{"dgx-h100-superpod-su", "h100-sxm"}, std::pair{"gh200-nvl32", "gh200"},
+                                     std::pair{"gb200-nvl72", "gb200"}}) {
+    const RunResult r = run(std::string(R"({"hardware": ")") + node +
+                            R"(", "model": "llama-3.1-8b", "engine": "vllm", "cluster": ")" + preset +
+                            R"(", "workload": {"generator": {"impl": "poisson", "rate": 1, "num_requests": 2}}})");
+    EXPECT_EQ(r.exit_code, 0) << preset << ": " << r.err;
+    if (r.exit_code == 0) EXPECT_GT(r.summary["cluster"]["nodes"].get<int>(), 1) << preset;
+  }
+}
+
+TEST(Cluster, APresetOnOtherHardwareIsRefused) {
+  expect_bad(with(R"("gh200-nvl32")", R"(, "plan": {"tp": 1})"),
+             "/node: cluster 'gh200-nvl32' is made of gh200 nodes, but the config's hardware is h100-sxm");
+}
+
 TEST(Cluster, NetworkOfAOneNodeClusterIsRefused) {
   expect_bad(with(R"({"nodes": 1, "network": {"nic": "connectx-7"}})", R"(, "plan": {"tp": 1})"),
              "/cluster/network: a one-node cluster has no network");

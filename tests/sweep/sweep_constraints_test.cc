@@ -223,7 +223,7 @@ TEST(SweepCost, PricesForUnknownHardwareOrWithoutASourceAreBadInput) {
   const std::string path = (dir / "sweep.json").string();
   for (const auto& [prices, message] : std::vector<std::pair<std::string, std::string>>{
            {R"({"h100": {"usd_per_gpu_hour": 2, "date": "2026-01-01", "source": "x"}})",
-            "/prices/h100: no hardware catalog entry 'h100'; prices are given per entry: a100-sxm-80gb, b200, gh200, "
+            "/prices/h100: no hardware catalog entry 'h100'; prices are given per entry: a100-sxm-80gb, b200, gb200, gh200, "
             "h100-pcie, h100-sxm, h200-sxm"},
            {R"({"h100-sxm": {"usd_per_gpu_hour": 2, "date": "2026-01-01"}})",
             "/prices/h100-sxm: missing required key 'source'"},
