@@ -224,7 +224,7 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
     stats_.swap_in_bytes += bytes;
     Request* request = &r;
     ++lane.swaps_this_step;
-    engine_.transfer(params_.host, params_.gpu, bytes, [this, request, bytes, serial = step_serial_] {
+    to_gpus(params_.host, bytes, [this, request, bytes, serial = step_serial_] {
       host_used_bytes_ -= bytes;
       request->swapped = false;
       request->published = 0;
@@ -326,7 +326,7 @@ void Replica::preempt(Request& r) {
     r.state = RequestState::kSwappingOut;
     Request* request = &r;
     ++lane.swaps_this_step;
-    engine_.transfer(params_.gpu, params_.host, bytes, [this, request, serial = step_serial_] {
+    from_gpus(params_.host, bytes, [this, request, serial = step_serial_] {
       request->state = RequestState::kWaiting;
       request->swapped = true;
       const auto lane_index = static_cast<std::size_t>(request->lane);
@@ -361,10 +361,10 @@ void Replica::load_offloaded(Request& r, int64_t blocks) {
   };
   if (params_.offload_tier == OffloadTierKind::kSsd) {
     engine_.disk_io(params_.offload_disk, bytes, DiskOp::kRead, [this, bytes, loaded] {
-      engine_.transfer(params_.host, params_.gpu, bytes, loaded);
+      to_gpus(params_.host, bytes, loaded);
     });
   } else {
-    engine_.transfer(params_.offload_endpoint, params_.gpu, bytes, loaded);
+    to_gpus(params_.offload_endpoint, bytes, loaded);
   }
 }
 
@@ -401,11 +401,42 @@ void Replica::start_store() {
   };
   store_backlog_.clear();
   if (params_.offload_tier == OffloadTierKind::kSsd) {
-    engine_.transfer(params_.gpu, params_.host, bytes, [this, bytes, stored] {
+    from_gpus(params_.host, bytes, [this, bytes, stored] {
       engine_.disk_io(params_.offload_disk, bytes, DiskOp::kWrite, stored);
     });
   } else {
-    engine_.transfer(params_.gpu, params_.offload_endpoint, bytes, stored);
+    from_gpus(params_.offload_endpoint, bytes, stored);
+  }
+}
+
+void Replica::to_gpus(EndpointId from, double bytes, std::function<void()> done) {
+  // On a cluster each GPU holds its share of the KV and moves it over its own host link, in parallel.
+  if (params_.gpus.size() <= 1) {
+    engine_.transfer(from, params_.gpu, bytes, std::move(done));
+    return;
+  }
+  auto left = std::make_shared<std::size_t>(params_.gpus.size());
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  const double share = bytes / static_cast<double>(params_.gpus.size());
+  for (EndpointId gpu : params_.gpus) {
+    engine_.transfer(from, gpu, share, [left, shared_done] {
+      if (--*left == 0) (*shared_done)();
+    });
+  }
+}
+
+void Replica::from_gpus(EndpointId to, double bytes, std::function<void()> done) {
+  if (params_.gpus.size() <= 1) {
+    engine_.transfer(params_.gpu, to, bytes, std::move(done));
+    return;
+  }
+  auto left = std::make_shared<std::size_t>(params_.gpus.size());
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  const double share = bytes / static_cast<double>(params_.gpus.size());
+  for (EndpointId gpu : params_.gpus) {
+    engine_.transfer(gpu, to, share, [left, shared_done] {
+      if (--*left == 0) (*shared_done)();
+    });
   }
 }
 

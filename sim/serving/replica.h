@@ -96,12 +96,14 @@ struct ReplicaParams {
   EndpointId gpu = 0;  // endpoints of the host link (swap)
   EndpointId host = 1;
   // Every GPU of the replica in rank order (on a cluster); empty = {gpu}. Each holds an equal
-  // share of the replica's KV, so a KV handoff moves one share per GPU in parallel.
+  // share of the replica's KV, so a KV handoff, a swap and an offload load or store move one share
+  // per GPU in parallel (each over that GPU's own links).
   std::vector<EndpointId> gpus;
-  // Set (a model whose collectives run on links, on a cluster, without pipeline stages): each
+  // Set (a model whose collectives run on links, on a cluster): without pipeline stages each
   // iteration computes for its time less the communication the execution model priced, then
   // runs that communication on the replica's GPUs through this model (tensor-parallel groups of
-  // `tp` consecutive GPUs for all-reduces, all of them for all-to-alls), and ends when it has.
+  // `tp` consecutive GPUs for all-reduces, all of them for all-to-alls), and ends when it has;
+  // with pipeline stages the sends between stages run through it (send_activations).
   CollectiveModel* collectives_on_links = nullptr;
   int64_t tp = 1;
   int index = 0;  // replica number (timeline track, requests.csv column when dp > 1)
@@ -229,6 +231,10 @@ class Replica final : public SchedulerContext {
   void run_collectives(std::size_t lane, std::size_t k);
   /// Sends a batch's activations from stage `boundary` to the next over the links (flow collectives).
   void send_activations(std::size_t boundary, double bytes, std::function<void()> landed);
+  /// Moves `bytes` of the replica's KV between `from` / `to` (host or offload device) and its GPUs: on a
+  /// cluster one share per GPU over that GPU's own host link, in parallel; `done` when all have landed.
+  void to_gpus(EndpointId from, double bytes, std::function<void()> done);
+  void from_gpus(EndpointId to, double bytes, std::function<void()> done);
   /// Records the iteration's spans (starting at `now`, or at the stages' starts) and ends it at `end`.
   void record_and_finish(std::size_t lane, double now, double end);
   /// A swap started in step `serial` for lane `lane` has crossed the host link.

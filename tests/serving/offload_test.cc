@@ -114,6 +114,24 @@ TEST(KvOffload, PrefixEvictedFromTheGpuButKeptInHostMemoryIsLoadedNotRecomputed)
   EXPECT_EQ(run.result.finished, 3);
 }
 
+// The host tier on a one-node cluster, the replica on 2 GPUs: each GPU holds half of the KV and loads its
+// half over its own host link, in parallel. Expect: TTFT_B = latency + (bytes / 2) / H2D + compute.
+TEST(KvOffload, OnAClusterEachGpuLoadsItsShareOverItsOwnHostLink) {
+  ServingInputs inputs = with_tier(OffloadTierKind::kHost, 1000);
+  ClusterSpec cluster;
+  cluster.node.gpus_per_node = 2;
+  cluster.node.fabric.bytes_per_s = 400e9;
+  cluster.node.host_link = inputs.host_link;
+  cluster.nodes = 1;
+  inputs.cluster = &cluster;
+  inputs.placement = {{0, 1}};
+  inputs.gpus = 2;
+  const ScenarioResult run = run_scenario(inputs);
+  const double bytes = 48 * kKvBytesPerToken;
+  EXPECT_NEAR(run.ttft_b, kLinkLatency + bytes / 2 / kH2d + kFixed + 16 * kPerToken, 1e-9);
+  EXPECT_EQ(run.hit_tokens_b, 48);
+}
+
 // The same scenario without an offload tier: B finds nothing and prefills its whole prompt.
 // Expect: TTFT_B = kFixed + 64 kPerToken, no prefix hits, no "offload" object in the summary.
 TEST(KvOffload, WithoutATierTheEvictedPrefixIsRecomputed) {
