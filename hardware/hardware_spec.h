@@ -182,6 +182,9 @@ struct NodeSpec {
   std::string name;
   GpuSpec gpu;
   int64_t gpus_per_node = 1;
+  // GPUs whose host links meet in one PCIe switch and share its uplink to the CPU (of the host
+  // link's bandwidth); 1 = every GPU has its own path to the host (NVLink-C2C, direct x16 slots).
+  int64_t gpus_per_host_switch = 1;
   HostCpuSpec cpu;
   HostLinkSpec host_link;
   FabricSpec fabric;  // GPU-to-GPU inside the node (NVLink/NVSwitch)

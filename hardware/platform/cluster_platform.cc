@@ -1,20 +1,22 @@
 #include "hardware/platform/cluster_platform.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "sim/registry.h"
 
 namespace servesim {
 
-// Link indices are laid out per GPU, then per NIC, then per node, then the topology's:
-// GPU g: 4g + {0 fabric up, 1 fabric down, 2 d2h, 3 h2d}; NIC i: 4G + 2i + {0 tx, 1 rx};
-// node n: 4G + 2I + 2n + {0 CXL write, 1 CXL read} (when CXL exists).
+// Link indices are laid out per GPU, then per NIC, then per node, then per host switch, then the
+// topology's: GPU g: 4g + {0 fabric up, 1 fabric down, 2 d2h, 3 h2d}; NIC i: 4G + 2i + {0 tx, 1 rx};
+// node n: 4G + 2I + 2n + {0 CXL write, 1 CXL read} (when CXL exists); host switch s (GPUs
+// s x k .. s x k + k - 1 when k = gpus_per_host_switch > 1): base + 2s + {0 uplink to the CPU, 1 down}.
 class ClusterPlatform::Routes : public RouteSource {
  public:
   Routes(int64_t nodes, int64_t gpus_per_node, int64_t nics_per_node, int64_t endpoints_per_node, bool cxl,
-         std::shared_ptr<const NetworkTopology> topology)
+         int64_t gpus_per_host_switch, std::shared_ptr<const NetworkTopology> topology)
       : nodes_(nodes), gpn_(gpus_per_node), nics_(nics_per_node), epn_(endpoints_per_node), cxl_(cxl),
-        topology_(std::move(topology)) {}
+        per_switch_(gpus_per_host_switch), topology_(std::move(topology)) {}
 
   void route(std::size_t src, std::size_t dst, std::vector<std::size_t>& links) const override {
     const auto a = static_cast<int64_t>(src), b = static_cast<int64_t>(dst);
@@ -38,16 +40,27 @@ class ClusterPlatform::Routes : public RouteSource {
     }
     if (node_a != node_b) throw std::invalid_argument("no route between a host and another node");
     const std::size_t cxl_base = 4 * gpus + 2 * static_cast<std::size_t>(nodes_ * nics_) + 2 * static_cast<std::size_t>(node_a);
+    // Host switch uplinks follow the CXL links (or the NICs' without CXL).
+    const std::size_t switch_base = 4 * gpus + 2 * static_cast<std::size_t>(nodes_ * nics_) +
+                                    (cxl_ ? 2 * static_cast<std::size_t>(nodes_) : 0);
+    auto up_to_host = [&](int64_t gpu) {
+      links.push_back(gpu_link(gpu, 2));
+      if (per_switch_ > 1) links.push_back(switch_base + 2 * static_cast<std::size_t>(gpu / per_switch_));
+    };
+    auto down_from_host = [&](int64_t gpu) {
+      if (per_switch_ > 1) links.push_back(switch_base + 2 * static_cast<std::size_t>(gpu / per_switch_) + 1);
+      links.push_back(gpu_link(gpu, 3));
+    };
     if (gpu_a && local_b == gpn_) {  // GPU -> host
-      links.push_back(gpu_link(node_a * gpn_ + local_a, 2));
+      up_to_host(node_a * gpn_ + local_a);
     } else if (local_a == gpn_ && gpu_b) {  // host -> GPU
-      links.push_back(gpu_link(node_b * gpn_ + local_b, 3));
+      down_from_host(node_b * gpn_ + local_b);
     } else if (cxl_ && gpu_a && local_b == gpn_ + 1) {  // GPU -> CXL through the host
-      links.push_back(gpu_link(node_a * gpn_ + local_a, 2));
+      up_to_host(node_a * gpn_ + local_a);
       links.push_back(cxl_base);
     } else if (cxl_ && local_a == gpn_ + 1 && gpu_b) {
       links.push_back(cxl_base + 1);
-      links.push_back(gpu_link(node_b * gpn_ + local_b, 3));
+      down_from_host(node_b * gpn_ + local_b);
     } else {
       throw std::invalid_argument("no route between these endpoints");
     }
@@ -59,6 +72,7 @@ class ClusterPlatform::Routes : public RouteSource {
 
   int64_t nodes_, gpn_, nics_, epn_;
   bool cxl_;
+  int64_t per_switch_;
   std::shared_ptr<const NetworkTopology> topology_;
 };
 
@@ -122,6 +136,15 @@ ClusterPlatform::ClusterPlatform(const ClusterSpec& cluster)
     spec_.links.push_back({prefix + ".write", node.cxl.bytes_per_s, node.cxl.latency_s});
     spec_.links.push_back({prefix + ".read", node.cxl.bytes_per_s, node.cxl.latency_s});
   }
+  // PCIe switches shared by GPUs on their way to the host: one uplink each way of the host link's bandwidth.
+  gpus_per_host_switch_ = std::max<int64_t>(1, node.gpus_per_host_switch);
+  if (gpus_per_node_ % gpus_per_host_switch_ != 0) throw std::invalid_argument("host switches must divide a node's GPUs");
+  for (int64_t s = 0; gpus_per_host_switch_ > 1 && s < gpus_total / gpus_per_host_switch_; ++s) {
+    const std::string prefix = "n" + std::to_string(s * gpus_per_host_switch_ / gpus_per_node_) + ".pcie_switch" +
+                               std::to_string(s % (gpus_per_node_ / gpus_per_host_switch_));
+    spec_.links.push_back({prefix + ".up", d2h, 0.0});
+    spec_.links.push_back({prefix + ".down", h2d, 0.0});
+  }
   NetworkShape shape;
   shape.nodes = nodes_;
   shape.nics_per_node = nics_per_node_;
@@ -129,7 +152,7 @@ ClusterPlatform::ClusterPlatform(const ClusterSpec& cluster)
   shape.switch_latency_s = cluster.network.switch_spec.latency_s;
   topology_->build(shape, spec_.links);
   spec_.route_source = std::make_shared<Routes>(nodes_, gpus_per_node_, nics_per_node_, endpoints_per_node_, has_cxl_,
-                                                topology_);
+                                                gpus_per_host_switch_, topology_);
 }
 
 std::size_t ClusterPlatform::gpu_endpoint(int64_t gpu) const {

@@ -12,7 +12,8 @@
 // PCIe hop is not modelled), GPU to its host or CXL over its host link. The
 // serving code asks this for endpoints by GPU index; it never builds names.
 // Not modelled: CPU sockets apart (UPI), GPU-NIC PCIe switches, NVLink-C2C
-// peer access to another superchip's memory.
+// peer access to another superchip's memory. GPUs behind one PCIe switch (gpus_per_host_switch)
+// share its uplink to the CPU on their way to the host and CXL.
 
 #include <cstddef>
 #include <cstdint>
@@ -67,7 +68,8 @@ class ClusterPlatform {
     return static_cast<std::size_t>(4 * gpus() + 2 * nics() + 2 * node + (write ? 0 : 1));
   }
   std::size_t network_links_begin() const {
-    return static_cast<std::size_t>(4 * gpus() + 2 * nics() + (has_cxl_ ? 2 * nodes_ : 0));
+    return static_cast<std::size_t>(4 * gpus() + 2 * nics() + (has_cxl_ ? 2 * nodes_ : 0) +
+                                    (gpus_per_host_switch_ > 1 ? 2 * gpus() / gpus_per_host_switch_ : 0));
   }
 
  private:
@@ -77,6 +79,7 @@ class ClusterPlatform {
   int64_t nics_per_node_ = 1;
   bool has_cxl_ = false;
   bool has_ssd_ = false;
+  int64_t gpus_per_host_switch_ = 1;
   int64_t endpoints_per_node_ = 0;
   std::shared_ptr<NetworkTopology> topology_;
   PlatformSpec spec_;

@@ -225,6 +225,7 @@ Precision read_precision(ConfigNode& root, const ModelSpec& model, const GpuSpec
 void skip_documentation(ConfigNode& node) {
   node.has("source");
   node.has("power_source");
+  node.has("host_switch_source");
   node.has("description");
   node.has("name");
 }
@@ -243,6 +244,10 @@ NodeSpec read_node(ConfigNode& node, const std::string& name, bool with_calibrat
   spec.name = name;
   skip_documentation(node);
   spec.gpus_per_node = node.integer("gpus_per_node", 1, 1024, 8);
+  spec.gpus_per_host_switch = node.integer("gpus_per_host_switch", 1, spec.gpus_per_node, 1);
+  if (spec.gpus_per_node % spec.gpus_per_host_switch != 0) {
+    node.fail("gpus_per_host_switch", "must divide gpus_per_node (" + std::to_string(spec.gpus_per_node) + ")");
+  }
   {
     ConfigNode gpu = node.child("gpu");
     spec.gpu = read_gpu(gpu, with_calibration);

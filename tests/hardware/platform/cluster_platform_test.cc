@@ -162,3 +162,38 @@ TEST(ClusterPlatform, BuildsOneEndpointPerGpuAndHostAndTheTopologysLinks) {
 
 }  // namespace
 }  // namespace servesim
+
+namespace servesim {
+namespace {
+
+// Two GPUs behind one PCIe switch (gpus_per_host_switch 2) copying to the host at once share its
+// uplink: each takes latency + 2 x bytes / D2H; GPUs behind different switches do not: latency + bytes / D2H.
+std::vector<double> copies_to_host(const std::vector<int64_t>& gpus, double bytes) {
+  ClusterSpec c = cluster(1, 4, "single-switch");
+  c.node.gpus_per_host_switch = 2;
+  const ClusterPlatform platform(c);
+  Engine engine(platform.spec());
+  std::vector<double> done(gpus.size(), -1.0);
+  for (std::size_t i = 0; i < gpus.size(); ++i) {
+    engine.transfer(static_cast<EndpointId>(platform.gpu_endpoint(gpus[i])),
+                    static_cast<EndpointId>(platform.host_endpoint(0)), bytes,
+                    [&done, &engine, i] { done[i] = engine.now(); });
+  }
+  engine.run();
+  return done;
+}
+
+TEST(ClusterPlatform, GpusBehindOnePcieSwitchShareItsUplinkToTheHost) {
+  const std::vector<double> done = copies_to_host({0, 1}, 6e9);
+  EXPECT_NEAR(done[0], 1e-6 + 2 * 6e9 / 60e9, 1e-12);
+  EXPECT_NEAR(done[1], done[0], 1e-12);
+}
+
+TEST(ClusterPlatform, GpusBehindDifferentPcieSwitchesCopyAtFullRate) {
+  const std::vector<double> done = copies_to_host({0, 2}, 6e9);
+  EXPECT_NEAR(done[0], 1e-6 + 6e9 / 60e9, 1e-12);
+  EXPECT_NEAR(done[1], done[0], 1e-12);
+}
+
+}  // namespace
+}  // namespace servesim
