@@ -24,6 +24,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "sim/config/provenance.h"
 #include "sim/config_error.h"
 #include "sim/config_node.h"
 #include "sim/interrupt.h"
@@ -84,7 +85,8 @@ struct SimReport {
 
 // The child: one simulation through drive_run; reports {status, reason, gpus} on `fd` and exits.
 [[noreturn]] void run_child(const nlohmann::ordered_json& config, const std::string& name, const std::string& out_dir,
-                            const std::function<std::string(const RunOutcome&)>& report_html, int fd) {
+                            const std::function<std::string(const RunOutcome&)>& report_html,
+                            const nlohmann::ordered_json& provenance, std::size_t plan, int fd) {
   nlohmann::json report;
   try {
     auto json = std::make_shared<const nlohmann::json>(nlohmann::json::parse(config.dump()));
@@ -93,6 +95,14 @@ struct SimReport {
     run_options.progress_label.clear();
     run_options.report_html = report_html;
     run_options.distributions = static_cast<bool>(report_html);
+    if (!provenance.is_null()) {
+      run_options.provenance = [&provenance, plan](const nlohmann::ordered_json& resolved) {
+        nlohmann::ordered_json out = provenance;
+        out["plan"] = plan;
+        out["gpus"] = gpu_calibrations(plan_hardware(resolved));
+        return out;
+      };
+    }
     const RunOutcome outcome = drive_run(json, name, run_options);
     report = {{"status", "ok"}, {"gpus", outcome.gpus}};
   } catch (const ConfigError& error) {
@@ -738,7 +748,8 @@ void run_plans(const SweepSpec& spec, const SweepRunOptions& options, PriceBook&
           // The plan's own run writes its report.html; the other rates of a capacity search do not.
           const bool own_run = sim->second == staging_dir(options, plan->index());
           run_child(sim->first, spec.base_name, sim->second,
-                    own_run ? options.run_report_html : std::function<std::string(const RunOutcome&)>(), fds[1]);
+                    own_run ? options.run_report_html : std::function<std::string(const RunOutcome&)>(),
+                    options.provenance, plan->index(), fds[1]);
         }
         ::close(fds[1]);
         register_child(pid);  // a signal to the sweep reaches its plans, which remove their partial files

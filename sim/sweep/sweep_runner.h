@@ -55,6 +55,9 @@ struct SweepRunOptions {
   std::string out_dir;  // runs go to out_dir/runs/<index>
   int jobs = 1;         // children (simulations) at a time
   bool resume = false;  // keep runs/<index> whose plan.json matches the plan
+  /// The sweep's provenance (sim/config/provenance.h): when set, each run's summary.json ends with it,
+  /// plus "plan" (the index) and "gpus" (the plan's GPU calibrations).
+  nlohmann::ordered_json provenance;
   /// When set, each plan's own run also writes runs/<index>/report.html (this function of its outcome).
   std::function<std::string(const RunOutcome&)> run_report_html;
   /// Called in the parent as each plan finishes (completion order), with how many are done.
