@@ -216,6 +216,7 @@ double arrival_rate(const std::string& dir) {
 struct Measured {
   std::vector<double> metrics;
   std::vector<std::string> violated;
+  double output_tokens_per_s = kMissing;
 };
 
 void set_plan_cost(const nlohmann::json& config, const nlohmann::json& summary, PriceBook& prices, SweepRow& row) {
@@ -253,6 +254,10 @@ void set_plan_cost(const nlohmann::json& config, const nlohmann::json& summary, 
   set("cost_per_hour", usd_per_hour);
   const double tokens_per_s = number_at(summary, "/throughput/output_tokens_per_s");
   set("cost_per_million_output_tokens", tokens_per_s > 0.0 ? usd_per_hour / (tokens_per_s * 3600.0) * 1e6 : kMissing);
+  // The same GPUs' cost over the output tokens of one hour at the highest rate meeting the constraints.
+  const double max_rate_tokens_per_s = row.max_rate_output_tokens_per_s;
+  set("max_rate_cost_per_million_output_tokens",
+      max_rate_tokens_per_s > 0.0 ? usd_per_hour / (max_rate_tokens_per_s * 3600.0) * 1e6 : kMissing);
 }
 
 
@@ -262,7 +267,7 @@ Measured measure_run(const SweepSpec& spec, PriceBook& prices, const std::string
   const auto summary = load_json_file(dir + "/summary.json");
   row.metrics = sweep_metrics(*summary, gpus);
   set_plan_cost(*load_json_file(dir + "/config.resolved.json"), *summary, prices, row);
-  Measured measured{row.metrics, {}};
+  Measured measured{row.metrics, {}, number_at(*summary, "/throughput/output_tokens_per_s")};
   for (const auto& constraint : spec.constraints) {
     if (!constraint.holds(row_value(row, constraint.metric))) measured.violated.push_back(constraint.metric);
   }
@@ -342,7 +347,10 @@ class PlanWork {
       const Measured measured = measure_run(spec_, prices_, dir, gpus_);
       holds = measured.violated.empty();
       probe["violated"] = measured.violated;
-      if (holds && !(pending_value_ <= search_.best())) best_goodput_ = goodput_per_gpu(measured);
+      if (holds && !(pending_value_ <= search_.best())) {
+        best_goodput_ = goodput_per_gpu(measured);
+        best_output_tokens_per_s_ = measured.output_tokens_per_s;
+      }
     } else {
       probe["reason"] = report.reason;
     }
@@ -390,7 +398,10 @@ class PlanWork {
                                     {"holds", base.violated.empty()}};
     probes_.push_back(probe);
     search_.record(setting_.value, base.violated.empty());
-    if (base.violated.empty()) best_goodput_ = goodput_per_gpu(base);
+    if (base.violated.empty()) {
+      best_goodput_ = goodput_per_gpu(base);
+      best_output_tokens_per_s_ = base.output_tokens_per_s;
+    }
     if (!fixed.empty()) {
       skipped_ = fixed + " fail at every rate";
       return;
@@ -416,6 +427,7 @@ class PlanWork {
       out["max_rate_req_s"] = number_or_null(rate);
       out["precision"] = number_or_null(search_.precision_reached());
       out["max_goodput_requests_per_s_per_gpu"] = number_or_null(best_goodput_);
+      out["max_rate_output_tokens_per_s"] = number_or_null(best_output_tokens_per_s_);
     }
     out["probes"] = probes_;
     return out;
@@ -435,6 +447,7 @@ class PlanWork {
   CapacitySearch search_;
   double req_s_per_unit_ = kMissing;
   double best_goodput_ = kMissing;
+  double best_output_tokens_per_s_ = kMissing;
   mutable double pending_value_ = 0.0;
   nlohmann::ordered_json probes_ = nlohmann::ordered_json::array();
 };
@@ -487,6 +500,7 @@ SweepRow load_row(const SweepRunOptions& options, std::size_t index) {
     set("max_rate_req_s", rate);
     set("max_rate_req_s_per_gpu", rate / static_cast<double>(row.gpus));
     set("max_goodput_requests_per_s_per_gpu", number_of(search, "max_goodput_requests_per_s_per_gpu"));
+    row.max_rate_output_tokens_per_s = number_of(search, "max_rate_output_tokens_per_s");  // priced by evaluate_rows
     set("max_rate_precision", number_of(search, "precision"));
     set("capacity_sims", number_of(search, "sims"));
   }
@@ -621,7 +635,7 @@ double row_value(const SweepRow& row, const std::string& metric) {
 }
 
 bool sweep_uses_cost(const SweepSpec& spec) {
-  auto is_cost = [](const std::string& metric) { return metric.rfind("cost_", 0) == 0; };
+  auto is_cost = [](const std::string& metric) { return metric.find("cost_per_") != std::string::npos; };
   return std::any_of(spec.objectives.begin(), spec.objectives.end(),
                      [&](const SweepObjective& o) { return is_cost(o.metric); }) ||
          std::any_of(spec.constraints.begin(), spec.constraints.end(),

@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,9 @@ struct SweepRow {
   std::vector<double> metrics;  // in sweep_metric_names() order; NaN = not available
   std::vector<std::string> violated;  // the constraints the plan misses ("ttft_p99_s", ...), in spec order
   std::vector<std::string> unpriced;  // hardware of the plan without a GPU price (cost metrics NaN)
+  /// Output tokens per second at the capacity search's max rate (NaN without one): what
+  /// max_rate_cost_per_million_output_tokens prices.
+  double max_rate_output_tokens_per_s = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct SweepRunOptions {
