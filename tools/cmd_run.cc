@@ -6,7 +6,8 @@
 // directory); files appear only after the simulation succeeded, each
 // atomically (requests.csv is streamed to a hidden partial file meanwhile, so
 // memory stays bounded on huge traces). summary.json carries `wall_s`, the only wall-clock value in any
-// output: every other byte is identical between reruns. The run itself is
+// output: every other byte is identical between reruns; its "provenance" (version, source commit,
+// command, each GPU's calibration) is identical between reruns of one build. The run itself is
 // drive_run (sim/serving/run_driver.h), shared with `servesim sweep`.
 #include <algorithm>
 #include <cstdio>
@@ -15,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/config/provenance.h"
 #include "sim/config_node.h"
 #include "sim/serving/run_driver.h"
 #include "sim/units.h"
@@ -65,6 +67,9 @@ int run_run(const std::vector<std::string>& args) {
                                              outcome.result.distributions});
     };
   }
+  run_options.provenance = [&config_path](const nlohmann::ordered_json& resolved) {
+    return run_provenance(config_path, resolved);
+  };
   auto json = load_json_file(config_path);
   RunOutcome outcome = drive_run(json, config_path, run_options);
   const ServingResult& result = outcome.result;

@@ -21,7 +21,7 @@
 #include "tools/report/pareto_plot.h"
 #include "tools/report/run_report.h"
 #include "tools/report/sweep_report.h"
-#include "sim/sweep/provenance.h"
+#include "sim/config/provenance.h"
 #include "sim/sweep/sweep_mpi.h"
 #include "sim/sweep/sweep_runner.h"
 #include "sim/sweep/sweep_spec.h"
@@ -113,7 +113,8 @@ int run_sweep_command(const std::vector<std::string>& args) {
                           "the catalog's GPU prices. \"capacity\": {\"precision\": 0.05, \"max_sims\": 16} searches\n"
                           "each plan's highest request rate (generator rate or trace rate_scale) at which\n"
                           "the constraints hold: columns max_rate_req_s, max_rate_req_s_per_gpu,\n"
-                          "max_goodput_requests_per_s_per_gpu (objectives), max_rate_precision,\n"
+                          "max_goodput_requests_per_s_per_gpu, max_rate_cost_per_million_output_tokens\n"
+                          "(objectives), max_rate_precision,\n"
                           "capacity_sims; every rate tried is in runs/i/plan.json. --resume keeps the\n"
                           "plans an interrupted sweep finished. Under `mpirun -np N` (when built with\n"
                           "MPI) rank 0 hands plans to ranks 1..N-1, one plan at a time each, and writes\n"
@@ -133,6 +134,7 @@ int run_sweep_command(const std::vector<std::string>& args) {
   run_options.out_dir = out_dir;
   run_options.jobs = jobs;
   run_options.resume = resume;
+  run_options.provenance = sweep_provenance(sweep_path);
   if (report) {
     const std::string name = spec.base_name;
     run_options.run_report_html = [name](const RunOutcome& outcome) {
@@ -171,7 +173,7 @@ int run_sweep_command(const std::vector<std::string>& args) {
   const std::vector<std::size_t> front = sweep_pareto(spec, rows);
   nlohmann::ordered_json resolved = spec.resolved();
   resolved["gpu_prices"] = prices.used();  // every price a cost metric used, with its source and date
-  resolved["provenance"] = sweep_provenance(sweep_path);
+  resolved["provenance"] = run_options.provenance;
 
   out.write("sweep.csv", sweep_csv(spec, rows));
   out.write("pareto.csv", pareto_csv(spec, rows, front));

@@ -26,6 +26,10 @@ double ActivityPowerModel::watts(const GpuActivity& activity) const {
   return params_.limit_w > 0.0 ? std::min(w, params_.limit_w) : w;
 }
 
+bool power_is_measured(const GpuEfficiency& eff) {
+  return eff.power_active_w > 0.0 || eff.power_compute_w > 0.0 || eff.power_memory_w > 0.0;
+}
+
 ActivityPowerParams activity_power_for(const GpuSpec& gpu) {
   ActivityPowerParams params;
   params.idle_w = gpu.idle_w;
@@ -33,7 +37,7 @@ ActivityPowerParams activity_power_for(const GpuSpec& gpu) {
   params.peak_bytes_per_s = gpu.hbm_bytes_per_s;
   const GpuEfficiency& eff = gpu.efficiency;
   params.limit_w = eff.power_limit_w > 0.0 ? eff.power_limit_w : gpu.tdp_w;
-  if (eff.power_active_w > 0.0 || eff.power_compute_w > 0.0 || eff.power_memory_w > 0.0) {
+  if (power_is_measured(eff)) {
     params.active_w = eff.power_active_w;
     params.compute_w = eff.power_compute_w;
     params.memory_w = eff.power_memory_w;

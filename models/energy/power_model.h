@@ -58,6 +58,10 @@ class ActivityPowerModel : public PowerModel {
 /// Parameters from the GPU's calibration (or defaults scaled to its TDP).
 ActivityPowerParams activity_power_for(const GpuSpec& gpu);
 
+/// Whether activity_power_for takes the power coefficients from a calibration (measured) rather than
+/// the datasheet defaults scaled to the TDP: a calibration without a power fit has them all zero.
+bool power_is_measured(const GpuEfficiency& efficiency);
+
 /// One measured operating point: the activity (per second of wall time) and the mean watts.
 struct PowerSample {
   double busy_fraction = 0.0;

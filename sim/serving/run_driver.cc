@@ -339,6 +339,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   nlohmann::ordered_json resolved = nlohmann::ordered_json::parse(json->dump());
   for (auto& [key, value] : config.resolved.items()) resolved[key] = value;
   if (decode_router_choice) resolved["disaggregation"]["decode_router"] = decode_router_choice->resolved;
+  if (options.provenance) summary["provenance"] = options.provenance(resolved);
 
   out.write("summary.json", summary.dump(2) + "\n");
   out.write("config.resolved.json", resolved.dump(2) + "\n");

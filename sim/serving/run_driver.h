@@ -37,6 +37,9 @@ struct RunOptions {
   std::string progress_label = "servesim run";
   /// When set, report.html (this function of the outcome) is written with the other files.
   std::function<std::string(const RunOutcome&)> report_html;
+  /// When set, summary.json ends with "provenance": this function of the resolved config (what
+  /// config.resolved.json holds): where the results come from (sim/config/provenance.h).
+  std::function<nlohmann::ordered_json(const nlohmann::ordered_json& resolved_config)> provenance;
   /// Where wall_s in summary.json counts from.
   std::chrono::steady_clock::time_point wall_start = std::chrono::steady_clock::now();
 };

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "sim/config/catalog.h"
+#include "sim/config/provenance.h"
 #include "sim/config_error.h"
 
 namespace servesim {
@@ -45,14 +46,7 @@ GpuPrice read_gpu_price(ConfigNode& node) {
 PriceBook::PriceBook(nlohmann::ordered_json overrides, std::string sweep_file)
     : overrides_(std::move(overrides)), sweep_file_(std::move(sweep_file)) {}
 
-std::string PriceBook::hardware_name(const nlohmann::json& hardware) {
-  if (hardware.is_string()) return hardware.get<std::string>();
-  const nlohmann::json::json_pointer gpu_name("/gpu/name");
-  if (hardware.is_object() && hardware.contains(gpu_name) && hardware.at(gpu_name).is_string()) {
-    return "inline " + hardware.at(gpu_name).get<std::string>();
-  }
-  return "inline hardware";
-}
+std::string PriceBook::hardware_name(const nlohmann::json& hardware) { return ::servesim::hardware_name(hardware); }
 
 std::optional<GpuPrice> PriceBook::price(const nlohmann::json& hardware) {
   const std::string name = hardware_name(hardware);

@@ -24,6 +24,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "sim/config/provenance.h"
 #include "sim/config_error.h"
 #include "sim/config_node.h"
 #include "sim/interrupt.h"
@@ -84,7 +85,8 @@ struct SimReport {
 
 // The child: one simulation through drive_run; reports {status, reason, gpus} on `fd` and exits.
 [[noreturn]] void run_child(const nlohmann::ordered_json& config, const std::string& name, const std::string& out_dir,
-                            const std::function<std::string(const RunOutcome&)>& report_html, int fd) {
+                            const std::function<std::string(const RunOutcome&)>& report_html,
+                            const nlohmann::ordered_json& provenance, std::size_t plan, int fd) {
   nlohmann::json report;
   try {
     auto json = std::make_shared<const nlohmann::json>(nlohmann::json::parse(config.dump()));
@@ -93,6 +95,14 @@ struct SimReport {
     run_options.progress_label.clear();
     run_options.report_html = report_html;
     run_options.distributions = static_cast<bool>(report_html);
+    if (!provenance.is_null()) {
+      run_options.provenance = [&provenance, plan](const nlohmann::ordered_json& resolved) {
+        nlohmann::ordered_json out = provenance;
+        out["plan"] = plan;
+        out["gpus"] = gpu_calibrations(plan_hardware(resolved));
+        return out;
+      };
+    }
     const RunOutcome outcome = drive_run(json, name, run_options);
     report = {{"status", "ok"}, {"gpus", outcome.gpus}};
   } catch (const ConfigError& error) {
@@ -206,6 +216,7 @@ double arrival_rate(const std::string& dir) {
 struct Measured {
   std::vector<double> metrics;
   std::vector<std::string> violated;
+  double output_tokens_per_s = kMissing;
 };
 
 void set_plan_cost(const nlohmann::json& config, const nlohmann::json& summary, PriceBook& prices, SweepRow& row) {
@@ -243,6 +254,10 @@ void set_plan_cost(const nlohmann::json& config, const nlohmann::json& summary, 
   set("cost_per_hour", usd_per_hour);
   const double tokens_per_s = number_at(summary, "/throughput/output_tokens_per_s");
   set("cost_per_million_output_tokens", tokens_per_s > 0.0 ? usd_per_hour / (tokens_per_s * 3600.0) * 1e6 : kMissing);
+  // The same GPUs' cost over the output tokens of one hour at the highest rate meeting the constraints.
+  const double max_rate_tokens_per_s = row.max_rate_output_tokens_per_s;
+  set("max_rate_cost_per_million_output_tokens",
+      max_rate_tokens_per_s > 0.0 ? usd_per_hour / (max_rate_tokens_per_s * 3600.0) * 1e6 : kMissing);
 }
 
 
@@ -252,7 +267,7 @@ Measured measure_run(const SweepSpec& spec, PriceBook& prices, const std::string
   const auto summary = load_json_file(dir + "/summary.json");
   row.metrics = sweep_metrics(*summary, gpus);
   set_plan_cost(*load_json_file(dir + "/config.resolved.json"), *summary, prices, row);
-  Measured measured{row.metrics, {}};
+  Measured measured{row.metrics, {}, number_at(*summary, "/throughput/output_tokens_per_s")};
   for (const auto& constraint : spec.constraints) {
     if (!constraint.holds(row_value(row, constraint.metric))) measured.violated.push_back(constraint.metric);
   }
@@ -332,7 +347,10 @@ class PlanWork {
       const Measured measured = measure_run(spec_, prices_, dir, gpus_);
       holds = measured.violated.empty();
       probe["violated"] = measured.violated;
-      if (holds && !(pending_value_ <= search_.best())) best_goodput_ = goodput_per_gpu(measured);
+      if (holds && !(pending_value_ <= search_.best())) {
+        best_goodput_ = goodput_per_gpu(measured);
+        best_output_tokens_per_s_ = measured.output_tokens_per_s;
+      }
     } else {
       probe["reason"] = report.reason;
     }
@@ -380,7 +398,10 @@ class PlanWork {
                                     {"holds", base.violated.empty()}};
     probes_.push_back(probe);
     search_.record(setting_.value, base.violated.empty());
-    if (base.violated.empty()) best_goodput_ = goodput_per_gpu(base);
+    if (base.violated.empty()) {
+      best_goodput_ = goodput_per_gpu(base);
+      best_output_tokens_per_s_ = base.output_tokens_per_s;
+    }
     if (!fixed.empty()) {
       skipped_ = fixed + " fail at every rate";
       return;
@@ -406,6 +427,7 @@ class PlanWork {
       out["max_rate_req_s"] = number_or_null(rate);
       out["precision"] = number_or_null(search_.precision_reached());
       out["max_goodput_requests_per_s_per_gpu"] = number_or_null(best_goodput_);
+      out["max_rate_output_tokens_per_s"] = number_or_null(best_output_tokens_per_s_);
     }
     out["probes"] = probes_;
     return out;
@@ -425,6 +447,7 @@ class PlanWork {
   CapacitySearch search_;
   double req_s_per_unit_ = kMissing;
   double best_goodput_ = kMissing;
+  double best_output_tokens_per_s_ = kMissing;
   mutable double pending_value_ = 0.0;
   nlohmann::ordered_json probes_ = nlohmann::ordered_json::array();
 };
@@ -477,6 +500,7 @@ SweepRow load_row(const SweepRunOptions& options, std::size_t index) {
     set("max_rate_req_s", rate);
     set("max_rate_req_s_per_gpu", rate / static_cast<double>(row.gpus));
     set("max_goodput_requests_per_s_per_gpu", number_of(search, "max_goodput_requests_per_s_per_gpu"));
+    row.max_rate_output_tokens_per_s = number_of(search, "max_rate_output_tokens_per_s");  // priced by evaluate_rows
     set("max_rate_precision", number_of(search, "precision"));
     set("capacity_sims", number_of(search, "sims"));
   }
@@ -611,7 +635,7 @@ double row_value(const SweepRow& row, const std::string& metric) {
 }
 
 bool sweep_uses_cost(const SweepSpec& spec) {
-  auto is_cost = [](const std::string& metric) { return metric.rfind("cost_", 0) == 0; };
+  auto is_cost = [](const std::string& metric) { return metric.find("cost_per_") != std::string::npos; };
   return std::any_of(spec.objectives.begin(), spec.objectives.end(),
                      [&](const SweepObjective& o) { return is_cost(o.metric); }) ||
          std::any_of(spec.constraints.begin(), spec.constraints.end(),
@@ -738,7 +762,8 @@ void run_plans(const SweepSpec& spec, const SweepRunOptions& options, PriceBook&
           // The plan's own run writes its report.html; the other rates of a capacity search do not.
           const bool own_run = sim->second == staging_dir(options, plan->index());
           run_child(sim->first, spec.base_name, sim->second,
-                    own_run ? options.run_report_html : std::function<std::string(const RunOutcome&)>(), fds[1]);
+                    own_run ? options.run_report_html : std::function<std::string(const RunOutcome&)>(),
+                    options.provenance, plan->index(), fds[1]);
         }
         ::close(fds[1]);
         register_child(pid);  // a signal to the sweep reaches its plans, which remove their partial files

@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -49,12 +50,18 @@ struct SweepRow {
   std::vector<double> metrics;  // in sweep_metric_names() order; NaN = not available
   std::vector<std::string> violated;  // the constraints the plan misses ("ttft_p99_s", ...), in spec order
   std::vector<std::string> unpriced;  // hardware of the plan without a GPU price (cost metrics NaN)
+  /// Output tokens per second at the capacity search's max rate (NaN without one): what
+  /// max_rate_cost_per_million_output_tokens prices.
+  double max_rate_output_tokens_per_s = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct SweepRunOptions {
   std::string out_dir;  // runs go to out_dir/runs/<index>
   int jobs = 1;         // children (simulations) at a time
   bool resume = false;  // keep runs/<index> whose plan.json matches the plan
+  /// The sweep's provenance (sim/config/provenance.h): when set, each run's summary.json ends with it,
+  /// plus "plan" (the index) and "gpus" (the plan's GPU calibrations).
+  nlohmann::ordered_json provenance;
   /// When set, each plan's own run also writes runs/<index>/report.html (this function of its outcome).
   std::function<std::string(const RunOutcome&)> run_report_html;
   /// Called in the parent as each plan finishes (completion order), with how many are done.

@@ -130,7 +130,7 @@ const std::vector<std::string>& sweep_metric_names() {
       "tpot_p99_s",     "j_per_output_token",          "slo_attainment",
       "cost_per_hour",  "cost_per_million_output_tokens",
       "max_rate_req_s", "max_rate_req_s_per_gpu",      "max_goodput_requests_per_s_per_gpu",
-      "max_rate_precision", "capacity_sims"};
+      "max_rate_cost_per_million_output_tokens",       "max_rate_precision", "capacity_sims"};
   return names;
 }
 

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 namespace servesim::testing {
 
 std::string read_file(const std::string& path) {
@@ -15,6 +17,13 @@ std::string read_file(const std::string& path) {
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+std::string summary_results(const std::string& summary) {
+  nlohmann::ordered_json json = nlohmann::ordered_json::parse(summary);
+  json.erase("wall_s");
+  json.erase("provenance");
+  return json.dump(2) + "\n";
 }
 
 std::string without_wall_time(const std::string& summary) {

@@ -24,6 +24,10 @@ std::string read_file(const std::string& path);
 /// summary.json without its "wall_s" line (the one value that differs between reruns).
 std::string without_wall_time(const std::string& summary);
 
+/// summary.json without "wall_s" and "provenance" (build, command line, GPU calibrations): the
+/// results, which the same config gives whatever path it was read from or command ran it.
+std::string summary_results(const std::string& summary);
+
 /// Writes `content` to `path`.
 void write_file(const std::string& path, const std::string& content);
 

@@ -69,6 +69,24 @@ TEST(RunReport, HasTheSetupTheNumbersAndOneChartPerDistributionAndForKvUse) {
   EXPECT_EQ(html, run_report_html(inputs()));
 }
 
+TEST(RunReport, ProvenanceSectionShowsBuildCommandAndEachGpusCalibration) {
+  RunReportInputs in = inputs();
+  EXPECT_EQ(run_report_html(in).find("<h2>Provenance</h2>"), std::string::npos);  // none in the summary
+  in.summary["provenance"] = {
+      {"servesim_version", "9.9.9"}, {"source_commit", ""}, {"source_uncommitted_changes", true},
+      {"command", "servesim run <x>.json"},
+      {"gpus", Json::array({{{"hardware", "h100-sxm"}, {"gpu", "H100"}, {"execution", "measured"},
+                             {"calibration", "h100-sxm"}, {"power", "datasheet"}}})}};
+  const std::string html = run_report_html(in);
+  EXPECT_NE(html.find("<tr><th>servesim version</th><td>9.9.9</td></tr>"), std::string::npos);
+  EXPECT_NE(html.find("<td>unknown (not built from a git checkout) + uncommitted changes</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>servesim run &lt;x&gt;.json</td>"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>h100-sxm</td><td>H100</td><td>calibrated on measurements (h100-sxm)</td>"
+                      "<td>datasheet (defaults scaled to the TDP)</td></tr>"),
+            std::string::npos);
+  EXPECT_NE(html.find("datasheets only"), std::string::npos);
+}
+
 TEST(RunReport, ReplicaTableHasEveryColumnAnyReplicaHas) {
   RunReportInputs in = inputs();
   in.summary["replicas"] = Json::array({{{"replica", 0}, {"role", "prefill"}, {"handed_off", 7}},

@@ -142,6 +142,44 @@ TEST(CapacityCommand, EvenlySpacedFixedServiceRequestsGiveTheClosedFormMaximumRa
   fs::remove_all(dir);
 }
 
+TEST(CapacityCommand, CostPerMillionTokensAtTheMaxRateIsThePlansCostOverItsSaturatedThroughput) {
+  // The D/D/1 queue above. At any rate above 1/S requests are served back to back from t = 0, so the
+  // run ends at 100 S with 100 x 16 output tokens: 16 / S tokens/s. One H100 at its catalog price p
+  // (USD per GPU-hour) then costs p / (16 / S x 3600) x 1e6 USD per million output tokens at the max
+  // rate found (about 8/s > 1/S = 7.4/s); at the trace's own 1 request/s the run ends at 99 + S.
+  const fs::path dir = make_temp_dir();
+  write_even_trace(dir);
+  write_file(dir / "config.json", kQueueConfig);
+  ASSERT_EQ(run_servesim("run " + (dir / "config.json").string() + " --out " + (dir / "alone").string()).exit_code, 0);
+  const std::vector<std::string> requests = split_lines(read_file(dir / "alone" / "requests.csv"));
+  const double service_s = std::stod(
+      split_cells(requests.at(1)).at(static_cast<std::size_t>(column_of(requests.at(0), "e2e_s"))));
+  const double price = nlohmann::json::parse(read_file(fs::path(SERVESIM_TEST_DATA_DIR) / ".." / ".." / "hardware" /
+                                                       "catalog" / "h100-sxm.json"))["gpu"]["price"]["usd_per_gpu_hour"]
+                           .get<double>();
+  write_file(dir / "sweep.json", R"({"base": "config.json", "axes": {"/plan/tp": [1]},
+      "constraints": {"ttft_p99_s": "<= 1 s"}, "capacity": {"precision": 0.01, "max_sims": 20},
+      "objectives": [{"metric": "max_rate_cost_per_million_output_tokens", "goal": "min"}]})");
+  const auto sweep = run_servesim("sweep " + (dir / "sweep.json").string() + " --out " + (dir / "out").string());
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  const std::vector<std::string> rows = split_lines(read_file(dir / "out" / "sweep.csv"));
+  const std::vector<std::string> row = split_cells(rows.at(1));
+  auto value = [&](const std::string& name) {
+    return std::stod(row.at(static_cast<std::size_t>(column_of(rows[0], name))));
+  };
+  ASSERT_GT(value("max_rate_req_s"), 1.0 / service_s);  // saturated
+  const double at_max = price / (16.0 / service_s * 3600.0) * 1e6;
+  const double at_own_rate = price / (1600.0 / (99.0 + service_s) * 3600.0) * 1e6;
+  EXPECT_NEAR(value("max_rate_cost_per_million_output_tokens"), at_max, 1e-6 * at_max);
+  EXPECT_NEAR(value("cost_per_million_output_tokens"), at_own_rate, 1e-6 * at_own_rate);
+  // plan.json keeps the throughput it was priced on; the plan is the front of its one objective.
+  const auto plan = nlohmann::json::parse(read_file(dir / "out" / "runs" / "0" / "plan.json"));
+  EXPECT_NEAR(plan["capacity_search"]["max_rate_output_tokens_per_s"].get<double>(), 16.0 / service_s,
+              1e-6 * 16.0 / service_s);
+  EXPECT_EQ(split_lines(read_file(dir / "out" / "pareto.csv")).size(), 2u);
+  fs::remove_all(dir);
+}
+
 TEST(CapacityCommand, TheRateFoundMeetsTheConstraintsAndOnePrecisionAboveDoesNot) {
   // A Poisson generator (fixed seed: arrival times scale exactly with the rate): rerun
   // `servesim run` at the rate found and at the rate one precision step above.

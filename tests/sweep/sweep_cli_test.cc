@@ -45,12 +45,13 @@ TEST(SweepCommand, TwoByTwoSweepGivesFourRowsInPlanOrderEachEqualToItsRun) {
             "index,/plan/tp,/scheduler/max_num_seqs,status,reason,gpus,requests_per_s,output_tokens_per_s_per_gpu,"
             "goodput_requests_per_s_per_gpu,ttft_p50_s,ttft_p99_s,tpot_p50_s,tpot_p99_s,j_per_output_token,"
             "slo_attainment,cost_per_hour,cost_per_million_output_tokens,max_rate_req_s,max_rate_req_s_per_gpu,"
-            "max_goodput_requests_per_s_per_gpu,max_rate_precision,capacity_sims,violated");
+            "max_goodput_requests_per_s_per_gpu,max_rate_cost_per_million_output_tokens,max_rate_precision,capacity_sims,"
+            "violated");
   const int tp[] = {1, 1, 2, 2};
   const int seqs[] = {16, 256, 16, 256};
   for (int i = 0; i < 4; ++i) {
     const auto cells = split_cells(lines[static_cast<std::size_t>(i) + 1]);
-    ASSERT_EQ(cells.size(), 23u) << lines[static_cast<std::size_t>(i) + 1];
+    ASSERT_EQ(cells.size(), 24u) << lines[static_cast<std::size_t>(i) + 1];
     EXPECT_EQ(cells[0], std::to_string(i));
     EXPECT_EQ(cells[1], std::to_string(tp[i]));
     EXPECT_EQ(cells[2], std::to_string(seqs[i]));
@@ -80,8 +81,9 @@ TEST(SweepCommand, TwoByTwoSweepGivesFourRowsInPlanOrderEachEqualToItsRun) {
       EXPECT_EQ(std::stod(cells[6 + k]), expected[k]) << "plan " << i << " " << sweep_metric_names()[k];
     }
     const fs::path plan_dir = dir / "out" / "runs" / std::to_string(i);
-    EXPECT_EQ(without_wall_time(read_file(plan_dir / "summary.json")),
-              without_wall_time(read_file(run_dir / "summary.json")));
+    // The same results; provenance names the sweep and plan there, the run's command here.
+    EXPECT_EQ(testing::summary_results(read_file(plan_dir / "summary.json")),
+              testing::summary_results(read_file(run_dir / "summary.json")));
     for (const char* name : {"requests.csv", "config.resolved.json", "kv_utilization.csv"}) {
       EXPECT_EQ(read_file(plan_dir / name), read_file(run_dir / name)) << "plan " << i << " " << name;
     }
@@ -103,7 +105,7 @@ TEST(SweepCommand, InfeasiblePlanIsReportedWithItsReasonAndTheOthersStillRun) {
   ASSERT_EQ(lines.size(), 5u);
   EXPECT_EQ(lines[3], "2,llama-3.1-70b,1,infeasible,\"" + path +
                           ": /plan: needs 133.9 GiB per GPU (weights 131.4 GiB + activations 2.5 GiB), has 71.3 GiB "
-                          "(90% of 79.2 GiB): short by 62.6 GiB\",,,,,,,,,,,,,,,,,,");
+                          "(90% of 79.2 GiB): short by 62.6 GiB\",,,,,,,,,,,,,,,,,,,");
   for (std::size_t row : {1u, 2u, 4u}) EXPECT_EQ(split_cells(lines[row])[3], "ok") << lines[row];
   // The plan that did not run has only its plan.json (status and reason), no run outputs.
   EXPECT_TRUE(fs::exists(dir / "out" / "runs" / "2" / "plan.json"));
@@ -240,7 +242,7 @@ TEST(SweepCommand, UnknownObjectiveMetricIsRejectedWithNothingWritten) {
       "/objectives/0/metric: bad value \"speed\"; allowed: gpus, requests_per_s, output_tokens_per_s_per_gpu, "
       "goodput_requests_per_s_per_gpu, ttft_p50_s, ttft_p99_s, tpot_p50_s, tpot_p99_s, j_per_output_token, "
       "slo_attainment, cost_per_hour, cost_per_million_output_tokens, max_rate_req_s, max_rate_req_s_per_gpu, "
-      "max_goodput_requests_per_s_per_gpu");
+      "max_goodput_requests_per_s_per_gpu, max_rate_cost_per_million_output_tokens");
 }
 
 }  // namespace

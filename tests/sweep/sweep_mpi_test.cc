@@ -1,7 +1,8 @@
 // Claims about `mpirun -np N servesim sweep`: ranks 1..N-1 run the plans, rank 0
 // writes them, and every output is byte-identical to a local sweep's (summary.json
 // up to wall_s), infeasible plans and capacity searches included. Skipped when
-// servesim was built without MPI (CMake found no libopenmpi-dev).
+// servesim was built without MPI (a sanitizer build, or CMake found no libopenmpi-dev
+// or no mpirun).
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -39,7 +40,8 @@ testing::ProcessResult run_shell(const std::string& command) {
 
 TEST(SweepMpi, TwoWorkerRanksGiveByteIdenticalOutputsToALocalSweep) {
 #ifndef SERVESIM_TEST_MPIEXEC
-  GTEST_SKIP() << "servesim was built without MPI";
+  GTEST_SKIP() << "servesim was built without MPI (a sanitizer build, or CMake found no OpenMPI: "
+                  "tools/setup.sh installs openmpi-bin and libopenmpi-dev)";
 #else
   const fs::path dir = make_temp_dir();
   // 8B and 70B at TP 1 and 2 (70B at TP 1 does not fit: infeasible), each searched for capacity.

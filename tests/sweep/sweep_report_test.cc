@@ -37,6 +37,10 @@ TEST(SweepReport, ReportIsSelfContainedLinksRunReportsAndMarksDatasheetOnlyGpus)
   EXPECT_NE(html.find("<svg xmlns"), std::string::npos);
   EXPECT_NE(html.find("calibrated on measurements (h100-sxm)"), std::string::npos);
   EXPECT_NE(html.find("datasheet only (no measured calibration)"), std::string::npos);
+  // Power: h100-sxm's calibration has no power fit, so both GPUs use the datasheet defaults.
+  EXPECT_NE(html.find("<td>h100-sxm</td><td>2</td><td>calibrated on measurements (h100-sxm)</td><td>datasheet "
+                      "(defaults scaled to the TDP)</td>"),
+            std::string::npos);
   EXPECT_NE(html.find("a100-sxm-80gb (datasheet only)"), std::string::npos);
   EXPECT_NE(html.find("lambda.ai/pricing"), std::string::npos);
   EXPECT_NE(html.find("<table class=\"sortable\">"), std::string::npos);

@@ -1,6 +1,8 @@
 // Claims about reading a sweep file: plan order and what each plan's config is.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +31,25 @@ TEST(SweepSpec, PlansAreTheProductInAxisOrderWithTheLastAxisFastest) {
   EXPECT_EQ(spec.config(1)["hardware"], "h200-sxm");
   EXPECT_EQ(spec.config(5)["plan"]["tp"], 4);
   EXPECT_EQ(spec.config(5)["hardware"], "h200-sxm");
+}
+
+TEST(SweepSpec, TheThousandPlanExampleHasOneThousandPlansOfLlama70bOnOneTo64Gpus) {
+  // workloads/examples/sweep_1000_plans_70b.json, what sweep_speed_bench times: 5 x 4 x 5 x 5 x 2 plans,
+  // TP x DP from 1 x 1 to 8 x 8, all replaying the Azure conversation trace.
+  const SweepSpec spec = read_sweep_spec(std::string(SERVESIM_TEST_DATA_DIR) +
+                                         "/../../workloads/examples/sweep_1000_plans_70b.json");
+  ASSERT_EQ(spec.plans(), 1000u);
+  int64_t fewest = 1 << 30, most = 0;
+  for (std::size_t i = 0; i < spec.plans(); ++i) {
+    const auto config = spec.config(i);
+    EXPECT_EQ(config["model"], "llama-3.1-70b");
+    EXPECT_EQ(config["workload"]["trace"]["format"], "azure");
+    const int64_t gpus = config["plan"]["tp"].get<int64_t>() * config["plan"]["dp"].get<int64_t>();
+    fewest = std::min(fewest, gpus);
+    most = std::max(most, gpus);
+  }
+  EXPECT_EQ(fewest, 1);
+  EXPECT_EQ(most, 64);
 }
 
 TEST(SweepSpec, AnAxisMayAddAKeyTheBaseLeavesOut) {

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "sim/sweep/gpu_price.h"
-#include "sim/sweep/provenance.h"
+#include "sim/config/provenance.h"
 #include "tools/report/svg_chart.h"
 
 namespace servesim {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/units.h"
+#include "tools/report/provenance_html.h"
 #include "tools/report/svg_chart.h"
 
 namespace servesim {
@@ -140,6 +141,27 @@ std::string object_table(const Json& object) {
   return html + "</table>\n";
 }
 
+// Where the numbers come from: build, command, and each GPU's calibration (summary.json "provenance").
+std::string provenance_section(const Json& s) {
+  if (!s.contains("provenance") || !s["provenance"].is_object()) return "";
+  const Json& p = s["provenance"];
+  std::string html = "<h2>Provenance</h2>\n<table>\n" + provenance_rows_html(p) + "</table>\n";
+  if (!p.contains("gpus") || !p["gpus"].is_array()) return html;
+  html += "<table>\n<tr><th>hardware</th><th>GPU</th><th>GPU efficiency</th><th>GPU power model</th></tr>\n";
+  bool datasheet = false;
+  for (const Json& gpu : p["gpus"]) {
+    html += "<tr><td>" + svg_escape(gpu.value("hardware", "")) + "</td><td>" + svg_escape(gpu.value("gpu", "")) +
+            "</td><td>" + svg_escape(gpu_efficiency_text(gpu)) + "</td><td>" + svg_escape(gpu_power_text(gpu)) +
+            "</td></tr>\n";
+    datasheet = datasheet || gpu.value("execution", "") != "measured" || gpu.value("power", "") != "measured";
+  }
+  html += "</table>\n";
+  if (datasheet) {
+    html += "<p>Numbers from datasheets only (no measured calibration) are less certain than measured ones.</p>\n";
+  }
+  return html;
+}
+
 }  // namespace
 
 std::string run_report_html(const RunReportInputs& in) {
@@ -153,7 +175,7 @@ std::string run_report_html(const RunReportInputs& in) {
       "td{font-family:monospace;max-width:900px;overflow-wrap:anywhere}\n.charts svg{margin:4px}\n</style>\n"
       "</head>\n<body>\n<h1>servesim run report</h1>\n<p>" +
       svg_escape(in.config_name) + "</p>\n<h2>Deployment and workload</h2>\n" + setup_table(in) +
-      "<h2>Results</h2>\n" + headline_table(s);
+      provenance_section(s) + "<h2>Results</h2>\n" + headline_table(s);
 
   const Json slo = s.contains("slo") ? s["slo"] : Json::object();
   html += "<h2>Latency distributions</h2>\n<div class=\"charts\">\n";

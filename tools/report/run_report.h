@@ -4,7 +4,8 @@
 // configured, the headline numbers of summary.json (latency percentiles,
 // throughput, energy, SLO attainment, KV cache, preemptions), the CDFs of TTFT,
 // TPOT and E2E (SLO targets marked), KV use over time per replica, and the
-// per-replica and disaggregation tables when the run has them. Built only from
+// per-replica and disaggregation tables when the run has them, and the run's
+// provenance (build, command, each GPU's calibration) when summary.json has it. Built only from
 // the run's outputs and the resolved config, never from wall-clock time, so
 // the same run gives the same bytes.
 

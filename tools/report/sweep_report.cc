@@ -6,10 +6,11 @@
 #include <map>
 #include <set>
 
+#include "sim/config/provenance.h"
 #include "sim/sweep/gpu_price.h"
-#include "sim/sweep/provenance.h"
 #include "sim/units.h"
 #include "tools/report/pareto_plot.h"
+#include "tools/report/provenance_html.h"
 #include "tools/report/svg_chart.h"
 
 namespace servesim {
@@ -66,7 +67,7 @@ std::string sweep_report_html(const SweepReportInputs& in) {
 
   // Hardware per plan, and each hardware's calibration (measured or datasheet only).
   std::vector<std::string> hardware(rows.size());
-  std::map<std::string, std::string> calibration;  // hardware name -> calibration ("" = datasheet only)
+  std::map<std::string, Json> calibration;  // hardware name -> its gpu_calibrations entry (null: unknown entry)
   std::map<std::string, std::size_t> plans_on;     // hardware name -> plans that ran on it
   std::set<std::size_t> datasheet_plans;
   for (std::size_t r = 0; r < rows.size(); ++r) {
@@ -74,17 +75,19 @@ std::string sweep_report_html(const SweepReportInputs& in) {
     hardware[r] = plan_hardware_label(spec, index);
     for (const auto& node : plan_hardware(spec.config(index))) {
       if (node.is_null()) continue;
-      const std::string name = PriceBook::hardware_name(node);
+      const std::string name = hardware_name(node);
       if (calibration.count(name) == 0) {
         try {
-          calibration[name] = hardware_calibration(node);
+          calibration[name] = gpu_calibrations({node}).at(0);
         } catch (const std::exception&) {
-          calibration[name] = "?";  // an unknown entry: that plan is infeasible and says why
+          calibration[name] = nullptr;  // an unknown entry: that plan is infeasible and says why
         }
       }
       if (rows[r].status == "ok") {
         ++plans_on[name];
-        if (calibration[name].empty()) datasheet_plans.insert(index);
+        if (calibration[name].is_object() && calibration[name].at("execution") == "datasheet") {
+          datasheet_plans.insert(index);
+        }
       }
     }
   }
@@ -108,16 +111,10 @@ std::string sweep_report_html(const SweepReportInputs& in) {
 
   // Where the results come from.
   html += "<h2>Provenance and settings</h2>\n<table>\n";
-  const Json provenance = resolved.value("provenance", Json::object());
   auto setting = [&](const std::string& name, const std::string& value) {
     html += "<tr><th>" + esc(name) + "</th><td>" + esc(value) + "</td></tr>\n";
   };
-  setting("servesim version", provenance.value("servesim_version", ""));
-  std::string commit = provenance.value("source_commit", "");
-  if (commit.empty()) commit = "unknown (not built from a git checkout)";
-  if (provenance.value("source_uncommitted_changes", false)) commit += " + uncommitted changes";
-  setting("source commit", commit);
-  setting("command", provenance.value("command", ""));
+  html += provenance_rows_html(resolved.value("provenance", Json::object()));
   std::string goals;
   for (const auto& objective : spec.objectives) {
     goals += (goals.empty() ? "" : ", ") + std::string(objective.maximize ? "max " : "min ") + objective.metric;
@@ -136,7 +133,7 @@ std::string sweep_report_html(const SweepReportInputs& in) {
 
   // Hardware: calibration and price.
   html += "<h2>Hardware</h2>\n<table>\n<tr><th>hardware</th><th>plans run</th><th>GPU efficiency</th>"
-          "<th>price (USD per GPU-hour)</th><th>price source</th></tr>\n";
+          "<th>GPU power model</th><th>price (USD per GPU-hour)</th><th>price source</th></tr>\n";
   const Json prices = resolved.value("gpu_prices", Json::object());
   for (const auto& [name, calibrated] : calibration) {
     std::string price = "not priced", source;
@@ -146,9 +143,8 @@ std::string sweep_report_html(const SweepReportInputs& in) {
                prices[name].value("given_in", "") + ")";
     }
     html += "<tr><td>" + esc(name) + "</td><td>" + std::to_string(plans_on[name]) + "</td><td>" +
-            esc(calibrated.empty() ? "datasheet only (no measured calibration)"
-                                   : calibrated == "?" ? "unknown entry" : "calibrated on measurements (" + calibrated + ")") +
-            "</td><td>" + esc(price) + "</td><td>" + esc(source) + "</td></tr>\n";
+            esc(gpu_efficiency_text(calibrated)) + "</td><td>" + esc(gpu_power_text(calibrated)) + "</td><td>" + esc(price) +
+            "</td><td>" + esc(source) + "</td></tr>\n";
   }
   html += "</table>\n";
   if (!datasheet_plans.empty()) {

@@ -15,14 +15,7 @@ class PagedKvCache : public KvCache {
  public:
   PagedKvCache(int64_t block_tokens, int64_t blocks, bool prefix_caching, PreemptionMode preemption)
       : block_tokens_(block_tokens), blocks_(blocks), prefix_caching_(prefix_caching), preemption_(preemption),
-        ref_(static_cast<std::size_t>(blocks), 0), hash_(static_cast<std::size_t>(blocks), 0),
-        prev_(static_cast<std::size_t>(blocks + 1)), next_(static_cast<std::size_t>(blocks + 1)),
-        cached_(prefix_caching ? blocks : 0) {
-    // Free list: a ring through the sentinel `blocks_`, head = next_[sentinel].
-    const int32_t sentinel = static_cast<int32_t>(blocks_);
-    prev_[sentinel] = next_[sentinel] = sentinel;
-    for (int32_t b = 0; b < sentinel; ++b) push_free(b);
-  }
+        free_count_(blocks) {}
 
   int64_t block_tokens() const override { return block_tokens_; }
   int64_t total_blocks() const override { return blocks_; }
@@ -63,8 +56,7 @@ class PagedKvCache : public KvCache {
     if (needed <= 0) return true;
     if (needed > free_count_) return false;
     for (int64_t i = 0; i < needed; ++i) {
-      const int32_t block = next_[static_cast<std::size_t>(blocks_)];
-      unlink_free(block);
+      const int32_t block = take_free();
       if (hash_[block] != 0) {
         cached_.erase(hash_[block]);
         if (eviction_log_ != nullptr) eviction_log_->push_back(hash_[block]);
@@ -103,18 +95,47 @@ class PagedKvCache : public KvCache {
   void set_eviction_log(std::vector<uint64_t>* log) override { eviction_log_ = log; }
 
  private:
+  // The free list, least recently used first, is the blocks never used yet (ids fresh_ .. blocks_ - 1,
+  // in order) followed by a ring of released blocks (head_ .. tail_, linked by prev_ / next_, -1 at
+  // either end). Per-block state exists only for blocks handed out at least once (ids < fresh_), so a
+  // cache costs memory and time for the blocks a run uses, not for all it could hold.
+  int32_t take_free() {  // the head of the free list
+    if (fresh_ < blocks_) {
+      const int32_t block = static_cast<int32_t>(fresh_++);
+      ref_.push_back(0);
+      hash_.push_back(0);
+      prev_.push_back(-1);
+      next_.push_back(-1);
+      --free_count_;
+      return block;
+    }
+    const int32_t block = head_;
+    unlink_free(block);
+    return block;
+  }
   void push_free(int32_t block) {  // at the tail: reused last
-    const int32_t sentinel = static_cast<int32_t>(blocks_);
-    const int32_t tail = prev_[sentinel];
-    next_[tail] = block;
-    prev_[block] = tail;
-    next_[block] = sentinel;
-    prev_[sentinel] = block;
+    prev_[block] = tail_;
+    next_[block] = -1;
+    if (tail_ >= 0) {
+      next_[tail_] = block;
+    } else {
+      head_ = block;
+    }
+    tail_ = block;
     ++free_count_;
   }
-  void unlink_free(int32_t block) {
-    next_[prev_[block]] = next_[block];
-    prev_[next_[block]] = prev_[block];
+  void unlink_free(int32_t block) {  // a released block, out of the ring
+    const int32_t before = prev_[block], after = next_[block];
+    if (before >= 0) {
+      next_[before] = after;
+    } else {
+      head_ = after;
+    }
+    if (after >= 0) {
+      prev_[after] = before;
+    } else {
+      tail_ = before;
+    }
     --free_count_;
   }
 
@@ -122,11 +143,13 @@ class PagedKvCache : public KvCache {
   int64_t blocks_;
   bool prefix_caching_;
   PreemptionMode preemption_;
+  int64_t free_count_;
+  int64_t fresh_ = 0;  // blocks handed out at least once
   std::vector<int32_t> ref_;
   std::vector<uint64_t> hash_;
   std::vector<int32_t> prev_, next_;
-  int64_t free_count_ = 0;
-  BlockHashIndex cached_;  // at most one entry per block
+  int32_t head_ = -1, tail_ = -1;  // the ring of released free blocks
+  BlockHashIndex cached_;  // at most one entry per block; grows with the blocks published
   KvCacheStats stats_;
   uint64_t generation_ = 0;
   std::vector<uint64_t>* eviction_log_ = nullptr;
