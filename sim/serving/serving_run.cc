@@ -301,6 +301,9 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   energy["iterations_j"] = metrics.energy_j();
   energy["idle_j"] = idle_j;
   if (!idle_known) energy["note"] = "idle energy not modelled (no idle power for this GPU)";
+  // SM clock / boost clock under the power limit: mean over iteration time, and the lowest.
+  energy["clock_fraction"] = {{"time_weighted_mean", metrics.mean_clock_fraction()},
+                              {"min", metrics.min_clock_fraction()}};
   s["energy"] = energy;
   s["preemptions"] = stats.preemptions;
   nlohmann::ordered_json swap;
