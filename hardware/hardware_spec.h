@@ -20,7 +20,6 @@ struct GemmCurve {
   double memory_latency_s = 0.0;
   double flops_per_s = 0.0;
   double bytes_per_s = 0.0;
-  double sustained_flops_per_s = 0.0;  // 8192^3 product in this dtype (0 = not measured)
   double half_tiles = 0.0;
   double memory_half_tiles = 0.0;
   double overlap = 0.0;
@@ -49,7 +48,6 @@ struct GpuEfficiency {
   double gemm_bytes_per_s = 0.0;
   int64_t gemm_tile_m = 128;
   int64_t gemm_tile_n = 128;
-  double gemm_sustained_flops_per_s = 0.0;  // 8192^3 product (0 = not measured)
   double gemm_half_tiles = 0.0;  // tiles at which the compute rate reaches half its peak
   // Memory regime: few output tiles (thread blocks) cannot keep enough loads in
   // flight to saturate HBM: bandwidth x tiles / (tiles + gemm_memory_half_tiles).
@@ -83,6 +81,7 @@ struct GpuEfficiency {
   double power_compute_w = 0.0;
   double power_memory_w = 0.0;
   double power_limit_w = 0.0;
+  double power_dvfs_exponent = 0.0;  // 0 = kDefaultDvfsExponent (models/energy/power_model.h)
   // FP8 GEMMs fitted to this GPU's FP8 microbenchmarks (servesim calibrate --fp8); not measured
   // (flops_per_s == 0): derived from the bf16 curve x the FP8 / bf16 dense peak ratio.
   GemmCurve gemm_fp8;

@@ -26,6 +26,15 @@
 namespace servesim {
 namespace {
 
+// A sustained row drawing at least this share of the power limit ran at a power-limited clock (NVIDIA's
+// limiter holds the mean draw a little under its setting: 679-687 W at 700 W on our H200).
+constexpr double kPowerLimitedShare = 0.95;
+// Grid of DVFS exponents tried (1 = power linear in clock at fixed voltage, 3 = voltage proportional to
+// clock), in halves: five energy rows do not resolve it more finely, and halves keep the clock solve
+// free of pow().
+constexpr double kDvfsExponentMin = 1.0, kDvfsExponentMax = 5.0;
+constexpr int kDvfsExponentSteps = 8;
+
 std::string guess_hardware(const std::string& gpu) {
   if (gpu.find("H200") != std::string::npos) return "h200-sxm";
   if (gpu.find("GH200") != std::string::npos) return "gh200";
@@ -36,19 +45,26 @@ std::string guess_hardware(const std::string& gpu) {
   return "";
 }
 
-// Power coefficients from whole-iteration energy rows: the activity of each row
-// comes from the just-fitted time model run on the measured model's shapes
-// (reference-graph engine), over the measured iteration time.
+// Power coefficients and the DVFS exponent from whole-iteration energy rows (sustained: >= 2 s of
+// back-to-back iterations). The activity of each row at the boost clock comes from the just-fitted
+// time model (burst microbenchmarks) run on the measured model's shapes (reference-graph engine).
+// A row drawing at least kPowerLimitedShare of the limit ran power-limited: its SM clock is what makes
+// the model's clocked time fill the measured time, f = clocked / (measured - unclocked); the others ran
+// at f = 1. For each exponent on a grid the coefficients are least squares on the rows' watts
+// (compute term x f^(exponent - 1)); the exponent with the smallest rms is kept.
 void fit_power(const std::string& path, const NodeSpec& node, GpuEfficiency* eff, std::vector<FitQuality>* quality) {
   const WholeModelTable table = read_whole_model(path);
   std::vector<PowerSample> samples;
-  std::vector<std::pair<BatchShape, double>> rows;
+  std::vector<std::string> labels;
+  std::vector<GpuActivity> boost;
+  std::vector<double> measured_s;
   Deployment deployment;
   deployment.node = node;
   deployment.node.gpu.efficiency = *eff;
   deployment.model = table.model;
   deployment.engine = load_engine("reference-graph");
   OpLevelExecutionModel model(deployment);
+  const double limit_w = eff->power_limit_w > 0.0 ? eff->power_limit_w : node.gpu.tdp_w;
   for (const WholeModelCase& c : table.cases) {
     if (c.kind != "energy") continue;
     const GpuActivity a = model.activity(c.batch);
@@ -57,25 +73,71 @@ void fit_power(const std::string& path, const NodeSpec& node, GpuEfficiency* eff
     s.compute_fraction = a.flops / c.seconds / node.gpu.bf16_flops_per_s;
     s.memory_fraction = a.hbm_bytes / c.seconds / node.gpu.hbm_bytes_per_s;
     s.watts = c.watts;
+    if (c.watts >= kPowerLimitedShare * limit_w) {
+      const double room = c.seconds - (a.seconds - a.clocked_s);
+      s.clock_fraction = room > a.clocked_s ? a.clocked_s / room : 1.0;
+    }
     samples.push_back(s);
+    labels.push_back(c.label);
+    boost.push_back(a);
+    measured_s.push_back(c.seconds);
   }
   if (samples.empty() || table.idle_w <= 0.0) return;
-  const std::vector<double> coef = fit_activity_power(samples, table.idle_w);
-  eff->power_active_w = coef[0];
-  eff->power_compute_w = coef[1];
-  eff->power_memory_w = coef[2];
+  auto predicted_w = [&](const PowerSample& s, const std::vector<double>& coef, double exponent) {
+    return table.idle_w + coef[0] * s.busy_fraction + coef[1] * s.compute_fraction * std::pow(s.clock_fraction, exponent - 1.0) +
+           coef[2] * s.memory_fraction;
+  };
+  double best_rms = 1e300, best_exponent = kDefaultDvfsExponent;
+  std::vector<double> best;
+  std::string scan = "power rms by DVFS exponent:";
+  for (int step = 0; step <= kDvfsExponentSteps; ++step) {
+    const double exponent = kDvfsExponentMin + (kDvfsExponentMax - kDvfsExponentMin) * step / kDvfsExponentSteps;
+    const std::vector<double> coef = fit_activity_power(samples, table.idle_w, exponent);
+    double sum = 0.0;
+    for (const PowerSample& s : samples) sum += std::pow(predicted_w(s, coef, exponent) / s.watts - 1.0, 2);
+    {
+      char text[96];
+      std::snprintf(text, sizeof text, " %.1f: %.2f%% (compute %.0f W)", exponent,
+                    100.0 * std::sqrt(sum / static_cast<double>(samples.size())), coef[1]);
+      scan += text;
+    }
+    if (sum < best_rms - 1e-12) {
+      best_rms = sum;
+      best_exponent = exponent;
+      best = coef;
+    }
+  }
+  eff->power_active_w = best[0];
+  eff->power_compute_w = best[1];
+  eff->power_memory_w = best[2];
+  eff->power_dvfs_exponent = best_exponent;
   FitQuality q;
-  q.curve = "power (idle " + std::to_string(table.idle_w) + " W measured)";
+  char name[160];
+  std::snprintf(name, sizeof name, "power (idle %.1f W measured, DVFS exponent %.1f)", table.idle_w, best_exponent);
+  q.curve = name;
   q.points = static_cast<int>(samples.size());
   double sum = 0.0;
-  for (const PowerSample& s : samples) {
-    const double w = std::min(eff->power_limit_w > 0.0 ? eff->power_limit_w : 1e9,
-                              table.idle_w + coef[0] * s.busy_fraction + coef[1] * s.compute_fraction +
-                                  coef[2] * s.memory_fraction);
+  const ActivityPowerModel power(activity_power_for([&] {
+    GpuSpec gpu = node.gpu;
+    gpu.efficiency = *eff;
+    return gpu;
+  }()));
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const PowerSample& s = samples[i];
+    const double w = predicted_w(s, best, best_exponent);
     const double e = w / s.watts - 1.0;
     sum += e * e;
     q.max_relative_error = std::max(q.max_relative_error, std::fabs(e));
+    const GpuActivity limited = power.at_power_limit(boost[i]);
+    char row[320];
+    std::snprintf(row, sizeof row,
+                  "%-32s %6.1f W measured, %6.1f W fitted; clock %.3f from its time (%s); at the %.0f W limit the "
+                  "model runs it at clock %.3f: %.2f ms against %.2f ms measured",
+                  labels[i].c_str(), s.watts, w, s.clock_fraction, s.clock_fraction < 1.0 ? "power-limited" : "below the limit",
+                  limit_w, limited.clock_fraction, limited.seconds * 1e3, measured_s[i] * 1e3);
+    q.rows.emplace_back(row);
   }
+  q.rows.push_back(scan);
   q.rms_relative_error = std::sqrt(sum / static_cast<double>(samples.size()));
   quality->push_back(q);
 }

@@ -80,6 +80,7 @@ nlohmann::json to_json(const IterationPrediction& p, const Precision& precision)
   out["communication_s"] = p.communication_s;
   out["host_s"] = p.host_s;
   out["energy_j"] = p.energy_j;
+  out["clock_fraction"] = p.clock_fraction;
   nlohmann::json ops = nlohmann::json::array();
   for (const OpCost& op : p.ops) {
     ops.push_back({{"name", op.name},
@@ -117,8 +118,9 @@ int run_step(const std::vector<std::string>& args) {
           "Prints precision, iteration_s (the batch through every pipeline stage, sends included: a token's\n"
           "latency), stage_s (the slowest stage: with enough batches in flight, one batch leaves the\n"
           "pipeline every stage_s), compute_s, communication_s and host_s (summed over the stages),\n"
-          "energy_j (all GPUs of the plan), ops (summed over the stages; GEMMs with their compute dtype)\n"
-          "and provenance.",
+          "energy_j (all GPUs of the plan), clock_fraction (SM clock / boost clock under the GPU's power\n"
+          "limit; pipelines: the lowest stage's), ops (summed over the stages, at the boost clock; GEMMs with\n"
+          "their compute dtype; power_limited_clock: the time the lower clock adds) and provenance.",
           options, positional, args, &vars)) {
     return 0;
   }

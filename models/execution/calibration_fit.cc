@@ -372,7 +372,6 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
   }
 
   eff.elementwise_bytes_per_s = bench.hbm_copy_bytes_per_s;
-  eff.gemm_sustained_flops_per_s = bench.square_gemm_flops_per_s;
   eff.graph_kernel_s = bench.graph_kernel_s;
   eff.eager_launch_s = bench.eager_launch_s * kEngineOpPerTinyOp;
   eff.power_limit_w = bench.power_limit_w;
@@ -430,7 +429,6 @@ GemmCurve fit_fp8_gemm(const Fp8GemmBench& bench, int64_t sms, const GpuEfficien
   curve.memory_latency_s = fit.gemm_memory_latency_s;
   curve.flops_per_s = fit.gemm_flops_per_s;
   curve.bytes_per_s = fit.gemm_bytes_per_s;
-  curve.sustained_flops_per_s = bench.square_gemm_flops_per_s;
   curve.half_tiles = fit.gemm_half_tiles;
   curve.memory_half_tiles = fit.gemm_memory_half_tiles;
   curve.overlap = fit.gemm_overlap;

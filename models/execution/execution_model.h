@@ -53,6 +53,7 @@ struct OpCost {
 struct IterationTiming {
   double iteration_s = 0.0;  // one batch through every pipeline stage, end to end (sum of stages + sends)
   double energy_j = 0.0;     // all GPUs of the plan
+  double clock_fraction = 1.0;  // SM clock / boost clock under the power limit (pipeline: the lowest stage's)
 };
 
 /// One batch stage by stage (pipeline-parallel plans): the host prepares it for
@@ -87,6 +88,7 @@ struct IterationPrediction {
   double communication_s = 0.0;
   double host_s = 0.0;
   double energy_j = 0.0;
+  double clock_fraction = 1.0;  // SM clock / boost clock under the power limit (pipeline: the lowest stage's)
   std::vector<OpCost> ops;
   Provenance provenance = Provenance::kDatasheet;  // the weakest of the ops'
 };

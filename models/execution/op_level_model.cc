@@ -19,7 +19,6 @@ namespace {
 // h100-sxm.json, fitted by `servesim calibrate` on the H100 microbenchmarks):
 // fitted rate / H100 datasheet peak (989.4 TFLOP/s, 3.35 TB/s).
 constexpr double kDefaultGemmFlopsFraction = 0.751;      // 742.8 TFLOP/s
-constexpr double kDefaultGemmSustainedFraction = 0.735;  // 727.2 TFLOP/s (8192^3 product)
 constexpr double kDefaultGemmBytesFraction = 0.823;      // 2.758 TB/s
 constexpr double kDefaultGemmLatencyS = 20.8e-6;
 constexpr double kDefaultGemmMemoryLatencyS = 16.4e-6;
@@ -47,7 +46,6 @@ GpuEfficiency effective_efficiency(const GpuSpec& gpu) {
   eff.source = "datasheet peaks x default fractions (from our H100 SXM calibration)";
   eff.gemm_flops_per_s = kDefaultGemmFlopsFraction * gpu.bf16_flops_per_s;
   eff.gemm_bytes_per_s = kDefaultGemmBytesFraction * gpu.hbm_bytes_per_s;
-  eff.gemm_sustained_flops_per_s = kDefaultGemmSustainedFraction * gpu.bf16_flops_per_s;
   eff.gemm_latency_s = kDefaultGemmLatencyS;
   eff.gemm_memory_latency_s = kDefaultGemmMemoryLatencyS;
   eff.attention_prefill_flops_per_s = kDefaultAttentionPrefillFraction * gpu.bf16_flops_per_s;
@@ -69,11 +67,8 @@ GpuEfficiency iteration_efficiency(GpuEfficiency eff) {
   if (!eff.gemm_fixed_term_is_gpu_time) eff.gemm_memory_latency_s = 0.0;
   if (!eff.decode_attention_fixed_term_is_gpu_time) eff.attention_decode_latency_s = 0.0;
   if (!eff.prefill_attention_fixed_term_is_gpu_time) eff.attention_prefill_latency_s = 0.0;
-  // Iterations run back to back near the power limit: large GEMMs run at the
-  // sustained rate of the square-GEMM microbenchmark when that is lower.
-  if (eff.gemm_sustained_flops_per_s > 0.0) {
-    eff.gemm_flops_per_s = std::min(eff.gemm_flops_per_s, eff.gemm_sustained_flops_per_s);
-  }
+  // Rates stay the burst (boost-clock) microbenchmark rates: what sustained work loses under the
+  // power limit is the power model's clock (PowerModel::at_power_limit).
   return eff;
 }
 
@@ -85,7 +80,6 @@ GemmCurve gemm_curve(const GpuSpec& gpu, DType compute) {
   curve.memory_latency_s = eff.gemm_memory_latency_s;
   curve.flops_per_s = eff.gemm_flops_per_s;
   curve.bytes_per_s = eff.gemm_bytes_per_s;
-  curve.sustained_flops_per_s = eff.gemm_sustained_flops_per_s;
   curve.half_tiles = eff.gemm_half_tiles;
   curve.memory_half_tiles = eff.gemm_memory_half_tiles;
   curve.overlap = eff.gemm_overlap;
@@ -104,7 +98,6 @@ GemmCurve gemm_curve(const GpuSpec& gpu, DType compute) {
   // Datasheet-derived: the bf16 fit's shape and fixed terms, its rates x the dense peak ratio;
   // the memory regime streams the same bytes / s.
   curve.flops_per_s *= ratio;
-  curve.sustained_flops_per_s *= ratio;
   curve.measured = false;
   curve.measured_shapes.clear();
   char text[160];
@@ -119,7 +112,6 @@ GpuEfficiency with_gemm_curve(GpuEfficiency eff, const GemmCurve& curve) {
   eff.gemm_memory_latency_s = curve.memory_latency_s;
   eff.gemm_flops_per_s = curve.flops_per_s;
   eff.gemm_bytes_per_s = curve.bytes_per_s;
-  eff.gemm_sustained_flops_per_s = curve.sustained_flops_per_s;
   eff.gemm_half_tiles = curve.half_tiles;
   eff.gemm_memory_half_tiles = curve.memory_half_tiles;
   eff.gemm_overlap = curve.overlap;
@@ -180,6 +172,11 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   if (low_precision) {
     eff_low_ = iteration_efficiency(with_gemm_curve(effective_efficiency(deployment.node.gpu), low_curve));
     act_bytes_ = dtype_bytes(precision.activations);
+    const GpuSpec& gpu = deployment.node.gpu;
+    const double peak = precision.activations == DType::kFp8   ? gpu.fp8_flops_per_s
+                        : precision.activations == DType::kFp4 ? gpu.fp4_flops_per_s
+                                                               : gpu.fp16_flops_per_s;
+    if (peak > 0.0 && gpu.bf16_flops_per_s > 0.0) low_flop_energy_ = gpu.bf16_flops_per_s / peak;
   }
   const char* layer_dtype = dtype_name(precision.activations);
   // The LM head is never quantised: 16-bit weights and compute (fp16 when the deployment is fp16).
@@ -479,10 +476,11 @@ double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double shar
 }
 
 double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sampled, double all_tokens, double share,
-                                         double* flops, double* bytes, Bound* bound) const {
+                                         double* flops, double* bytes, Bound* bound, double* clocked) const {
   const double rows = op.rows == RowScope::kTokens ? tokens : sampled;
   *flops = 0.0;
   *bytes = 0.0;
+  *clocked = 0.0;
   if (rows <= 0.0) return 0.0;
   switch (op.op_class) {
     case OpClass::kElementwise: {
@@ -492,15 +490,22 @@ double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sam
       const double fixed = static_cast<double>(op.launches) * eff_.graph_kernel_s;
       const double stream = *bytes / eff_.elementwise_bytes_per_s;
       *bound = stream > fixed ? Bound::kMemory : Bound::kLatency;
+      *clocked = fixed;
       return fixed + stream;
     }
     case OpClass::kGemm: {
-      if (op.expert_fraction > 0.0) return moe_seconds(op, all_tokens, rows, flops, bytes, bound);
+      // A compute- or latency-bound GEMM runs at the SM clock; a memory-bound one at the HBM's.
+      if (op.expert_fraction > 0.0) {
+        const double t = moe_seconds(op, all_tokens, rows, flops, bytes, bound);
+        *clocked = *bound == Bound::kMemory ? 0.0 : t;
+        return t;
+      }
       const GemmCost cost = op.low_precision ? gemm_cost(eff_low_, sms_, rows, op.gemm_n, op.gemm_k, op.weight_bpp, act_bytes_)
                                              : gemm_cost(eff_, sms_, rows, op.gemm_n, op.gemm_k, op.weight_bpp);
       *flops = cost.flops;
       *bytes = cost.bytes;
       *bound = cost.bound;
+      *clocked = cost.bound == Bound::kMemory ? 0.0 : cost.seconds;
       return cost.seconds;
     }
     case OpClass::kAllReduce:
@@ -535,7 +540,7 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
     sampled *= share;
   }
   for (const Op& op : stage_ops) {
-    double seconds = 0.0, flops = 0.0, bytes = 0.0;
+    double seconds = 0.0, flops = 0.0, bytes = 0.0, clocked = 0.0;
     int64_t launches = 0;
     Bound bound = Bound::kLatency;
     double repeat_s = 0.0, repeat_bytes = 0.0;
@@ -551,18 +556,21 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
           const double ctx = static_cast<double>(s.context_tokens + 1);
           const double kv = b * ctx * kv_bytes_per_token_layer_;
           t = eff_.attention_decode_latency_s + kv / eff_.attention_decode_bytes_per_s;
+          clocked += t <= eff_.graph_kernel_s ? eff_.graph_kernel_s : eff_.attention_decode_latency_s;
           bytes += kv;
           flops += b * ctx * attn_decode_flops_per_token_;
           memory_like += t;
         } else {
           const double f = b * causal_tile_pairs(s.new_tokens, s.context_tokens) * attn_flops_per_tile_pair_;
           t = eff_.attention_prefill_latency_s + f / eff_.attention_prefill_flops_per_s;
+          clocked += std::max(t, eff_.graph_kernel_s);
           flops += f;
           compute_like += t;
           if (repeat_kv_launches_ > 0) {
             const double rb = b * static_cast<double>(s.new_tokens + s.context_tokens) * repeat_kv_bytes_per_token_;
             repeat_bytes += rb;
             repeat_s += static_cast<double>(repeat_kv_launches_) * eff_.graph_kernel_s + rb / eff_.elementwise_bytes_per_s;
+            clocked += static_cast<double>(repeat_kv_launches_) * eff_.graph_kernel_s;
             repeat_launches += repeat_kv_launches_;
           }
         }
@@ -571,17 +579,20 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
       }
       bound = compute_like >= memory_like ? Bound::kCompute : Bound::kMemory;
     } else {
-      seconds = op_seconds(op, tokens, sampled, all_tokens, share, &flops, &bytes, &bound);
+      seconds = op_seconds(op, tokens, sampled, all_tokens, share, &flops, &bytes, &bound, &clocked);
       if (seconds > 0.0) launches = op.launches;
     }
     seconds *= op.instances;
+    clocked *= op.instances;
     flops *= op.instances;
     bytes = (bytes + repeat_bytes) * op.instances;
     repeat_s *= op.instances;
     const bool collective = op.op_class == OpClass::kAllReduce || op.op_class == OpClass::kAllToAll;
     // NCCL kernels are captured in the graph too, but their host cost is counted like any launch.
     const int64_t total_launches = static_cast<int64_t>(op.instances) * (launches + repeat_launches);
-    totals->flops += flops;
+    // The power model charges FLOPs at the bf16 peak's energy: a low-precision FLOP costs the
+    // bf16 / its dtype's dense peak ratio of one (the same TDP at twice the rate).
+    totals->flops += op.low_precision ? flops * low_flop_energy_ : flops;
     totals->bytes += bytes;
     totals->launches += total_launches;
     if (collective) {
@@ -598,6 +609,7 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
       }
     } else {
       totals->compute_s += seconds + repeat_s;
+      totals->clocked_s += clocked;
     }
     if (ops != nullptr) {
       if (seconds > 0.0) {
@@ -654,21 +666,30 @@ IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) cons
   IterationPrediction out;
   int64_t launches = 0;
   double launch_host_s = 0.0;
+  double clock_slowdown_s = 0.0;
   for (std::size_t k = 0; k < stage_type_.size(); ++k) {
     Totals totals;
     evaluate(stage_ops_[static_cast<std::size_t>(stage_type_[k])], batch, &totals, &out.ops);
     const double host_s = this->launch_host_s(batch, totals);
     // Without PP the host's iteration overhead is part of the one stage; with PP it precedes stage 0
     // (the engine prepares a batch while the stages run others) and is added below.
-    const double stage_s = std::max(totals.gpu_s, host_s) + (k == 0 && pp_ == 1 ? iteration_overhead_s_ : 0.0);
-    out.compute_s += totals.compute_s;
+    const double boost_s = std::max(totals.gpu_s, host_s) + (k == 0 && pp_ == 1 ? iteration_overhead_s_ : 0.0);
+    const GpuActivity activity = power_->at_power_limit(boost_activity(totals, boost_s));
+    const double slowdown_s = activity.seconds - boost_s;
+    const double stage_s = activity.seconds;
+    out.compute_s += totals.compute_s + slowdown_s;
     out.communication_s += totals.comm_s;
     out.iteration_s += stage_s;
     out.stage_s = std::max(out.stage_s, stage_s);
+    out.clock_fraction = std::min(out.clock_fraction, activity.clock_fraction);
+    clock_slowdown_s += slowdown_s;
     launch_host_s += host_s;
     launches += totals.launches;
-    GpuActivity activity{stage_s, totals.gpu_s, totals.flops, totals.bytes};
     out.energy_j += power_->joules(activity) * static_cast<double>(stage_gpus_);
+  }
+  if (clock_slowdown_s > 0.0) {
+    // The ops above are at the boost clock; this is what the power-limited clock adds to them.
+    out.ops.push_back(OpCost{"power_limited_clock", 0, clock_slowdown_s, Bound::kCompute, Provenance::kInterpolated});
   }
   double send_s = 0.0;
   for (std::size_t k = 0; k < send_across_nodes_.size(); ++k) send_s += send_seconds(batch, k);
@@ -693,8 +714,8 @@ IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) cons
 
 IterationTiming OpLevelExecutionModel::timing(const BatchShape& batch) {
   if (pp_ > 1) return stage_timing(batch, scratch_);
-  const GpuActivity a = activity(batch);
-  return IterationTiming{a.seconds, power_->joules(a) * static_cast<double>(gpus_)};
+  const GpuActivity a = power_->at_power_limit(activity(batch));
+  return IterationTiming{a.seconds, power_->joules(a) * static_cast<double>(gpus_), a.clock_fraction};
 }
 
 IterationTiming OpLevelExecutionModel::stage_timing(const BatchShape& batch, StageTimes& stages) {
@@ -706,15 +727,16 @@ IterationTiming OpLevelExecutionModel::stage_timing(const BatchShape& batch, Sta
     stages.send_bytes.clear();
     return t;
   }
-  // Each distinct stage composition is costed once.
+  // Each distinct stage composition is costed once; each stage's GPUs run at their own clock.
   type_activity_.resize(stage_ops_.size());
   for (std::size_t t = 0; t < stage_ops_.size(); ++t) {
     Totals totals;
     evaluate(stage_ops_[t], batch, &totals, nullptr);
     type_activity_[t] =
-        GpuActivity{std::max(totals.gpu_s, launch_host_s(batch, totals)), totals.gpu_s, totals.flops, totals.bytes};
+        power_->at_power_limit(boost_activity(totals, std::max(totals.gpu_s, launch_host_s(batch, totals))));
   }
   IterationTiming out;
+  out.clock_fraction = 1.0;
   stages.host_s = iteration_overhead_s_;
   out.iteration_s = iteration_overhead_s_;
   stages.stage_s.resize(stage_type_.size());
@@ -723,6 +745,7 @@ IterationTiming OpLevelExecutionModel::stage_timing(const BatchShape& batch, Sta
     stages.stage_s[k] = activity.seconds;
     out.iteration_s += activity.seconds;
     out.energy_j += power_->joules(activity) * static_cast<double>(stage_gpus_);
+    out.clock_fraction = std::min(out.clock_fraction, activity.clock_fraction);
   }
   stages.send_s.resize(send_across_nodes_.size());
   stages.send_bytes.assign(send_across_nodes_.size(), send_bytes(batch));
@@ -733,11 +756,14 @@ IterationTiming OpLevelExecutionModel::stage_timing(const BatchShape& batch, Sta
   return out;
 }
 
+GpuActivity OpLevelExecutionModel::boost_activity(const Totals& totals, double seconds) {
+  return GpuActivity{seconds, totals.gpu_s, totals.flops, totals.bytes, totals.clocked_s, 1.0, 1.0};
+}
+
 GpuActivity OpLevelExecutionModel::activity(const BatchShape& batch) const {
   Totals totals;
   evaluate(stage_ops_.front(), batch, &totals, nullptr);
-  return GpuActivity{std::max(totals.gpu_s, launch_host_s(batch, totals)) + iteration_overhead_s_, totals.gpu_s,
-                     totals.flops, totals.bytes};
+  return boost_activity(totals, std::max(totals.gpu_s, launch_host_s(batch, totals)) + iteration_overhead_s_);
 }
 
 void OpLevelExecutionModel::communication(const BatchShape& batch, std::vector<CollectiveCall>& calls) const {

@@ -97,6 +97,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   };
   struct Totals {
     double gpu_s = 0.0, compute_s = 0.0, comm_s = 0.0, flops = 0.0, bytes = 0.0;
+    double clocked_s = 0.0;  // of compute_s, what scales with the SM clock (compute-bound kernels, fixed costs)
     int64_t launches = 0;
   };
   // Adds each op's cost to totals; fills `ops` when not null (predict()).
@@ -112,8 +113,11 @@ class OpLevelExecutionModel : public ExecutionModel {
   /// (1 without attention data parallelism).
   double group_share(const BatchShape& batch) const;
   /// `tokens` and `sampled`: the attention group's rows; `all_tokens`: the whole batch's (MoE ops).
+  /// `clocked`: the part of the seconds that scales with the SM clock.
   double op_seconds(const Op& op, double tokens, double sampled, double all_tokens, double share, double* flops,
-                    double* bytes, Bound* bound) const;
+                    double* bytes, Bound* bound, double* clocked) const;
+  /// A stage's activity at the boost clock (its wall time `seconds`, host overhead included).
+  static GpuActivity boost_activity(const Totals& totals, double seconds);
   /// Routed-expert GEMM on the slowest EP rank for `rows` tokens of the batch, plus the shared
   /// experts over `shared_rows` (the attention group's tokens).
   double moe_seconds(const Op& op, double rows, double shared_rows, double* flops, double* bytes, Bound* bound) const;
@@ -121,6 +125,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   GpuEfficiency eff_;
   GpuEfficiency eff_low_;     // eff_ with the GEMM curve of the low-precision compute dtype
   double act_bytes_ = 2.0;    // GEMM input bytes on the low-precision path
+  double low_flop_energy_ = 1.0;  // energy of a low-precision FLOP / a bf16 FLOP's (bf16 / dtype dense peak)
   int64_t sms_ = 0;
   int64_t tp_ = 1, pp_ = 1;
   int64_t stage_gpus_ = 1;        // max(tp, ep)

@@ -64,7 +64,6 @@ GemmCurve read_gemm_curve(ConfigNode& gemm) {
   c.half_tiles = gemm.number("half_tiles", 0.0, 1e9, 0.0);
   c.memory_half_tiles = gemm.number("memory_half_tiles", 0.0, 1e9, 0.0);
   c.overlap = gemm.number("overlap", 0.0, 1.0, 0.0);
-  c.sustained_flops_per_s = gemm.quantity("sustained_rate", Dimension::kFlopsPerSecond, 0.0, true);
   if (gemm.has("measured_shapes")) {
     for (ConfigNode& shape : gemm.array("measured_shapes")) {
       if (!shape.is_array() || shape.size() != 2) shape.fail("expected [N, K]");
@@ -86,7 +85,6 @@ nlohmann::json gemm_curve_json(const GemmCurve& c) {
                         {"half_tiles", c.half_tiles},
                         {"memory_half_tiles", c.memory_half_tiles},
                         {"overlap", c.overlap},
-                        {"sustained_rate", with_unit(c.sustained_flops_per_s / 1e12, "TFLOP/s")},
                         {"measured_shapes", shapes}};
   // "gpu_time": the fixed term was fitted to CUDA-graph replayed (GPU-only) timings and is kept
   // inside iterations; written only when true.
@@ -116,7 +114,6 @@ GpuEfficiency read_calibration(ConfigNode& node) {
   eff.gemm_half_tiles = bf16.half_tiles;
   eff.gemm_memory_half_tiles = bf16.memory_half_tiles;
   eff.gemm_overlap = bf16.overlap;
-  eff.gemm_sustained_flops_per_s = bf16.sustained_flops_per_s;
   eff.gemm_measured_shapes = bf16.measured_shapes;
   eff.gemm_fixed_term_is_gpu_time = bf16.fixed_term_is_gpu_time;
   ConfigNode prefill = node.child("attention_prefill");
@@ -147,6 +144,7 @@ GpuEfficiency read_calibration(ConfigNode& node) {
     eff.power_compute_w = power.quantity("compute", Dimension::kWatts, 0.0, true);
     eff.power_memory_w = power.quantity("memory", Dimension::kWatts, 0.0, true);
     eff.power_limit_w = power.quantity("limit", Dimension::kWatts, 0.0, true);
+    eff.power_dvfs_exponent = power.number("dvfs_exponent", 1.0, 6.0, 0.0);
     power.finish();
   }
   node.finish();
@@ -167,7 +165,6 @@ nlohmann::json calibration_to_json(const GpuEfficiency& eff, const std::string& 
   bf16.half_tiles = eff.gemm_half_tiles;
   bf16.memory_half_tiles = eff.gemm_memory_half_tiles;
   bf16.overlap = eff.gemm_overlap;
-  bf16.sustained_flops_per_s = eff.gemm_sustained_flops_per_s;
   bf16.measured_shapes = eff.gemm_measured_shapes;
   bf16.fixed_term_is_gpu_time = eff.gemm_fixed_term_is_gpu_time;
   out["gemm"] = gemm_curve_json(bf16);
@@ -192,6 +189,7 @@ nlohmann::json calibration_to_json(const GpuEfficiency& eff, const std::string& 
                   {"compute", with_unit(eff.power_compute_w, "W")},
                   {"memory", with_unit(eff.power_memory_w, "W")},
                   {"limit", with_unit(eff.power_limit_w, "W")}};
+  if (eff.power_dvfs_exponent > 0.0) out["power"]["dvfs_exponent"] = eff.power_dvfs_exponent;
   nlohmann::json fits = nlohmann::json::array();
   for (const FitQuality& q : quality) {
     fits.push_back({{"curve", q.curve},

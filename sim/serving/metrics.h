@@ -10,6 +10,7 @@
 // scheduled, decode = last token - first token, inference = last token - first scheduled.
 // Percentiles are nearest-rank. Times in seconds, energy in joules.
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -54,15 +55,23 @@ class Metrics {
   /// `replica` is written only with the replica column (-1 otherwise).
   void finished(const Request& request, double finish_s, int replica = -1);
   void rejected(const Request& request, const std::string& reason, int replica = -1);
-  void iteration(double energy_j) {
+  /// One iteration of `seconds`, run at SM clock fraction `clock_fraction` (power-limited clocks).
+  void iteration(double energy_j, double seconds, double clock_fraction) {
     energy_j_ += energy_j;
     ++iterations_;
+    iteration_s_ += seconds;
+    clock_weighted_s_ += clock_fraction * seconds;
+    min_clock_fraction_ = std::min(min_clock_fraction_, clock_fraction);
   }
 
   int64_t finished_count() const { return finished_; }
   int64_t rejected_count() const { return rejected_; }
   double energy_j() const { return energy_j_; }
   int64_t iterations() const { return iterations_; }
+  /// Mean SM clock fraction over iteration time (1 without iterations).
+  double mean_clock_fraction() const { return iteration_s_ > 0.0 ? clock_weighted_s_ / iteration_s_ : 1.0; }
+  /// Lowest SM clock fraction of any iteration (1 without iterations).
+  double min_clock_fraction() const { return min_clock_fraction_; }
   int64_t output_tokens() const { return output_tokens_; }
   int64_t input_tokens() const { return input_tokens_; }
   const std::string& first_rejection() const { return first_rejection_; }
@@ -91,6 +100,7 @@ class Metrics {
   int64_t input_tokens_ = 0, output_tokens_ = 0, preemptions_ = 0;
   int64_t iterations_ = 0;
   double energy_j_ = 0.0;
+  double iteration_s_ = 0.0, clock_weighted_s_ = 0.0, min_clock_fraction_ = 1.0;
   std::string first_rejection_;
   std::string csv_;
   std::function<void(std::string_view)> csv_sink_;

@@ -544,7 +544,7 @@ void Replica::form_batch(std::size_t lane_index) {
   }
   const bool pipelined = pipeline_.stages() > 1;
   const IterationTiming timing = pipelined ? model_.stage_timing(shape_, lane.stages) : model_.timing(shape_);
-  metrics_.iteration(timing.energy_j);
+  metrics_.iteration(timing.energy_j, timing.iteration_s, timing.clock_fraction);
   if (pipelined) {
     // Busy time per GPU of the replica: each stage's GPUs compute for their own stage only.
     double stage_sum = 0.0;

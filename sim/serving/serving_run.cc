@@ -302,6 +302,9 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   energy["iterations_j"] = metrics.energy_j();
   energy["idle_j"] = idle_j;
   if (!idle_known) energy["note"] = "idle energy not modelled (no idle power for this GPU)";
+  // SM clock / boost clock under the power limit: mean over iteration time, and the lowest.
+  energy["clock_fraction"] = {{"time_weighted_mean", metrics.mean_clock_fraction()},
+                              {"min", metrics.min_clock_fraction()}};
   if (cluster) {
     // The whole platform: the GPUs above plus every other device the cluster builder made.
     PlatformActivity activity;

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "models/energy/power_model.h"
 #include <nlohmann/json.hpp>
 
 #include "models/execution/calibration_fit.h"
@@ -174,6 +176,32 @@ TEST(Calibrate, GraphTimedFixedTermsSurviveTheFileAndAreKeptInsideIterations) {
   EXPECT_FALSE(single_text["gemm"].contains("gpu_time"));
   EXPECT_EQ(iteration_efficiency(single_call).gemm_memory_latency_s, 0.0);
   EXPECT_EQ(iteration_efficiency(single_call).attention_decode_latency_s, 0.0);
+}
+
+// The shipped H200 calibration's power block (fitted DVFS exponent) reads back into the GPU's power
+// parameters; a calibration written before power-limited clocks, with the 8192^3 rate cap
+// gemm.sustained_rate, is refused at that key (the cap is no longer part of the model).
+TEST(Calibrate, TheDvfsExponentReachesThePowerModelAndTheOldSustainedRateKeyIsRefused) {
+  const GpuSpec gpu = load_node("h200-sxm").gpu;
+  nlohmann::json text = calibration_to_json(gpu.efficiency, "NVIDIA H200", {}, "shipped");
+  ASSERT_EQ(text["power"]["dvfs_exponent"], 1.5);
+  text["power"]["dvfs_exponent"] = 3.0;
+  ConfigNode node(std::make_shared<const nlohmann::json>(text), "h200.json");
+  GpuSpec changed = gpu;
+  changed.efficiency = read_calibration(node);
+  EXPECT_EQ(activity_power_for(changed).dvfs_exponent, 3.0);
+  EXPECT_EQ(activity_power_for(gpu).dvfs_exponent, 1.5);
+
+  text["gemm"]["sustained_rate"] = "640.8 TFLOP/s";
+  ConfigNode old(std::make_shared<const nlohmann::json>(text), "old.json");
+  try {
+    (void)read_calibration(old);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "old.json: /gemm/sustained_rate: unknown key 'sustained_rate'; allowed: bandwidth, gpu_time, "
+              "half_tiles, latency, measured_shapes, memory_half_tiles, memory_latency, overlap, rate, tile_m, tile_n");
+  }
 }
 
 // Same rows without graph_ms: the single-call times (GPU + 20 us dispatch) are

@@ -166,6 +166,28 @@ void print_fp8_prefill(const WholeModelTable& table, const std::string& hardware
   }
 }
 
+// The 8192^3 bf16 GEMM microbenchmark of each shared file, against the fitted burst rate and the rate the
+// DVFS model gives the same GEMM run back to back at the power limit (its activity: all clocked, the
+// product's FLOPs and bytes). Not fitted: shows whether the microbenchmark ran power-limited.
+void print_square_gemm_check() {
+  std::printf("\n8192^3 bf16 GEMM: measured microbenchmark vs fitted burst rate vs the DVFS model run sustained\n");
+  std::printf("%-10s %12s %12s %12s %8s\n", "gpu", "measured", "burst fit", "sustained", "clock");
+  const std::string dir = servesim_home() + "/../shared/calibration/";
+  for (const auto& [file, hardware] : {std::pair<std::string, std::string>{"h200_microbench_and_llama3_8b.json", "h200-sxm"},
+                                       {"h100_sxm_microbench.json", "h100-sxm"}}) {
+    if (!std::filesystem::exists(dir + file)) continue;
+    const double measured = read_microbench(dir + file).square_gemm_flops_per_s;
+    const GpuSpec gpu = load_node(hardware).gpu;
+    const GpuEfficiency eff = iteration_efficiency(effective_efficiency(gpu));
+    const GemmCost cost = gemm_cost(eff, gpu.sms, 8192, 8192, 8192, 2.0);
+    const ActivityPowerModel power(activity_power_for(gpu));
+    const GpuActivity run =
+        power.at_power_limit(GpuActivity{cost.seconds, cost.seconds, cost.flops, cost.bytes, cost.seconds, 1.0, 1.0});
+    std::printf("%-10s %8.1f TF/s %8.1f TF/s %8.1f TF/s %8.3f\n", hardware.c_str(), measured / 1e12,
+                cost.flops / cost.seconds / 1e12, cost.flops / run.seconds / 1e12, run.clock_fraction);
+  }
+}
+
 int run(int argc, char** argv) {
   const std::string path = argc > 1 ? argv[1] : servesim_home() + "/../shared/calibration/h200_microbench_and_llama3_8b.json";
   // The catalog node the measurements were taken on (a file from tools/profile_gpu.py's whole_model section
@@ -186,7 +208,8 @@ int run(int argc, char** argv) {
   std::printf("%s, Llama-3-8B, reference engine: measured vs predicted (GPU curves fitted on microbenchmarks only;\n"
               "eager launch cost fitted on the host-bound eager rows, see the leave-one-out table below)\n",
               hardware.c_str());
-  std::printf("%-8s %-28s %12s %12s %8s   %-10s\n", "kind", "case", "measured", "predicted", "error", "unit");
+  std::printf("%-8s %-28s %12s %12s %8s   %-5s %-10s\n", "kind", "case", "measured", "predicted", "error", "clock",
+              "unit");
   std::vector<double> time_errors, energy_errors;
   for (const WholeModelCase& c : table.cases) {
     OpLevelExecutionModel& model = c.kind == "eager" ? h200_eager : h200_graph;
@@ -194,16 +217,16 @@ int run(int argc, char** argv) {
     const double e_time = (t.iteration_s / c.seconds - 1.0) * 100.0;
     if (c.kind != "energy") {
       time_errors.push_back(std::fabs(e_time));
-      std::printf("%-8s %-28s %12.3f %12.3f %+7.1f%%   ms\n", c.kind.c_str(), c.label.c_str(), c.seconds * 1e3,
-                  t.iteration_s * 1e3, e_time);
+      std::printf("%-8s %-28s %12.3f %12.3f %+7.1f%%   %.3f ms\n", c.kind.c_str(), c.label.c_str(), c.seconds * 1e3,
+                  t.iteration_s * 1e3, e_time, t.clock_fraction);
     } else {
       const double jpt = t.energy_j / static_cast<double>(c.tokens);
       const double e_energy = (jpt / c.joules_per_token - 1.0) * 100.0;
       energy_errors.push_back(std::fabs(e_energy));
       const double watts = t.energy_j / t.iteration_s;
-      std::printf("%-8s %-28s %12.4f %12.4f %+7.1f%%   J/token (power %.0f W measured, %.0f W predicted; "
+      std::printf("%-8s %-28s %12.4f %12.4f %+7.1f%%   %.3f J/token (power %.0f W measured, %.0f W predicted; "
                   "time %.2f vs %.2f ms)\n",
-                  c.kind.c_str(), c.label.c_str(), c.joules_per_token, jpt, e_energy, c.watts, watts,
+                  c.kind.c_str(), c.label.c_str(), c.joules_per_token, jpt, e_energy, t.clock_fraction, c.watts, watts,
                   c.seconds * 1e3, t.iteration_s * 1e3);
     }
   }
@@ -229,6 +252,7 @@ int run(int argc, char** argv) {
     std::printf("%-8s %-28s %12.3f %14.4f\n", c.kind.c_str(), c.label.c_str(), t.iteration_s * 1e3,
                 t.energy_j / static_cast<double>(c.tokens));
   }
+  print_square_gemm_check();
   print_speed();
   return 0;
 }

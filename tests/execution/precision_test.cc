@@ -27,7 +27,7 @@ Precision fp8_w8a8(DType kv = DType::kBf16) { return Precision{DType::kFp8, DTyp
 // System: one H200, the shipped calibration (bf16 fit + the FP8 fit of h200_fp8_gemm.json).
 // Input: the Llama-3-8B gate+up GEMM at M = 8192 (compute bound in both dtypes: 7 x 224 x 64 tiles).
 // Expectation: each time is its curve's closed form, latency + 2MNK (tiles + h) / tiles / rate,
-// with rate = min(fitted rate, sustained 8192^3 rate); so bf16 / FP8 time is about the rate ratio.
+// with the fitted (boost-clock) rate; so bf16 / FP8 time is about the rate ratio.
 TEST(Precision, Fp8GemmOfAComputeBoundShapeIsFasterByTheFittedRateRatio) {
   const GpuSpec gpu = load_node("h200-sxm").gpu;
   ASSERT_TRUE(gpu.efficiency.gemm_fp8.measured) << "the shipped h200-sxm calibration has an FP8 fit";
@@ -40,8 +40,8 @@ TEST(Precision, Fp8GemmOfAComputeBoundShapeIsFasterByTheFittedRateRatio) {
   ASSERT_EQ(b.bound, Bound::kCompute);
   const double flops = 2.0 * m * n * k;
   const GemmCurve& c = gpu.efficiency.gemm_fp8;
-  const double rate8 = std::min(c.flops_per_s, c.sustained_flops_per_s);
-  const double rate16 = std::min(gpu.efficiency.gemm_flops_per_s, gpu.efficiency.gemm_sustained_flops_per_s);
+  const double rate8 = c.flops_per_s;
+  const double rate16 = gpu.efficiency.gemm_flops_per_s;
   EXPECT_NEAR(b.seconds, c.latency_s + flops * (tiles + c.half_tiles) / tiles / rate8, 1e-12);
   EXPECT_NEAR(a.seconds / b.seconds, rate8 / rate16, 0.03 * rate8 / rate16);
   // The FP8 GEMM moves half the weight and input bytes (the bf16 output stays 2 bytes per element).
@@ -111,7 +111,6 @@ TEST(Precision, GpusWithoutFp8MeasurementsDeriveTheCurveFromTheBf16FitTimesThePe
   EXPECT_NEAR(ratio, 2.0, 1e-3);
   EXPECT_FALSE(c.measured);
   EXPECT_DOUBLE_EQ(c.flops_per_s, gpu.efficiency.gemm_flops_per_s * ratio);
-  EXPECT_DOUBLE_EQ(c.sustained_flops_per_s, gpu.efficiency.gemm_sustained_flops_per_s * ratio);
   EXPECT_DOUBLE_EQ(c.bytes_per_s, gpu.efficiency.gemm_bytes_per_s);
   EXPECT_DOUBLE_EQ(c.latency_s, gpu.efficiency.gemm_latency_s);
   EXPECT_EQ(c.source.rfind("datasheet-derived", 0), 0u) << c.source;

@@ -18,6 +18,7 @@ POINTERS = [
     "/tpot_s/mean", "/tpot_s/p99", "/e2e_s/p50",
     "/throughput/output_tokens_per_s", "/energy/total_j",
     "/preemptions", "/prefix_hit_rate", "/iterations",
+    "/energy/clock_fraction/time_weighted_mean", "/energy/clock_fraction/min",
 ]
 # Pinned too where the run has them.
 OPTIONAL_POINTERS = [
