@@ -463,8 +463,8 @@ double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double shar
     for (std::size_t r = 0; r < rank_rows_per_token_.size(); ++r) {
       double active = 0.0;
       const std::size_t begin = r * static_cast<std::size_t>(experts_per_rank_);
-      for (std::size_t e = begin; e < begin + static_cast<std::size_t>(experts_per_rank_); ++e) {
-        active += 1.0 - std::exp(rows * expert_log_miss_[e]);
+      for (std::size_t x = begin; x < begin + static_cast<std::size_t>(experts_per_rank_); ++x) {
+        active += 1.0 - std::exp(rows * expert_log_miss_[x]);
       }
       rank_cost(rows * rank_rows_per_token_[r], active);
     }
@@ -625,7 +625,7 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
       }
       if (repeat_s > 0.0) {
         ops->push_back(OpCost{"repeat_kv", static_cast<int64_t>(op.instances) * repeat_launches, repeat_s,
-                              Bound::kMemory, op.provenance});
+                              Bound::kMemory, op.provenance, ""});
       }
     }
   }
@@ -689,23 +689,23 @@ IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) cons
   }
   if (clock_slowdown_s > 0.0) {
     // The ops above are at the boost clock; this is what the power-limited clock adds to them.
-    out.ops.push_back(OpCost{"power_limited_clock", 0, clock_slowdown_s, Bound::kCompute, Provenance::kInterpolated});
+    out.ops.push_back(OpCost{"power_limited_clock", 0, clock_slowdown_s, Bound::kCompute, Provenance::kInterpolated, ""});
   }
   double send_s = 0.0;
   for (std::size_t k = 0; k < send_across_nodes_.size(); ++k) send_s += send_seconds(batch, k);
   if (send_s > 0.0) {
     out.ops.push_back(OpCost{"pipeline_send_recv", static_cast<int64_t>(send_across_nodes_.size()), send_s,
-                             Bound::kCommunication, Provenance::kInterpolated});
+                             Bound::kCommunication, Provenance::kInterpolated, ""});
   }
   out.communication_s += send_s;
   out.iteration_s += send_s;
   if (pp_ > 1) out.iteration_s += iteration_overhead_s_;
   out.host_s = launch_host_s + iteration_overhead_s_;
   if (launch_host_s > 0.0) {
-    out.ops.push_back(OpCost{"host_launch", launches, launch_host_s, Bound::kHost, Provenance::kMeasured});
+    out.ops.push_back(OpCost{"host_launch", launches, launch_host_s, Bound::kHost, Provenance::kMeasured, ""});
   }
   if (iteration_overhead_s_ > 0.0) {
-    out.ops.push_back(OpCost{"host_iteration_overhead", 1, iteration_overhead_s_, Bound::kHost, Provenance::kMeasured});
+    out.ops.push_back(OpCost{"host_iteration_overhead", 1, iteration_overhead_s_, Bound::kHost, Provenance::kMeasured, ""});
   }
   out.provenance = Provenance::kMeasured;
   for (const OpCost& op : out.ops) out.provenance = weaker(out.provenance, op.provenance);
