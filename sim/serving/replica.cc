@@ -545,6 +545,17 @@ void Replica::form_batch(std::size_t lane_index) {
   const bool pipelined = pipeline_.stages() > 1;
   const IterationTiming timing = pipelined ? model_.stage_timing(shape_, lane.stages) : model_.timing(shape_);
   metrics_.iteration(timing.energy_j, timing.iteration_s, timing.clock_fraction);
+  if (timeline_ != nullptr) {
+    // Counter tracks beside the iteration slices: what the replica holds when it forms the batch, and the
+    // mean power of its GPUs over the iteration.
+    const double now = engine_.now();
+    int64_t waiting = 0;
+    for (const Lane& l : lanes_) waiting += static_cast<int64_t>(l.waiting.size());
+    timeline_->counter(params_.index, "kv_blocks_used", now, static_cast<double>(cache_.used_blocks()));
+    timeline_->counter(params_.index, "running", now, static_cast<double>(lane.batch.requests.size()));
+    timeline_->counter(params_.index, "waiting", now, static_cast<double>(waiting));
+    if (timing.iteration_s > 0.0) timeline_->counter(params_.index, "power_w", now, timing.energy_j / timing.iteration_s);
+  }
   if (pipelined) {
     // Busy time per GPU of the replica: each stage's GPUs compute for their own stage only.
     double stage_sum = 0.0;

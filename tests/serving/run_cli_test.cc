@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -376,6 +377,35 @@ TEST(RunCommand, DisaggregationMistakesNameTheirPointer) {
     EXPECT_EQ(result.err, "servesim: error: " + cfg.string() + message);
     EXPECT_FALSE(fs::exists(out));
   }
+}
+
+}  // namespace
+}  // namespace servesim
+
+namespace servesim {
+namespace {
+
+// One request of 1,000 prompt tokens and one output token: one prefill iteration. The timeline's counter tracks
+// at its start say 1 running, 0 waiting, ceil(1000 / 16) = 63 KV blocks in use, and the GPU's mean power over
+// the iteration: the iteration's energy over its time (= summary iterations_j / TTFT for this one iteration).
+TEST(RunCommand, TimelineCountersTrackKvRunningWaitingAndPower) {
+  const fs::path dir = scratch("counters");
+  write(dir / "one.jsonl", R"({"arrival_s": 0, "input_tokens": 1000, "output_tokens": 1})" "\n");
+  const fs::path cfg = write(dir / "c.json", config(R"({"trace": {"format": "jsonl", "path": "one.jsonl"}})"));
+  ASSERT_EQ(run(cfg.string() + " --out " + (dir / "out").string() + " --timeline", dir).status, 0);
+  const auto timeline = nlohmann::json::parse(read(dir / "out" / "timeline.json"));
+  const auto summary = nlohmann::json::parse(read(dir / "out" / "summary.json"));
+  std::map<std::string, double> first;
+  for (const auto& event : timeline["traceEvents"]) {
+    if (event.value("ph", "") != "C") continue;
+    const std::string name = event["name"].get<std::string>();
+    if (!first.count(name)) first[name] = event["args"]["value"].get<double>();
+  }
+  EXPECT_EQ(first["running"], 1.0);
+  EXPECT_EQ(first["waiting"], 0.0);
+  EXPECT_EQ(first["kv_blocks_used"], 63.0);
+  const double power = summary["energy"]["iterations_j"].get<double>() / summary["ttft_s"]["mean"].get<double>();
+  EXPECT_NEAR(first["power_w"], power, 1e-4 * power);
 }
 
 }  // namespace
