@@ -33,21 +33,25 @@ int run_run(const std::vector<std::string>& args) {
   std::string config_path;
   std::string out_dir = "out";
   bool timeline = false;
+  bool timeline_gz = false;
   bool report = false;
   options.add_options()("config", po::value<std::string>(&config_path)->required(), "run configuration (JSON)")(
       "out", po::value<std::string>(&out_dir), "output directory (default: out)")(
       "timeline", po::bool_switch(&timeline), "also write timeline.json (Chrome trace events, opens in Perfetto)")(
+      "timeline-gz", po::bool_switch(&timeline_gz),
+      "write the timeline gzip-compressed instead, as timeline.json.gz (Perfetto opens it as is)")(
       "report", po::bool_switch(&report),
       "also write report.html (setup, headline numbers, latency CDFs, KV use over time; self-contained)");
   po::positional_options_description positional;
   positional.add("config", 1);
   po::variables_map vars;
-  if (!parse_command_line("run", "CONFIG.json [--out DIR] [--timeline] [--report]",
+  if (!parse_command_line("run", "CONFIG.json [--out DIR] [--timeline | --timeline-gz] [--report]",
                           "Simulates serving a workload (trace replay or generator) on one replica,\n"
                           "plan.dp replicas behind a router, or disaggregated prefill and decode pools:\n"
                           "continuous batching, paged KV cache, prefix caching, preemption, KV\n"
                           "handoff. Writes summary.json, requests.csv, config.resolved.json and\n"
-                          "kv_utilization.csv into DIR (timeline.json with --timeline, report.html\n"
+                          "kv_utilization.csv into DIR (timeline.json with --timeline, timeline.json.gz\n"
+                          "with --timeline-gz, report.html\n"
                           "with --report). Config keys:\n"
                           "hardware, model, engine, plan or disaggregation ({\"prefill\": PLAN,\n"
                           "\"decode\": PLAN, \"kv_link\": {\"bandwidth\", \"latency\"}}), scheduler, cache,\n"
@@ -59,7 +63,8 @@ int run_run(const std::vector<std::string>& args) {
   }
   RunOptions run_options;
   run_options.out_dir = out_dir;
-  run_options.timeline = timeline;
+  run_options.timeline = timeline || timeline_gz;
+  run_options.timeline_gzip = timeline_gz;
   run_options.distributions = report;
   if (report) {
     run_options.report_html = [&config_path](const RunOutcome& outcome) {
@@ -119,7 +124,7 @@ int run_run(const std::vector<std::string>& args) {
     std::printf(", SLO attainment %.1f%%", 100.0 * s["slo"]["attainment"].get<double>());
   }
   std::printf("\n  wrote %s/{summary.json,requests.csv,config.resolved.json,kv_utilization.csv%s%s}\n", out_dir.c_str(),
-              timeline ? ",timeline.json" : "", report ? ",report.html" : "");
+              timeline_gz ? ",timeline.json.gz" : timeline ? ",timeline.json" : "", report ? ",report.html" : "");
   if (result.rejected > 0) {
     std::fprintf(stderr, "servesim run: warning: %lld requests rejected; first: %s\n",
                  static_cast<long long>(result.rejected),

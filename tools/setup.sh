@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # OpenMPI (openmpi-bin: mpirun; libopenmpi-dev: the headers CMake looks for) builds MPI sweeps
 # (`mpirun -np N servesim sweep`) and lets their test run; without it sweeps are local only.
-packages=(g++ cmake make pkg-config libsimgrid-dev nlohmann-json3-dev libeigen3-dev libboost-dev
+packages=(g++ cmake make pkg-config libsimgrid-dev nlohmann-json3-dev libeigen3-dev libboost-dev zlib1g-dev
           libboost-program-options-dev libgtest-dev libgmock-dev libbenchmark-dev python3
           openmpi-bin libopenmpi-dev)
 missing=()

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <cstdio>
 #include <optional>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include "models/execution/deployment.h"
 #include "sim/config/deployment_reader.h"
 #include "sim/config_error.h"
+#include "sim/gzip_stream.h"
 #include "sim/config_node.h"
 #include "sim/output_dir.h"
 #include "sim/registry.h"
@@ -22,7 +24,8 @@ namespace servesim {
 
 const std::vector<std::string>& run_output_names() {
   static const std::vector<std::string> names = {"summary.json",       "requests.csv", "config.resolved.json",
-                                                 "kv_utilization.csv", "timeline.json", "report.html"};
+                                                 "kv_utilization.csv", "timeline.json", "timeline.json.gz",
+                                                 "report.html"};
   return names;
 }
 
@@ -297,9 +300,15 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   inputs.distributions = options.distributions;
   OutputFile& requests_csv = out.open("requests.csv");
   inputs.requests_csv_sink = [&requests_csv](std::string_view rows) { requests_csv.append(rows); };
+  std::unique_ptr<GzipStream> timeline_gzip;
   if (options.timeline) {
-    OutputFile& timeline_file = out.open("timeline.json");
-    inputs.timeline_sink = [&timeline_file](std::string_view text) { timeline_file.append(text); };
+    OutputFile& timeline_file = out.open(options.timeline_gzip ? "timeline.json.gz" : "timeline.json");
+    if (options.timeline_gzip) {
+      timeline_gzip = std::make_unique<GzipStream>([&timeline_file](std::string_view bytes) { timeline_file.append(bytes); });
+      inputs.timeline_sink = [&timeline_gzip](std::string_view text) { timeline_gzip->write(text); };
+    } else {
+      inputs.timeline_sink = [&timeline_file](std::string_view text) { timeline_file.append(text); };
+    }
   }
   auto last_report = wall_start;
   if (!options.progress_label.empty()) {
@@ -314,6 +323,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   }
   RunOutcome outcome;
   outcome.result = run_serving(inputs, parts, router.get(), *source);
+  if (timeline_gzip) timeline_gzip->finish();
   outcome.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   outcome.replicas = static_cast<int64_t>(replicas);
   outcome.gpus = all_gpus;

@@ -31,6 +31,8 @@ struct RunOutcome;
 struct RunOptions {
   std::string out_dir = "out";
   bool timeline = false;
+  /// With timeline: write it gzip-compressed, as timeline.json.gz (Perfetto opens it as is).
+  bool timeline_gzip = false;
   /// Fill RunOutcome::result.distributions (what report.html draws).
   bool distributions = false;
   /// Prefix of the progress lines on stderr (every few seconds of wall time); empty = none.

@@ -410,3 +410,30 @@ TEST(RunCommand, TimelineCountersTrackKvRunningWaitingAndPower) {
 
 }  // namespace
 }  // namespace servesim
+
+namespace servesim {
+namespace {
+
+// --timeline-gz writes timeline.json.gz instead of timeline.json: gzip whose content is byte for byte the
+// plain timeline of the same run, and the same bytes on a rerun (no time or name in the gzip header).
+TEST(RunCommand, GzippedTimelineIsThePlainTimelineCompressed) {
+  const fs::path dir = scratch("timeline_gz");
+  const fs::path cfg = write(dir / "c.json", config(R"({"generator": {"impl": "poisson", "rate": 4, "num_requests": 200}})"));
+  ASSERT_EQ(run(cfg.string() + " --out " + (dir / "plain").string() + " --timeline", dir).status, 0);
+  ASSERT_EQ(run(cfg.string() + " --out " + (dir / "gz").string() + " --timeline-gz", dir).status, 0);
+  ASSERT_EQ(run(cfg.string() + " --out " + (dir / "gz2").string() + " --timeline-gz", dir).status, 0);
+  EXPECT_FALSE(fs::exists(dir / "gz" / "timeline.json"));
+  const std::string gz = read(dir / "gz" / "timeline.json.gz");
+  ASSERT_GE(gz.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(gz[0]), 0x1f);
+  EXPECT_EQ(static_cast<unsigned char>(gz[1]), 0x8b);
+  EXPECT_EQ(gz, read(dir / "gz2" / "timeline.json.gz"));
+  const std::string plain = read(dir / "plain" / "timeline.json");
+  EXPECT_LT(gz.size(), plain.size() / 4);
+  const fs::path unpacked = dir / "unpacked.json";
+  ASSERT_EQ(std::system(("gzip -dc " + (dir / "gz" / "timeline.json.gz").string() + " > " + unpacked.string()).c_str()), 0);
+  EXPECT_EQ(read(unpacked), plain);
+}
+
+}  // namespace
+}  // namespace servesim
