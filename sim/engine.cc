@@ -125,32 +125,39 @@ struct Engine::Impl {
   std::vector<sg::Link*> link_by_index;
   std::vector<double> link_latency_by_index;
   std::vector<std::size_t> endpoint_of_vertex;  // netpoint id -> endpoint index (npos: a disk end)
-  std::unordered_map<uint64_t, double> lazy_latency_s;
-  // Links of each route asked so far (routes on demand), for the bytes each link carried.
-  std::unordered_map<uint64_t, std::vector<uint32_t>> lazy_routes;
+  // Each route asked so far (routes on demand): its summed latency and its links, for the bytes each
+  // link carried.
+  struct LazyRoute {
+    double latency_s = 0.0;
+    std::vector<uint32_t> links;
+  };
+  std::unordered_map<uint64_t, LazyRoute> lazy_routes;
   std::vector<double> link_bytes;
   std::vector<double> disk_read_bytes, disk_write_bytes;
   std::map<std::pair<unsigned long, unsigned long>, std::vector<StandardLinkImpl*>> disk_routes;
   std::vector<std::size_t> scratch;
 
-  double latency(EndpointId src, EndpointId dst);
+  double latency(EndpointId src, EndpointId dst) {
+    if (route_source) return route(src, dst).latency_s;
+    return route_latency_s[static_cast<uint64_t>(src) * hosts.size() + static_cast<uint64_t>(dst)];
+  }
+  /// The route src -> dst (routes on demand), computed the first time it is asked.
+  const LazyRoute& route(EndpointId src, EndpointId dst);
 };
 
-double Engine::Impl::latency(EndpointId src, EndpointId dst) {
+const Engine::Impl::LazyRoute& Engine::Impl::route(EndpointId src, EndpointId dst) {
   const uint64_t key = static_cast<uint64_t>(src) * hosts.size() + static_cast<uint64_t>(dst);
-  if (!route_source) return route_latency_s[key];
-  auto it = lazy_latency_s.find(key);
-  if (it != lazy_latency_s.end()) return it->second;
+  auto it = lazy_routes.find(key);
+  if (it != lazy_routes.end()) return it->second;
   scratch.clear();
   route_source->route(static_cast<std::size_t>(src), static_cast<std::size_t>(dst), scratch);
-  double sum = 0.0;
-  std::vector<uint32_t>& route = lazy_routes[key];
+  LazyRoute computed;
   for (std::size_t link : scratch) {
     if (link >= link_latency_by_index.size()) throw std::invalid_argument("route uses an unknown link index");
-    sum += link_latency_by_index[link];
-    route.push_back(static_cast<uint32_t>(link));
+    computed.latency_s += link_latency_by_index[link];
+    computed.links.push_back(static_cast<uint32_t>(link));
   }
-  return lazy_latency_s.emplace(key, sum).first->second;
+  return lazy_routes.emplace(key, std::move(computed)).first->second;
 }
 
 Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
@@ -391,11 +398,13 @@ void Engine::transfer(EndpointId src, EndpointId dst, double bytes, std::functio
     return;
   }
   Impl& impl = *impl_;
-  const double latency_s = impl.latency(src, dst);  // also checks that the route exists
-  if (impl.route_source) {
-    for (uint32_t link : impl.lazy_routes[static_cast<uint64_t>(src) * impl.hosts.size() + static_cast<uint64_t>(dst)]) {
-      impl.link_bytes[link] += bytes;
-    }
+  double latency_s = 0.0;
+  if (impl.route_source) {  // one lookup: the route's latency and the links its bytes cross
+    const Impl::LazyRoute& route = impl.route(src, dst);  // also checks that the route exists
+    latency_s = route.latency_s;
+    for (uint32_t link : route.links) impl.link_bytes[link] += bytes;
+  } else {
+    latency_s = impl.latency(src, dst);
   }
   sg::CommPtr comm = sg::Comm::sendto_init(impl.hosts.at(src), impl.hosts.at(dst));
   comm->set_payload_size(static_cast<uint64_t>(std::llround(bytes)));

@@ -409,35 +409,25 @@ void Replica::start_store() {
   }
 }
 
-void Replica::to_gpus(EndpointId from, double bytes, std::function<void()> done) {
+void Replica::move_kv(EndpointId other, bool to_gpus, double bytes, std::function<void()> done) {
   // On a cluster each GPU holds its share of the KV and moves it over its own host link, in parallel.
-  if (params_.gpus.size() <= 1) {
-    engine_.transfer(from, params_.gpu, bytes, std::move(done));
-    return;
-  }
-  auto left = std::make_shared<std::size_t>(params_.gpus.size());
+  const std::vector<EndpointId> gpus = gpu_endpoints();
+  auto left = std::make_shared<std::size_t>(gpus.size());
   auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
-  const double share = bytes / static_cast<double>(params_.gpus.size());
-  for (EndpointId gpu : params_.gpus) {
-    engine_.transfer(from, gpu, share, [left, shared_done] {
+  const double share = bytes / static_cast<double>(gpus.size());
+  for (EndpointId gpu : gpus) {
+    engine_.transfer(to_gpus ? other : gpu, to_gpus ? gpu : other, share, [left, shared_done] {
       if (--*left == 0) (*shared_done)();
     });
   }
 }
 
+void Replica::to_gpus(EndpointId from, double bytes, std::function<void()> done) {
+  move_kv(from, true, bytes, std::move(done));
+}
+
 void Replica::from_gpus(EndpointId to, double bytes, std::function<void()> done) {
-  if (params_.gpus.size() <= 1) {
-    engine_.transfer(params_.gpu, to, bytes, std::move(done));
-    return;
-  }
-  auto left = std::make_shared<std::size_t>(params_.gpus.size());
-  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
-  const double share = bytes / static_cast<double>(params_.gpus.size());
-  for (EndpointId gpu : params_.gpus) {
-    engine_.transfer(gpu, to, share, [left, shared_done] {
-      if (--*left == 0) (*shared_done)();
-    });
-  }
+  move_kv(to, false, bytes, std::move(done));
 }
 
 void Replica::block_hashes_for(Request& r, int64_t blocks) {

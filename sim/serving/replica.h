@@ -235,6 +235,7 @@ class Replica final : public SchedulerContext {
   /// cluster one share per GPU over that GPU's own host link, in parallel; `done` when all have landed.
   void to_gpus(EndpointId from, double bytes, std::function<void()> done);
   void from_gpus(EndpointId to, double bytes, std::function<void()> done);
+  void move_kv(EndpointId other, bool to_gpus, double bytes, std::function<void()> done);
   /// Records the iteration's spans (starting at `now`, or at the stages' starts) and ends it at `end`.
   void record_and_finish(std::size_t lane, double now, double end);
   /// A swap started in step `serial` for lane `lane` has crossed the host link.
