@@ -125,8 +125,8 @@ struct Engine::Impl {
   std::vector<sg::Link*> link_by_index;
   std::vector<double> link_latency_by_index;
   std::vector<std::size_t> endpoint_of_vertex;  // netpoint id -> endpoint index (npos: a disk end)
-  // Each route asked so far (routes on demand): its summed latency and its links, for the bytes each
-  // link carried.
+  // Each route asked so far (routes on demand) or listed: its summed latency and its links, for the
+  // bytes each link carried.
   struct LazyRoute {
     double latency_s = 0.0;
     std::vector<uint32_t> links;
@@ -197,6 +197,7 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
   }
   std::map<std::string, sg::Link*> links;
   std::map<std::string, double> link_latency;
+  std::map<std::string, uint32_t> link_index;
   const std::size_t endpoint_count = impl_->hosts.size();
   if (!platform.route_source) impl_->route_latency_s.assign(endpoint_count * endpoint_count, 0.0);
   for (const PlatformSpec::Link& spec : platform.links) {
@@ -206,13 +207,14 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
     if (links.count(spec.name)) throw std::invalid_argument("duplicate link '" + spec.name + "'");
     // Latency is applied by us at the receiving end (see engine.h), so SimGrid
     // links carry bandwidth only.
+    link_index[spec.name] = static_cast<uint32_t>(impl_->link_by_index.size());
     links[spec.name] = zone->create_link(spec.name, spec.bytes_per_s);
     link_latency[spec.name] = spec.latency_s;
     impl_->link_by_index.push_back(links[spec.name]);
     impl_->link_latency_by_index.push_back(spec.latency_s);
   }
+  impl_->link_bytes.assign(platform.links.size(), 0.0);
   if (platform.route_source) {
-    impl_->link_bytes.assign(platform.links.size(), 0.0);
     for (std::size_t i = 0; i < endpoint_count; ++i) {
       const unsigned long vertex = impl_->hosts[i]->get_netpoint()->id();
       if (impl_->endpoint_of_vertex.size() <= vertex) impl_->endpoint_of_vertex.resize(vertex + 1, SIZE_MAX);
@@ -221,17 +223,20 @@ Engine::Engine(const PlatformSpec& platform) : impl_(std::make_unique<Impl>()) {
   }
   for (const PlatformSpec::Route& route : platform.routes) {
     std::vector<sg::LinkInRoute> hops;
-    double latency_s = 0.0;
+    Impl::LazyRoute listed;  // kept for the bytes each link carries
     for (const std::string& name : route.links) {
       auto it = links.find(name);
       if (it == links.end()) throw std::invalid_argument("route uses unknown link '" + name + "'");
       hops.emplace_back(it->second);
-      latency_s += link_latency[name];
+      listed.latency_s += link_latency[name];
+      listed.links.push_back(link_index[name]);
     }
     const EndpointId src = endpoint(route.src);
     const EndpointId dst = endpoint(route.dst);
-    impl_->route_latency_s[src * endpoint_count + dst] = latency_s;
-    if (route.symmetric) impl_->route_latency_s[dst * endpoint_count + src] = latency_s;
+    impl_->route_latency_s[src * endpoint_count + dst] = listed.latency_s;
+    if (route.symmetric) impl_->route_latency_s[dst * endpoint_count + src] = listed.latency_s;
+    if (route.symmetric) impl_->lazy_routes[static_cast<uint64_t>(dst) * endpoint_count + src] = listed;
+    impl_->lazy_routes[static_cast<uint64_t>(src) * endpoint_count + dst] = std::move(listed);
     zone->add_route(impl_->hosts[src]->get_netpoint(), impl_->hosts[dst]->get_netpoint(), nullptr, nullptr, hops,
                     route.symmetric);
   }
@@ -405,6 +410,10 @@ void Engine::transfer(EndpointId src, EndpointId dst, double bytes, std::functio
     for (uint32_t link : route.links) impl.link_bytes[link] += bytes;
   } else {
     latency_s = impl.latency(src, dst);
+    auto listed = impl.lazy_routes.find(static_cast<uint64_t>(src) * impl.hosts.size() + static_cast<uint64_t>(dst));
+    if (listed != impl.lazy_routes.end()) {
+      for (uint32_t link : listed->second.links) impl.link_bytes[link] += bytes;
+    }
   }
   sg::CommPtr comm = sg::Comm::sendto_init(impl.hosts.at(src), impl.hosts.at(dst));
   comm->set_payload_size(static_cast<uint64_t>(std::llround(bytes)));

@@ -59,8 +59,8 @@ class Engine {
   double route_latency(EndpointId src, EndpointId dst);
   EndpointId endpoint(const std::string& name) const;
   DiskId disk(const std::string& name) const;
-  /// Bytes of the transfers started so far over each link, by PlatformSpec::links index (platforms with
-  /// routes on demand; empty otherwise): what energy accounting charges each device for.
+  /// Bytes of the transfers started so far over each link, by PlatformSpec::links index (listed routes
+  /// and routes on demand alike): what energy accounting charges each device for.
   const std::vector<double>& link_bytes() const;
   /// Bytes of the disk operations of kind `op` started so far on `disk`.
   double disk_bytes(DiskId disk, DiskOp op) const;

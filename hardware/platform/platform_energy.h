@@ -57,4 +57,22 @@ struct PlatformEnergy {
 PlatformEnergy platform_energy(const ClusterPlatform& platform, const ClusterSpec& cluster,
                                const PlatformActivity& activity);
 
+/// One replica of a run without a cluster (ReplicaLinksPlatform) and what it made its host devices do.
+struct ReplicaHostUse {
+  const NodeSpec* node = nullptr;  // the kind of node it runs on
+  int64_t gpus = 0;
+  double host_bytes = 0.0;  // over its host link, both ways
+  double cxl_bytes = 0.0;   // written to and read from its CXL expander
+  bool has_cxl = false;     // an expander of its own (offload tier "cxl")
+  bool has_ssd = false;     // an SSD of its own (offload tier "ssd")
+  double ssd_read_bytes = 0.0;
+  double ssd_write_bytes = 0.0;
+};
+
+/// Off a cluster the replicas are packed onto whole nodes of their kind, ceil(their GPUs / GPUs per
+/// node) nodes, whose CPU sockets and DRAM are charged as above with one busy core per replica;
+/// each replica's CXL expander and SSD are its own. No network: NICs and switches only on a cluster.
+/// Devices of one kind on nodes of different kinds add up (one entry each, in the order above).
+PlatformEnergy replicas_host_energy(const std::vector<ReplicaHostUse>& replicas, double duration_s);
+
 }  // namespace servesim

@@ -1,5 +1,7 @@
 #include "sim/serving/run_driver.h"
 
+#include "hardware/platform/replica_links_platform.h"
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -10,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "hardware/platform/replica_links_platform.h"
 #include "models/execution/deployment.h"
 #include "sim/config/deployment_reader.h"
 #include "sim/config_error.h"
@@ -77,6 +80,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     std::unique_ptr<KvCache> first_cache;  // the pool's first replica's (built to check it holds a block)
   };
   std::vector<Pool> pools;
+  pools.reserve(2);  // at most two pools; their replicas point at their nodes
   if (disaggregation) {
     for (const auto& [pointer, plan, node] :
          {std::tuple{"/disaggregation/prefill", disaggregation->prefill, disaggregation->prefill_node},
@@ -84,8 +88,10 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
       Pool pool{pointer, deployment, static_cast<std::size_t>(plan.dp), {}, {}, nullptr};
       pool.deployment.plan = plan;
       pool.deployment.node = node;
-      pool.hardware = ReplicaHardware{node.name, node.host_link, node.cpu.memory_bytes, node.gpu.idle_w};
+      pool.hardware = ReplicaHardware{node.name, replica_host_link(node, plan.gpus_per_replica()), node.cpu.memory_bytes,
+                                       node.gpu.idle_w, nullptr};
       pools.push_back(std::move(pool));
+      pools.back().hardware.node = &pools.back().deployment.node;
     }
   } else {
     pools.push_back(Pool{"/plan", deployment, static_cast<std::size_t>(deployment.plan.dp), {}, {}, nullptr});
@@ -276,7 +282,8 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     inputs.placement = placement;
   }
   inputs.kv_bytes_per_token_replica = budget.kv_bytes_per_token_replica;
-  inputs.host_link = link;
+  // Off a cluster a replica's host link carries all its GPUs' shares (on one, each GPU's link is its own).
+  inputs.host_link = replica_host_link(deployment.node, deployment.plan.gpus_per_replica());
   inputs.host_memory_bytes = deployment.node.cpu.memory_bytes;
   // A host-DRAM offload tier takes its capacity out of the room for swapped KV.
   if (offload.capacity_blocks > 0 && offload.tier == OffloadTierKind::kHost) {
@@ -291,6 +298,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     inputs.disaggregation.decode_router = decode_router.get();
   }
   inputs.idle_w_per_gpu = deployment.node.gpu.idle_w;
+  inputs.node = &deployment.node;
   const int64_t max_model_len = config.cache.params.integer("max_model_len");
   inputs.max_context_tokens = max_model_len > 0 ? max_model_len : deployment.model.max_context;
   inputs.oversize_is_error = config.workload.oversize_is_error;

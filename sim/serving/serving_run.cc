@@ -4,10 +4,12 @@
 #include <cassert>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "hardware/platform/cluster_platform.h"
 #include "hardware/platform/platform_energy.h"
+#include "hardware/platform/replica_links_platform.h"
 #include "sim/engine.h"
 #include "sim/serving/dispatcher.h"
 #include "sim/registry.h"
@@ -18,69 +20,16 @@
 namespace servesim {
 namespace {
 
-// The offload tier's hardware behind replica `n`'s host link (n = "" with one replica).
-void add_offload_tier(PlatformSpec& spec, const OffloadInputs& offload, const std::string& n) {
-  if (offload.capacity_blocks <= 0) return;
-  if (offload.tier == OffloadTierKind::kCxl) {
-    spec.endpoints.push_back("cxl" + n);
-    spec.links.push_back({"cxl_w" + n, offload.cxl.bytes_per_s, offload.cxl.latency_s});
-    spec.links.push_back({"cxl_r" + n, offload.cxl.bytes_per_s, offload.cxl.latency_s});
-    spec.routes.push_back({"gpu" + n, "cxl" + n, {"d2h" + n, "cxl_w" + n}, false});
-    spec.routes.push_back({"cxl" + n, "gpu" + n, {"cxl_r" + n, "h2d" + n}, false});
-  } else if (offload.tier == OffloadTierKind::kSsd) {
-    spec.disks.push_back({"ssd" + n, "host" + n, offload.ssd.read_bytes_per_s, offload.ssd.write_bytes_per_s});
-  }
-}
-
-// Each replica's KV link (disaggregation): out of prefill replica p over kv_tx<p>, into decode
-// replica d over kv_rx<d>; the latency sits on the outgoing side only.
-void add_kv_links(PlatformSpec& spec, const DisaggregationInputs& d, std::size_t replicas) {
-  const auto prefill = static_cast<std::size_t>(d.prefill_replicas);
-  for (std::size_t i = 0; i < replicas; ++i) {
-    const std::string n = std::to_string(i);
-    spec.links.push_back({i < prefill ? "kv_tx" + n : "kv_rx" + n, d.kv_link_bytes_per_s,
-                          i < prefill ? d.kv_link_latency_s : 0.0});
-  }
-  for (std::size_t p = 0; p < prefill; ++p) {
-    for (std::size_t q = prefill; q < replicas; ++q) {
-      const std::string a = std::to_string(p), b = std::to_string(q);
-      spec.routes.push_back({"gpu" + a, "gpu" + b, {"kv_tx" + a, "kv_rx" + b}, false});
-    }
-  }
-}
-
 bool has_both_directions(const HostLinkSpec& link) { return link.d2h_bytes_per_s > 0.0 && link.h2d_bytes_per_s > 0.0; }
 
-// links[i]: replica i's host link.
-PlatformSpec host_link_platform(const std::vector<HostLinkSpec>& links, const OffloadInputs& offload) {
-  PlatformSpec spec;
-  const std::size_t replicas = links.size();
-  if (replicas == 1) {
-    const HostLinkSpec& link = links[0];
-    const bool has_link = has_both_directions(link);
-    spec.endpoints = {"gpu", "host"};
-    if (has_link) {
-      spec.links = {{"d2h", link.d2h_bytes_per_s, link.latency_s}, {"h2d", link.h2d_bytes_per_s, link.latency_s}};
-      spec.routes = {{"gpu", "host", {"d2h"}, false}, {"host", "gpu", {"h2d"}, false}};
-      add_offload_tier(spec, offload, "");
-    }
-    return spec;
+OffloadDevice offload_device(const OffloadInputs& offload) {
+  if (offload.capacity_blocks <= 0) return OffloadDevice::kNone;
+  switch (offload.tier) {
+    case OffloadTierKind::kHost: return OffloadDevice::kHostMemory;
+    case OffloadTierKind::kCxl: return OffloadDevice::kCxl;
+    case OffloadTierKind::kSsd: return OffloadDevice::kSsd;
   }
-  // One host link per replica: replicas do not share PCIe / C2C bandwidth.
-  for (std::size_t i = 0; i < replicas; ++i) {
-    const std::string n = std::to_string(i);
-    const HostLinkSpec& link = links[i];
-    spec.endpoints.push_back("gpu" + n);
-    spec.endpoints.push_back("host" + n);
-    if (has_both_directions(link)) {
-      spec.links.push_back({"d2h" + n, link.d2h_bytes_per_s, link.latency_s});
-      spec.links.push_back({"h2d" + n, link.h2d_bytes_per_s, link.latency_s});
-      spec.routes.push_back({"gpu" + n, "host" + n, {"d2h" + n}, false});
-      spec.routes.push_back({"host" + n, "gpu" + n, {"h2d" + n}, false});
-      add_offload_tier(spec, offload, n);
-    }
-  }
-  return spec;
+  return OffloadDevice::kNone;
 }
 
 // A thin wrapper so the progress hook runs every few thousand iterations without touching the replica.
@@ -131,21 +80,30 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   for (const ReplicaParts& part : parts) {
     hardware.push_back(part.hardware != nullptr
                            ? *part.hardware
-                           : ReplicaHardware{"", inputs.host_link, inputs.host_memory_bytes, inputs.idle_w_per_gpu});
+                           : ReplicaHardware{"", inputs.host_link, inputs.host_memory_bytes, inputs.idle_w_per_gpu, inputs.node});
     links.push_back(hardware.back().host_link);
   }
   // On a cluster the platform comes from hardware/platform and replicas sit on their placed
   // GPUs; otherwise each replica gets a host link (and a KV link) of its own.
   std::unique_ptr<ClusterPlatform> cluster;
-  PlatformSpec platform;
+  std::unique_ptr<ReplicaLinksPlatform> separate;
   if (inputs.cluster != nullptr) {
     assert(inputs.placement.size() == n);
     cluster = std::make_unique<ClusterPlatform>(*inputs.cluster);
   } else {
-    platform = host_link_platform(links, inputs.offload);
-    if (disaggregated) add_kv_links(platform, inputs.disaggregation, n);
+    ReplicaLinksSpec spec;
+    spec.host_links = links;
+    spec.offload = offload_device(inputs.offload);
+    spec.cxl = inputs.offload.cxl;
+    spec.ssd = inputs.offload.ssd;
+    if (disaggregated) {
+      spec.prefill_replicas = inputs.disaggregation.prefill_replicas;
+      spec.kv_link_bytes_per_s = inputs.disaggregation.kv_link_bytes_per_s;
+      spec.kv_link_latency_s = inputs.disaggregation.kv_link_latency_s;
+    }
+    separate = std::make_unique<ReplicaLinksPlatform>(spec);
   }
-  Engine engine(cluster ? cluster->spec() : platform);
+  Engine engine(cluster ? cluster->spec() : separate->spec());
   Metrics metrics(inputs.slo, data_parallel);
   if (inputs.requests_csv_sink) metrics.set_csv_sink(inputs.requests_csv_sink);
   std::unique_ptr<TimelineWriter> timeline;
@@ -175,7 +133,6 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
     params.max_context_tokens = inputs.max_context_tokens;
     params.oversize_is_error = inputs.oversize_is_error;
     params.kv_sample_interval_s = inputs.kv_sample_interval_s;
-    const std::string suffix = data_parallel ? std::to_string(i) : "";
     int64_t node = 0;  // the node of the replica's first GPU (its host, CXL and SSD)
     if (cluster) {
       for (int64_t g : inputs.placement[i]) params.gpus.push_back(static_cast<EndpointId>(cluster->gpu_endpoint(g)));
@@ -183,8 +140,8 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
       params.gpu = params.gpus.front();
       params.host = static_cast<EndpointId>(cluster->host_endpoint(node));
     } else {
-      params.gpu = engine.endpoint("gpu" + suffix);
-      params.host = engine.endpoint("host" + suffix);
+      params.gpu = static_cast<EndpointId>(separate->gpu_endpoint(i));
+      params.host = static_cast<EndpointId>(separate->host_endpoint(i));
     }
     params.index = static_cast<int>(i);
     if (cluster && parts[i].collectives_on_links != nullptr) {
@@ -201,8 +158,8 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
         params.offload_endpoint = cxl ? static_cast<EndpointId>(cluster->cxl_endpoint(node)) : params.host;
         if (inputs.offload.tier == OffloadTierKind::kSsd) params.offload_disk = engine.disk(cluster->ssd_disk(node));
       } else {
-        params.offload_endpoint = engine.endpoint((cxl ? "cxl" : "host") + suffix);
-        if (inputs.offload.tier == OffloadTierKind::kSsd) params.offload_disk = engine.disk("ssd" + suffix);
+        params.offload_endpoint = static_cast<EndpointId>(separate->offload_endpoint(i));
+        if (inputs.offload.tier == OffloadTierKind::kSsd) params.offload_disk = engine.disk(separate->ssd_disk(i));
       }
     }
     counted.push_back(std::make_unique<CountingModel>(*parts[i].model, inputs.progress, engine, metrics, model_calls));
@@ -305,8 +262,9 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
   // SM clock / boost clock under the power limit: mean over iteration time, and the lowest.
   energy["clock_fraction"] = {{"time_weighted_mean", metrics.mean_clock_fraction()},
                               {"min", metrics.min_clock_fraction()}};
+  // The whole platform: the GPUs above plus every other device the platform has.
+  std::optional<PlatformEnergy> platform_devices;
   if (cluster) {
-    // The whole platform: the GPUs above plus every other device the cluster builder made.
     PlatformActivity activity;
     activity.duration_s = duration;
     activity.link_bytes = engine.link_bytes();
@@ -316,7 +274,30 @@ ServingResult run_serving(const ServingInputs& inputs, const std::vector<Replica
       activity.ssd_write_bytes.push_back(engine.disk_bytes(disk, DiskOp::kWrite));
     }
     activity.busy_cores = static_cast<int64_t>(n);  // one serving-engine process per replica
-    const PlatformEnergy devices = platform_energy(*cluster, *inputs.cluster, activity);
+    platform_devices = platform_energy(*cluster, *inputs.cluster, activity);
+  } else if (std::all_of(hardware.begin(), hardware.end(), [](const ReplicaHardware& h) { return h.node != nullptr; })) {
+    const std::vector<double> bytes = engine.link_bytes();
+    auto bytes_on = [&](std::size_t link) { return link == ReplicaLinksPlatform::kNoLink ? 0.0 : bytes.at(link); };
+    std::vector<ReplicaHostUse> uses;
+    for (std::size_t i = 0; i < n; ++i) {
+      ReplicaHostUse use;
+      use.node = hardware[i].node;
+      use.gpus = gpus_of(i);
+      use.host_bytes = bytes_on(separate->host_link(i, true)) + bytes_on(separate->host_link(i, false));
+      use.has_cxl = separate->cxl_link(i, true) != ReplicaLinksPlatform::kNoLink;
+      use.cxl_bytes = bytes_on(separate->cxl_link(i, true)) + bytes_on(separate->cxl_link(i, false));
+      use.has_ssd = offload && inputs.offload.tier == OffloadTierKind::kSsd && separate->has_host_link(i);
+      if (use.has_ssd) {
+        const DiskId disk = engine.disk(separate->ssd_disk(i));
+        use.ssd_read_bytes = engine.disk_bytes(disk, DiskOp::kRead);
+        use.ssd_write_bytes = engine.disk_bytes(disk, DiskOp::kWrite);
+      }
+      uses.push_back(use);
+    }
+    platform_devices = replicas_host_energy(uses, duration);
+  }
+  if (platform_devices) {
+    const PlatformEnergy& devices = *platform_devices;
     const double gpu_j = metrics.energy_j() + idle_j;
     nlohmann::ordered_json platform_json;
     platform_json["total_j"] = gpu_j + devices.total_j();

@@ -82,6 +82,8 @@ struct ServingInputs {
   DisaggregationInputs disaggregation;
   int64_t gpus = 1;                // GPUs of one replica (per-GPU throughput, idle energy) unless its parts say
   double idle_w_per_gpu = 0.0;
+  /// Off a cluster: the replicas' node (its host devices' energy: summary energy.platform); null = not reported.
+  const NodeSpec* node = nullptr;
   int64_t max_context_tokens = 0;
   bool oversize_is_error = true;
   double kv_sample_interval_s = 1.0;
@@ -130,6 +132,7 @@ struct ReplicaHardware {
   HostLinkSpec host_link;
   double host_memory_bytes = 0.0;
   double idle_w_per_gpu = 0.0;
+  const NodeSpec* node = nullptr;  // off a cluster: its host devices' energy (null = not reported)
 };
 
 /// The per-replica components of one data-parallel replica (not owned).

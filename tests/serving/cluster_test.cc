@@ -156,6 +156,35 @@ TEST(Cluster, APresetOnOtherHardwareIsRefused) {
              "/node: cluster 'gh200-nvl32' is made of gh200 nodes, but the config's hardware is h100-sxm");
 }
 
+// Without a "cluster" the run's platform energy is that of the nodes its replicas are packed on:
+// the same deployment declared as a one-node cluster reports the same devices and joules (two
+// TP-2 replicas swapping KV under pressure, so host DRAM is charged for bytes as well as idle).
+TEST(Cluster, ARunWithoutAClusterReportsThePlatformEnergyOfTheOneNodeItFills) {
+  const std::string dir = make_temp_dir();
+  std::string trace;
+  for (int i = 0; i < 40; ++i) {
+    trace += R"({"arrival_s": )" + std::to_string(0.01 * i) + R"(, "input_tokens": 900, "output_tokens": 400})" "\n";
+  }
+  write_file(dir + "/many.jsonl", trace);
+  const std::string body =
+      R"("hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm", "plan": {"tp": 2, "dp": 2},
+         "cache": {"preemption": "swap", "num_gpu_blocks_override": 150},
+         "workload": {"trace": {"format": "jsonl", "path": ")" + dir + R"(/many.jsonl"}})";
+  const RunResult separate = run("{" + body + "}");
+  const RunResult one_node = run(R"({"cluster": {"nodes": 1}, )" + body + "}");
+  ASSERT_EQ(separate.exit_code, 0) << separate.err;
+  ASSERT_EQ(one_node.exit_code, 0) << one_node.err;
+  ASSERT_GT(separate.summary["swap"]["out_bytes"].get<double>(), 0.0);
+  const auto& a = separate.summary["energy"]["platform"]["devices"];
+  const auto& b = one_node.summary["energy"]["platform"]["devices"];
+  for (const char* device : {"cpu", "dram"}) {
+    EXPECT_EQ(a[device]["count"], b[device]["count"]) << device;
+    EXPECT_NEAR(a[device]["total_j"].get<double>(), b[device]["total_j"].get<double>(),
+                1e-6 * b[device]["total_j"].get<double>()) << device;
+  }
+  EXPECT_GT(a["dram"]["active_j"].get<double>(), 0.0);
+}
+
 TEST(Cluster, NetworkOfAOneNodeClusterIsRefused) {
   expect_bad(with(R"({"nodes": 1, "network": {"nic": "connectx-7"}})", R"(, "plan": {"tp": 1})"),
              "/cluster/network: a one-node cluster has no network");

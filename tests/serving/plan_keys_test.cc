@@ -144,6 +144,18 @@ TEST(PlanKeys, MaxModelLenTheKvCacheCannotHoldIsRefused) {
                      "/cache/max_model_len: max_model_len 2000 is larger than the 1600 tokens the KV cache can hold");
 }
 
+// Off a cluster too, a node's gpus_per_host_switch sets how many host links a replica's swaps use:
+// TP 2 on PCIe GPUs with one switch per GPU moves KV over two links, with two GPUs per switch over one.
+TEST(HardwareKeys, GpusPerHostSwitchChangesASwappingReplicasResultOffACluster) {
+  nlohmann::json config = base_config("llama-3.1-8b");
+  config["hardware"] = nlohmann::json::parse(read_file(std::string(SERVESIM_TEST_DATA_DIR) + "/../../hardware/catalog/h100-pcie.json"));
+  config["plan"] = {{"tp", 2}};
+  config["cache"]["preemption"] = "swap";
+  config["cache"]["num_gpu_blocks_override"] = 120;
+  config["workload"]["generator"]["rate"] = 40;
+  expect_key_changes_result(config, "/hardware/gpus_per_host_switch", 1, 2);
+}
+
 TEST(PlanKeys, UnknownPlanKeysAreRefused) {
   expect_key_refused(base_config("llama-3.1-8b"), "/plan", {{"tp", 1}, {"sp", 2}}, "/plan/sp: ");
 }

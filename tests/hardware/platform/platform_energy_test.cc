@@ -107,5 +107,48 @@ TEST(PlatformEnergy, ADeviceWithoutPowerNumbersIsListedAndNotCharged) {
   for (const DeviceEnergy& d : e.devices) EXPECT_NE(d.device, "switch");
 }
 
+// Off a cluster: three replicas of 3 GPUs each (9 GPUs) on 4-GPU nodes are packed on ceil(9 / 4) = 3
+// whole nodes: 6 sockets idle, one busy core per replica ((350 - 100) / 56 W each), 3 DRAMs idle
+// plus 10 pJ/bit over the host links' bytes.
+TEST(ReplicasHostEnergy, ReplicasArePackedOntoWholeNodesOfTheirKind) {
+  const NodeSpec node = cluster().node;
+  std::vector<ReplicaHostUse> uses(3);
+  for (ReplicaHostUse& u : uses) {
+    u.node = &node;
+    u.gpus = 3;
+    u.host_bytes = 1e9;
+  }
+  const PlatformEnergy e = replicas_host_energy(uses, kSeconds);
+  EXPECT_EQ(device(e, "cpu").count, 6);
+  EXPECT_DOUBLE_EQ(device(e, "cpu").idle_j, 6 * 100.0 * kSeconds);
+  EXPECT_DOUBLE_EQ(device(e, "cpu").active_j, 3 * 250.0 / 56.0 * kSeconds);
+  EXPECT_EQ(device(e, "dram").count, 3);
+  EXPECT_DOUBLE_EQ(device(e, "dram").idle_j, 3 * 50.0 * kSeconds);
+  EXPECT_DOUBLE_EQ(device(e, "dram").active_j, 3e9 * 8 * 10e-12);
+}
+
+// Each replica's CXL expander is its own: two replicas, two expanders; the bytes that went on to the
+// expander are not DRAM accesses. Nodes of two kinds add up into one entry per device.
+TEST(ReplicasHostEnergy, EachReplicaHasItsOwnExpanderAndNodeKindsAddUp) {
+  NodeSpec a = cluster().node, b = cluster().node;
+  a.name = "a";
+  b.name = "b";
+  b.cpu.sockets = 1;
+  a.cxl.bytes_per_s = b.cxl.bytes_per_s = 32e9;
+  a.cxl.power = b.cxl.power = {10.0, 30.0};
+  std::vector<ReplicaHostUse> uses(2);
+  uses[0] = {&a, 4, 2e9, 2e9, true, false, 0.0, 0.0};
+  uses[1] = {&b, 4, 1e9, 0.0, true, false, 0.0, 0.0};
+  const PlatformEnergy e = replicas_host_energy(uses, kSeconds);
+  EXPECT_EQ(device(e, "cpu").count, 2 + 1);
+  EXPECT_EQ(device(e, "cxl").count, 2);
+  EXPECT_DOUBLE_EQ(device(e, "cxl").idle_j, 2 * 10.0 * kSeconds);
+  EXPECT_DOUBLE_EQ(device(e, "cxl").active_j, 20.0 * 2e9 / (2 * 32e9));
+  EXPECT_DOUBLE_EQ(device(e, "dram").active_j, 1e9 * 8 * 10e-12);  // replica 0's bytes all went to CXL
+  ASSERT_EQ(e.devices.size(), 3u);
+  EXPECT_EQ(e.devices[0].device, "cpu");
+  EXPECT_EQ(e.devices[2].device, "cxl");
+}
+
 }  // namespace
 }  // namespace servesim
