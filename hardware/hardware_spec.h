@@ -154,6 +154,9 @@ struct FabricSpec {
   // bus bandwidth collectives spanning nodes use. 0 = the inter-node send/recv numbers.
   double inter_node_allreduce_latency_s = 0.0;
   double inter_node_allreduce_bus_bytes_per_s = 0.0;
+  // NICs per node the numbers above are per (a cluster's network sets it): 0 = one per GPU (rails,
+  // as the NCCL fits' clusters). Fewer NICs than GPUs share each NIC among several GPUs' channels.
+  int64_t inter_node_nics_per_node = 0;
   // Flow collectives (models/comm/impl/flow.h) fitted to NCCL: fixed cost of one algorithm
   // step, and payload / bytes on the wire. 0 = not fitted (flow falls back to its defaults).
   double flow_step_latency_s = 0.0;

@@ -84,6 +84,7 @@ struct AlphaBetaParams {
   // inter-node send/recv numbers.
   double inter_node_allreduce_latency_s = 0.0;
   double inter_node_allreduce_bus_bytes_per_s = 0.0;
+  int64_t nics_per_node = 0;  // 0 = one NIC per GPU; fewer: each NIC carries g / nics GPUs' traffic
 };
 
 class AlphaBetaCollectives : public CollectiveModel {
@@ -91,7 +92,8 @@ class AlphaBetaCollectives : public CollectiveModel {
   explicit AlphaBetaCollectives(const AlphaBetaParams& params) : params_(params) {}
   using CollectiveModel::seconds;
   /// Across nodes (see alpha_beta.cc): NCCL's ring over all ranks in one channel per GPU of a node, each
-  /// channel leaving the node through its own NIC at the inter-node send/recv bandwidth.
+  /// channel leaving the node through its GPU's NIC at the inter-node send/recv bandwidth (with fewer
+  /// NICs than GPUs on a node, g / nics channels share each NIC).
   double seconds(Collective collective, double bytes, int64_t ranks, int64_t nodes) const override;
   const AlphaBetaParams& params() const { return params_; }
 

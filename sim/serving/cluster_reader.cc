@@ -104,6 +104,7 @@ void use_cluster_network(const ClusterSpec& cluster, FabricSpec& fabric) {
   fabric.inter_node_send_recv_latency_s = cluster.network.nic.latency_s + cluster.network.switch_spec.latency_s;
   fabric.inter_node_allreduce_bus_bytes_per_s = 0.0;  // from the send/recv numbers above
   fabric.inter_node_allreduce_latency_s = 0.0;
+  fabric.inter_node_nics_per_node = cluster.network.nics_per_node;
 }
 
 std::vector<std::vector<int64_t>> place_replicas(const ClusterChoice& cluster, const std::vector<int64_t>& gpus,

@@ -50,6 +50,23 @@ TEST(AlphaBetaAcrossNodes, ChannelsSpreadTheRingOverEveryGpusNic) {
   EXPECT_GT(model.seconds(Collective::kAllReduce, kBytes, 16, 2), model.seconds(Collective::kAllReduce, kBytes, 8, 1));
 }
 
+// The same TP16 on nodes with 2 NICs for 8 GPUs: each NIC carries 4 channels, 4 x 1/8 of the ring
+// traffic; the all-to-all of EP32 on such nodes sends 4 GPUs' off-node shares through each NIC.
+TEST(AlphaBetaAcrossNodes, FewerNicsThanGpusShareEachNicAmongTheirChannels) {
+  AlphaBetaParams p = params();
+  p.nics_per_node = 2;
+  const AlphaBetaCollectives model(p);
+  const double ring = 2.0 * 15.0 / 16.0 * kBytes;
+  const double expected = std::max(kAlphaAr, kAlphaNic * 2.0) + std::max(7.0 / 8.0 * ring / kBus, 4.0 * ring / 8.0 / kNic);
+  EXPECT_DOUBLE_EQ(model.seconds(Collective::kAllReduce, kBytes, 16, 2), expected);
+  const double all_to_all = std::max(kAlphaAr, kAlphaNic) + std::max(7.0 / 32.0 * kBytes / kBus, 4.0 * 24.0 / 32.0 * kBytes / kNic);
+  EXPECT_DOUBLE_EQ(model.seconds(Collective::kAllToAll, kBytes, 32, 4), all_to_all);
+  // As many NICs as GPUs (or more) is the rail case.
+  p.nics_per_node = 8;
+  EXPECT_DOUBLE_EQ(AlphaBetaCollectives(p).seconds(Collective::kAllReduce, kBytes, 16, 2),
+                   AlphaBetaCollectives(params()).seconds(Collective::kAllReduce, kBytes, 16, 2));
+}
+
 // All-gather and reduce-scatter: half the ring traffic and half the inter-node hops.
 TEST(AlphaBetaAcrossNodes, AllGatherIsHalfAnAllReduceRing) {
   const AlphaBetaCollectives model(params());

@@ -49,11 +49,14 @@ double AlphaBetaCollectives::seconds(Collective collective, double bytes, int64_
   if (nodes <= 1) {
     return params_.allreduce_latency_s + ring_factor(collective, ranks) * bytes / params_.allreduce_bus_bytes_per_s;
   }
-  // Across N nodes with g = n / N GPUs on each. Every GPU has its own NIC (rails, as DGX/HGX nodes).
+  // Across N nodes with g = n / N GPUs on each, through m NICs per node (m = g: every GPU its own NIC,
+  // rails as DGX/HGX nodes; m < g: each NIC carries g / m GPUs' traffic).
   assert(ranks % nodes == 0 && params_.inter_node_send_recv_bytes_per_s > 0.0 &&
          "groups spanning nodes fill them evenly and need inter-node numbers");
   const double n = static_cast<double>(ranks);
   const double g = static_cast<double>(ranks / nodes);
+  const double nic_sharing =
+      params_.nics_per_node > 0 ? std::max(1.0, g / static_cast<double>(params_.nics_per_node)) : 1.0;
   const double intra_latency = g > 1.0 ? params_.allreduce_latency_s : 0.0;
   const double nic_ring_bytes_per_s = params_.inter_node_allreduce_bus_bytes_per_s > 0.0
                                           ? params_.inter_node_allreduce_bus_bytes_per_s
@@ -64,7 +67,7 @@ double AlphaBetaCollectives::seconds(Collective collective, double bytes, int64_
   if (collective == Collective::kAllToAll) {
     // Each GPU sends S/n to every other: (g-1)/n x S over the fabric and (n-g)/n x S through its NIC, at once.
     const double fabric_s = (g - 1.0) / n * bytes / params_.allreduce_bus_bytes_per_s;
-    const double nic_s = (n - g) / n * bytes / params_.inter_node_send_recv_bytes_per_s;
+    const double nic_s = nic_sharing * (n - g) / n * bytes / params_.inter_node_send_recv_bytes_per_s;
     return std::max(intra_latency, params_.inter_node_send_recv_latency_s) + std::max(fabric_s, nic_s);
   }
   // NCCL's ring over all n ranks, in g channels of S/g (one per GPU of a node), channel c leaving each node
@@ -73,7 +76,7 @@ double AlphaBetaCollectives::seconds(Collective collective, double bytes, int64_
   // (N - 1 inter-node hops for the reduce and as many for the broadcast; for all-gather and reduce-scatter half).
   const double ring_bytes = ring_factor(collective, ranks) * bytes;
   const double fabric_s = (g - 1.0) / g * ring_bytes / params_.allreduce_bus_bytes_per_s;
-  const double nic_s = ring_bytes / g / nic_ring_bytes_per_s;
+  const double nic_s = nic_sharing * ring_bytes / g / nic_ring_bytes_per_s;
   const double hops = static_cast<double>(nodes - 1) * (collective == Collective::kAllReduce ? 1.0 : 0.5);
   return std::max(intra_latency, hops * nic_latency) + std::max(fabric_s, nic_s);
 }
@@ -91,6 +94,7 @@ AlphaBetaParams alpha_beta_for(const FabricSpec& fabric) {
   params.inter_node_send_recv_bytes_per_s = fabric.inter_node_send_recv_bytes_per_s;
   params.inter_node_allreduce_latency_s = fabric.inter_node_allreduce_latency_s;
   params.inter_node_allreduce_bus_bytes_per_s = fabric.inter_node_allreduce_bus_bytes_per_s;
+  params.nics_per_node = fabric.inter_node_nics_per_node;
   return params;
 }
 
