@@ -1,5 +1,7 @@
 #include "sim/serving/cluster_reader.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 
@@ -107,8 +109,46 @@ void use_cluster_network(const ClusterSpec& cluster, FabricSpec& fabric) {
   fabric.inter_node_nics_per_node = cluster.network.nics_per_node;
 }
 
+namespace {
+
+// Refuses a placement whose shape the execution model would not price: it costs a stage's collectives
+// and the sends between stages from the packed layout (a stage of S GPUs on max(1, S / per_node) nodes,
+// S / nodes on each; boundary k -> k + 1 between nodes exactly when packed GPUs kS - 1 and kS are).
+void check_priced_shape(const std::vector<int64_t>& gpus, int64_t stage, int64_t per_node, const std::string& file,
+                        const std::string& where) {
+  if (stage <= 0 || gpus.size() % static_cast<std::size_t>(stage) != 0) return;
+  const std::size_t s = static_cast<std::size_t>(stage);
+  const int64_t nodes = stage > per_node ? stage / per_node : 1;
+  for (std::size_t k = 0; k * s < gpus.size(); ++k) {
+    std::map<int64_t, int64_t> on_node;
+    for (std::size_t i = k * s; i < (k + 1) * s; ++i) ++on_node[gpus[i] / per_node];
+    const bool even = std::all_of(on_node.begin(), on_node.end(), [&](const auto& n) { return n.second == stage / nodes; });
+    if (static_cast<int64_t>(on_node.size()) != nodes || !even) {
+      throw ConfigError::at_pointer(
+          file, where,
+          "stage " + std::to_string(k) + "'s " + std::to_string(stage) + " GPUs sit on " + std::to_string(on_node.size()) +
+              " nodes; a stage is priced on " + std::to_string(nodes) + " node" + (nodes > 1 ? "s" : "") + " (" +
+              std::to_string(stage / nodes) + " GPUs each, as packed): other spreads are not modelled");
+    }
+    if ((k + 1) * s < gpus.size()) {
+      const bool crosses = gpus[(k + 1) * s - 1] / per_node != gpus[(k + 1) * s] / per_node;
+      const auto last = static_cast<int64_t>((k + 1) * s - 1);
+      if (crosses != (last / per_node != (last + 1) / per_node)) {
+        throw ConfigError::at_pointer(file, where,
+                                      "stages " + std::to_string(k) + " and " + std::to_string(k + 1) +
+                                          (crosses ? " are on different nodes" : " share a node") +
+                                          "; their send is priced as packed, where they " +
+                                          (crosses ? "share a node" : "are on different nodes") +
+                                          ": other layouts are not modelled");
+      }
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<std::vector<int64_t>> place_replicas(const ClusterChoice& cluster, const std::vector<int64_t>& gpus,
-                                                 const std::string& file) {
+                                                 const std::vector<int64_t>& stage_gpus, const std::string& file) {
   const int64_t per_node = cluster.spec.node.gpus_per_node;
   const int64_t total = cluster.spec.nodes * per_node;
   if (!cluster.placement.empty()) {
@@ -131,6 +171,7 @@ std::vector<std::vector<int64_t>> place_replicas(const ClusterChoice& cluster, c
           throw ConfigError::at_pointer(file, where, "GPU " + std::to_string(g) + " is given to two replicas");
         }
       }
+      if (r < stage_gpus.size()) check_priced_shape(cluster.placement[r], stage_gpus[r], per_node, file, where);
     }
     return cluster.placement;
   }

@@ -42,7 +42,10 @@ void use_cluster_network(const ClusterSpec& cluster, FabricSpec& fabric);
 /// no GPU twice) or, when empty, packed: replicas in order take the next free GPUs, a replica that
 /// fits in a node never straddles two, a larger one takes whole nodes. ConfigError (at
 /// /cluster/placement, or /cluster/nodes when the plan needs more GPUs than the cluster has).
+/// An explicit placement must have the packed layout's shape (`stage_gpus[i]`: replica i's GPUs per
+/// pipeline stage): each stage on as many nodes as packing gives it, evenly, and stage boundaries
+/// between nodes where packing has them; the execution model prices that layout.
 std::vector<std::vector<int64_t>> place_replicas(const ClusterChoice& cluster, const std::vector<int64_t>& gpus,
-                                                 const std::string& file);
+                                                 const std::vector<int64_t>& stage_gpus, const std::string& file);
 
 }  // namespace servesim

@@ -265,9 +265,10 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   }
   std::vector<std::vector<int64_t>> placement;
   if (cluster) {
-    std::vector<int64_t> gpus_per_replica;
+    std::vector<int64_t> gpus_per_replica, stage_gpus;
     for (const ReplicaParts& part : parts) gpus_per_replica.push_back(part.gpus);
-    placement = place_replicas(*cluster, gpus_per_replica, name);
+    for (const Pool& pool : pools) stage_gpus.insert(stage_gpus.end(), pool.replicas, pool.deployment.plan.gpus_per_stage());
+    placement = place_replicas(*cluster, gpus_per_replica, stage_gpus, name);
     config.resolved["cluster"] = cluster->resolved;
   }
   std::unique_ptr<Router> router;

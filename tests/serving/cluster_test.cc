@@ -204,6 +204,24 @@ TEST(Cluster, AGpuPlacedTwiceIsRefused) {
              "/cluster/placement/1: GPU 1 is given to two replicas");
 }
 
+// The execution model prices a stage's collectives and the sends between stages from the packed
+// layout: a TP-2 replica split over two nodes, or TP 2 x PP 2 with its stages on two nodes where packing
+// keeps them in one, is refused rather than priced as packed. A placement of the packed shape on other
+// GPUs is accepted.
+TEST(Cluster, APlacementSpreadingAStageOverMoreNodesThanPackingIsRefused) {
+  expect_bad(with(R"({"nodes": 2, "network": {"topology": "single-switch", "nic": "connectx-7", "switch": "quantum-2"},
+                      "placement": [[0, 8]]})", R"(, "plan": {"tp": 2})"),
+             "/cluster/placement/0: stage 0's 2 GPUs sit on 2 nodes; a stage is priced on 1 node (2 GPUs each, as "
+             "packed): other spreads are not modelled");
+  expect_bad(with(R"({"nodes": 2, "network": {"topology": "single-switch", "nic": "connectx-7", "switch": "quantum-2"},
+                      "placement": [[0, 1, 8, 9]]})", R"(, "plan": {"tp": 2, "pp": 2})"),
+             "/cluster/placement/0: stages 0 and 1 are on different nodes; their send is priced as packed, where "
+             "they share a node");
+  const RunResult ok = run(with(R"({"nodes": 2, "network": {"topology": "single-switch", "nic": "connectx-7",
+                                   "switch": "quantum-2"}, "placement": [[10, 11]]})", R"(, "plan": {"tp": 2})"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 TEST(Cluster, PlacementOfTheWrongSizeIsRefused) {
   expect_bad(with(R"({"nodes": 1, "placement": [[0, 1, 2]]})", R"(, "plan": {"tp": 2})"),
              "/cluster/placement/0: lists 3 GPUs; replica 0 runs on 2");
