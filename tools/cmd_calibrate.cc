@@ -18,8 +18,8 @@
 #include "models/execution/op_level_model.h"
 #include "sim/config/calibration_io.h"
 #include "sim/config/spec_readers.h"
-#include "sim/config_error.h"
-#include "sim/output_dir.h"
+#include "sim/core/config_error.h"
+#include "sim/io/output_dir.h"
 #include "tools/command.h"
 #include "tools/command_line.h"
 

@@ -4,7 +4,7 @@
 #include <map>
 #include <string>
 
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 #include "tools/command.h"
 #include "tools/command_line.h"
 

@@ -17,9 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/config/provenance.h"
-#include "sim/config_node.h"
+#include "sim/core/config_node.h"
 #include "sim/serving/run_driver.h"
-#include "sim/units.h"
+#include "sim/core/units.h"
 #include "tools/command.h"
 #include "tools/command_line.h"
 #include "tools/report/run_report.h"

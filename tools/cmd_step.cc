@@ -8,8 +8,8 @@
 
 #include "models/execution/deployment.h"
 #include "sim/config/deployment_reader.h"
-#include "sim/config_error.h"
-#include "sim/config_node.h"
+#include "sim/core/config_error.h"
+#include "sim/core/config_node.h"
 #include "tools/command.h"
 #include "tools/command_line.h"
 

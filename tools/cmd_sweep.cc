@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "sim/config_error.h"
-#include "sim/output_dir.h"
+#include "sim/core/config_error.h"
+#include "sim/io/output_dir.h"
 #include "tools/report/pareto_plot.h"
 #include "tools/report/run_report.h"
 #include "tools/report/sweep_report.h"
@@ -25,7 +25,7 @@
 #include "sim/sweep/sweep_mpi.h"
 #include "sim/sweep/sweep_runner.h"
 #include "sim/sweep/sweep_spec.h"
-#include "sim/units.h"
+#include "sim/core/units.h"
 #include "tools/command.h"
 #include "tools/command_line.h"
 

@@ -6,8 +6,8 @@
 
 #include <boost/program_options/errors.hpp>
 
-#include "sim/config_error.h"
-#include "sim/interrupt.h"
+#include "sim/core/config_error.h"
+#include "sim/io/interrupt.h"
 #include "tools/command.h"
 
 namespace {

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <limits>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 
 namespace servesim {
 

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/params.h"
+#include "sim/core/params.h"
 
 namespace servesim {
 

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "sim/config_error.h"
-#include "sim/registry.h"
+#include "sim/core/config_error.h"
+#include "sim/core/registry.h"
 #include "workloads/random_variates.h"
 
 namespace servesim {

@@ -15,7 +15,7 @@
 #include <random>
 #include <string>
 
-#include "sim/params.h"
+#include "sim/core/params.h"
 #include "traces/trace_source.h"
 
 namespace servesim {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 

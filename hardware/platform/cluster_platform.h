@@ -1,6 +1,6 @@
 #pragma once
 // Contract: builds the platform of a cluster — every endpoint, link and route
-// bytes can take — from a ClusterSpec, for the engine (sim/engine.h) to run
+// bytes can take — from a ClusterSpec, for the engine (sim/core/engine.h) to run
 // flows on. Per node: one endpoint per GPU, one for the host (CPU sockets and
 // their DRAM as one memory), one per CXL expander, an SSD on the host; per GPU:
 // its fabric port (NVLink/NVSwitch up and down), its host link (H2D and D2H
@@ -23,7 +23,7 @@
 
 #include "hardware/platform/cluster_spec.h"
 #include "hardware/platform/network_topology.h"
-#include "sim/platform_spec.h"
+#include "sim/core/platform_spec.h"
 
 namespace servesim {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "hardware/hardware_spec.h"
-#include "sim/params.h"
+#include "sim/core/params.h"
 
 namespace servesim {
 

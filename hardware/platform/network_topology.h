@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/params.h"
-#include "sim/platform_spec.h"
+#include "sim/core/params.h"
+#include "sim/core/platform_spec.h"
 
 namespace servesim {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "hardware/hardware_spec.h"
-#include "sim/platform_spec.h"
+#include "sim/core/platform_spec.h"
 
 namespace servesim {
 

@@ -2,7 +2,7 @@
 
 #include <cassert>
 
-#include "sim/check.h"
+#include "sim/core/check.h"
 
 namespace servesim {
 

@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "hardware/hardware_spec.h"
-#include "sim/engine.h"
-#include "sim/params.h"
+#include "sim/core/engine.h"
+#include "sim/core/params.h"
 
 namespace servesim {
 

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 
 namespace servesim {
 

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "hardware/hardware_spec.h"
-#include "sim/params.h"
+#include "sim/core/params.h"
 
 namespace servesim {
 

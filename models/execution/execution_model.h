@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "models/comm/collective_model.h"
-#include "sim/params.h"
+#include "sim/core/params.h"
 
 namespace servesim {
 

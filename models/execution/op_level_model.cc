@@ -8,8 +8,8 @@
 #include <tuple>
 
 #include "models/llm/model_math.h"
-#include "sim/check.h"
-#include "sim/registry.h"
+#include "sim/core/check.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

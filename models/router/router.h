@@ -17,7 +17,7 @@
 #include <memory>
 #include <vector>
 
-#include "sim/params.h"
+#include "sim/core/params.h"
 
 namespace servesim {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "models/scheduler/request.h"
-#include "sim/params.h"
+#include "sim/core/params.h"
 
 namespace servesim {
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <utility>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 
 namespace servesim {
 namespace {

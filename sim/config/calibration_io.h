@@ -13,7 +13,7 @@
 #include "models/execution/calibration_fit.h"
 #include "models/execution/execution_model.h"
 #include "models/llm/model_spec.h"
-#include "sim/config_node.h"
+#include "sim/core/config_node.h"
 
 namespace servesim {
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 
 namespace servesim {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/config_node.h"
+#include "sim/core/config_node.h"
 
 namespace servesim {
 

@@ -6,8 +6,8 @@
 #include "sim/config/calibration_io.h"
 #include "sim/config/catalog.h"
 #include "sim/config/spec_readers.h"
-#include "sim/config_error.h"
-#include "sim/registry.h"
+#include "sim/core/config_error.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

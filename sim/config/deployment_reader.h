@@ -7,7 +7,7 @@
 // whose caller calls root.finish() after reading its own keys.
 
 #include "models/execution/deployment.h"
-#include "sim/config_node.h"
+#include "sim/core/config_node.h"
 
 namespace servesim {
 

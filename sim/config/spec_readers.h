@@ -5,7 +5,7 @@
 // These readers are the only place hardware / model / engine JSON is read.
 
 #include "models/execution/deployment.h"
-#include "sim/config_node.h"
+#include "sim/core/config_node.h"
 
 namespace servesim {
 

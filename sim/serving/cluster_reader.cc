@@ -8,8 +8,8 @@
 #include "hardware/platform/network_topology.h"
 #include "sim/config/catalog.h"
 #include "sim/config/spec_readers.h"
-#include "sim/config_error.h"
-#include "sim/registry.h"
+#include "sim/core/config_error.h"
+#include "sim/core/registry.h"
 #include "sim/serving/run_config_reader.h"
 
 namespace servesim {

@@ -19,7 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hardware/platform/cluster_spec.h"
-#include "sim/config_node.h"
+#include "sim/core/config_node.h"
 
 namespace servesim {
 

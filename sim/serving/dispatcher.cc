@@ -1,6 +1,6 @@
 #include "sim/serving/dispatcher.h"
 
-#include "sim/check.h"
+#include "sim/core/check.h"
 
 namespace servesim {
 

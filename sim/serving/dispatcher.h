@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "models/router/router.h"
-#include "sim/engine.h"
+#include "sim/core/engine.h"
 #include "sim/serving/replica.h"
 #include "traces/trace_source.h"
 

@@ -4,7 +4,7 @@
 #include <memory>
 #include <utility>
 
-#include "sim/check.h"
+#include "sim/core/check.h"
 
 namespace servesim {
 

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "models/router/router.h"
-#include "sim/engine.h"
+#include "sim/core/engine.h"
 #include "sim/serving/replica.h"
 #include "traces/timeline_writer.h"
 

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "sim/check.h"
+#include "sim/core/check.h"
 
 namespace servesim {
 

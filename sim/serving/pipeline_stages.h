@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "models/execution/execution_model.h"
-#include "sim/engine.h"
+#include "sim/core/engine.h"
 
 namespace servesim {
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <utility>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 
 namespace servesim {
 

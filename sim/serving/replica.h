@@ -55,7 +55,7 @@
 #include "models/cache/offload_tier.h"
 #include "models/execution/execution_model.h"
 #include "models/scheduler/scheduler.h"
-#include "sim/engine.h"
+#include "sim/core/engine.h"
 #include "sim/serving/metrics.h"
 #include "sim/serving/pipeline_stages.h"
 #include "traces/timeline_writer.h"

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <limits>
 
-#include "sim/config_error.h"
-#include "sim/registry.h"
+#include "sim/core/config_error.h"
+#include "sim/core/registry.h"
 #include "workloads/generator.h"
 
 namespace servesim {

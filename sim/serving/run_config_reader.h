@@ -19,8 +19,8 @@
 #include "models/cache/kv_cache.h"
 #include "models/router/router.h"
 #include "models/scheduler/scheduler.h"
-#include "sim/config_node.h"
-#include "sim/params.h"
+#include "sim/core/config_node.h"
+#include "sim/core/params.h"
 #include "sim/serving/metrics.h"
 #include "traces/trace_source.h"
 

@@ -4,7 +4,7 @@
 // sizes the KV cache, builds each replica's scheduler, KV cache and execution
 // model, simulates, and writes summary.json, requests.csv, config.resolved.json
 // and kv_utilization.csv (and timeline.json, report.html) into the output directory,
-// all staged and renamed into place together (sim/output_dir.h); a failed run leaves
+// all staged and renamed into place together (sim/io/output_dir.h); a failed run leaves
 // no files and an earlier run's files untouched, a successful one removes the
 // earlier run's files it did not write. A config or trace that is one of the
 // output files is refused. User mistakes and infeasible plans

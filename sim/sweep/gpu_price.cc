@@ -5,7 +5,7 @@
 
 #include "sim/config/catalog.h"
 #include "sim/config/provenance.h"
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 
 namespace servesim {
 namespace {

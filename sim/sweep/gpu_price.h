@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/config_node.h"
+#include "sim/core/config_node.h"
 
 namespace servesim {
 

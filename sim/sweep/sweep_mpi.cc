@@ -21,7 +21,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 
 namespace servesim {
 namespace {

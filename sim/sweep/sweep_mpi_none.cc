@@ -2,7 +2,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 #include "sim/sweep/sweep_mpi.h"
 
 namespace servesim {

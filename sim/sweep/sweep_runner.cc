@@ -25,10 +25,10 @@
 #include <string>
 
 #include "sim/config/provenance.h"
-#include "sim/config_error.h"
-#include "sim/config_node.h"
-#include "sim/interrupt.h"
-#include "sim/output_dir.h"
+#include "sim/core/config_error.h"
+#include "sim/core/config_node.h"
+#include "sim/io/interrupt.h"
+#include "sim/io/output_dir.h"
 #include "sim/sweep/capacity_search.h"
 #include "sim/sweep/pareto.h"
 

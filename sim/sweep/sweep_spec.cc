@@ -9,10 +9,10 @@
 #include <string_view>
 
 #include "sim/config/catalog.h"
-#include "sim/config_error.h"
-#include "sim/config_node.h"
+#include "sim/core/config_error.h"
+#include "sim/core/config_node.h"
 #include "sim/sweep/gpu_price.h"
-#include "sim/units.h"
+#include "sim/core/units.h"
 
 namespace servesim {
 namespace {

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <functional>
 
-#include "sim/engine.h"
+#include "sim/core/engine.h"
 
 namespace {
 

@@ -8,10 +8,10 @@
 #include "models/cache/kv_cache.h"
 #include "models/execution/deployment.h"
 #include "sim/config/spec_readers.h"
-#include "sim/params.h"
-#include "sim/registry.h"
+#include "sim/core/params.h"
+#include "sim/core/registry.h"
 #include "sim/serving/metrics.h"
-#include "sim/units.h"
+#include "sim/core/units.h"
 
 namespace servesim {
 namespace {

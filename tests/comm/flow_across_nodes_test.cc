@@ -8,8 +8,8 @@
 
 #include "hardware/platform/cluster_platform.h"
 #include "models/comm/impl/flow.h"
-#include "sim/engine.h"
-#include "sim/registry.h"
+#include "sim/core/engine.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

@@ -11,8 +11,8 @@
 
 #include "models/comm/collective_model.h"
 #include "models/comm/impl/flow.h"
-#include "sim/engine.h"
-#include "sim/registry.h"
+#include "sim/core/engine.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

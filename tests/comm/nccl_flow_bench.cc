@@ -26,8 +26,8 @@
 #include "models/comm/nccl_csv.h"
 #include "sim/config/catalog.h"
 #include "sim/config/spec_readers.h"
-#include "sim/config_error.h"
-#include "sim/engine.h"
+#include "sim/core/config_error.h"
+#include "sim/core/engine.h"
 
 namespace servesim {
 namespace {

@@ -19,8 +19,8 @@
 #include "sim/config/calibration_io.h"
 #include "sim/config/catalog.h"
 #include "sim/config/spec_readers.h"
-#include "sim/config_error.h"
-#include "sim/units.h"
+#include "sim/core/config_error.h"
+#include "sim/core/units.h"
 
 namespace servesim {
 namespace {

@@ -5,7 +5,7 @@
 #include "models/llm/model_math.h"
 #include "sim/config/catalog.h"
 #include "sim/config/spec_readers.h"
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 
 namespace servesim {
 namespace {

@@ -16,8 +16,8 @@
 #include "sim/config/catalog.h"
 #include "sim/config/deployment_reader.h"
 #include "sim/config/spec_readers.h"
-#include "sim/config_error.h"
-#include "sim/config_node.h"
+#include "sim/core/config_error.h"
+#include "sim/core/config_node.h"
 
 namespace servesim {
 namespace {

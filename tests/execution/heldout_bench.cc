@@ -25,7 +25,7 @@
 #include "models/execution/op_level_model.h"
 #include "sim/config/catalog.h"
 #include "sim/config/spec_readers.h"
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 
 namespace servesim {
 namespace {

@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "sim/config/calibration_io.h"
-#include "sim/config_error.h"
-#include "sim/config_node.h"
+#include "sim/core/config_error.h"
+#include "sim/core/config_node.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {

@@ -1,5 +1,5 @@
-// Fuzz target: the strict JSON reader and ConfigNode (sim/config_node), which every config,
-// catalog and sweep file goes through, and read_params (sim/params). Each input is parsed as
+// Fuzz target: the strict JSON reader and ConfigNode (sim/core/config_node), which every config,
+// catalog and sweep file goes through, and read_params (sim/core/params). Each input is parsed as
 // text and as a file; a document that parses is walked with every typed accessor on every member.
 // Only ConfigError may come out. Invariants: the ordered and unordered parsers agree; a document
 // that parsed dumps and copies without trouble; an object whose every key was asked for passes
@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/config_error.h"
-#include "sim/config_node.h"
-#include "sim/params.h"
-#include "sim/units.h"
+#include "sim/core/config_error.h"
+#include "sim/core/config_node.h"
+#include "sim/core/params.h"
+#include "sim/core/units.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace servesim {

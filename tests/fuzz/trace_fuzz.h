@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/config_error.h"
-#include "sim/params.h"
-#include "sim/registry.h"
+#include "sim/core/config_error.h"
+#include "sim/core/params.h"
+#include "sim/core/registry.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "traces/trace_source.h"
 

@@ -18,7 +18,7 @@
 #include "models/cache/kv_cache.h"
 #include "models/cache/offload_tier.h"
 #include "models/scheduler/scheduler.h"
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 #include "sim/serving/serving_run.h"
 #include "tests/serving/serving_fixtures.h"
 #include "workloads/generator.h"

@@ -13,7 +13,7 @@
 #include "models/execution/execution_model.h"
 #include "models/router/router.h"
 #include "models/scheduler/scheduler.h"
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 #include "sim/serving/serving_run.h"
 #include "tests/serving/serving_fixtures.h"
 #include "traces/trace_source.h"

@@ -14,10 +14,10 @@
 
 #include "models/execution/deployment.h"
 #include "sim/config/deployment_reader.h"
-#include "sim/config_error.h"
-#include "sim/config_node.h"
-#include "sim/registry.h"
-#include "sim/output_dir.h"
+#include "sim/core/config_error.h"
+#include "sim/core/config_node.h"
+#include "sim/core/registry.h"
+#include "sim/io/output_dir.h"
 #include "sim/serving/run_config_reader.h"
 #include "sim/serving/serving_run.h"
 

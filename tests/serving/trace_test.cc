@@ -6,8 +6,8 @@
 #include <fstream>
 #include <string>
 
-#include "sim/config_error.h"
-#include "sim/registry.h"
+#include "sim/core/config_error.h"
+#include "sim/core/registry.h"
 #include "traces/trace_source.h"
 #include "workloads/generator.h"
 

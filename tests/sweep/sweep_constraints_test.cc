@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 #include "sim/sweep/sweep_spec.h"
 #include "tests/cli/process.h"
 #include "tests/sweep/sweep_fixture.h"

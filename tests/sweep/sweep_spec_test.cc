@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 #include "sim/sweep/sweep_spec.h"
 #include "tests/cli/process.h"
 

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "sim/units.h"
+#include "sim/core/units.h"
 #include "tools/report/provenance_html.h"
 #include "tools/report/svg_chart.h"
 

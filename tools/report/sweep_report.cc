@@ -8,7 +8,7 @@
 
 #include "sim/config/provenance.h"
 #include "sim/sweep/gpu_price.h"
-#include "sim/units.h"
+#include "sim/core/units.h"
 #include "tools/report/pareto_plot.h"
 #include "tools/report/provenance_html.h"
 #include "tools/report/svg_chart.h"

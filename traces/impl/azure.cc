@@ -3,7 +3,7 @@
 #include <charconv>
 #include <chrono>
 
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 #include "traces/impl/csv_trace.h"
 
 namespace servesim {

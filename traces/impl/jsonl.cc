@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/config_node.h"
-#include "sim/registry.h"
+#include "sim/core/config_node.h"
+#include "sim/core/registry.h"
 #include "traces/impl/text_trace.h"
 
 namespace servesim {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 #include "traces/trace_source.h"
 
 namespace servesim {

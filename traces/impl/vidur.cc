@@ -1,5 +1,5 @@
 // Vidur's request CSV: arrived_at (seconds), num_prefill_tokens, num_decode_tokens.
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 #include "traces/impl/csv_trace.h"
 
 namespace servesim {

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "sim/check.h"
-#include "sim/registry.h"
+#include "sim/core/check.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 

@@ -1,7 +1,7 @@
 // single-switch: every NIC on one non-blocking switch (a small cluster, or a
 // first-order model of a large one): flows contend only on the NICs' own links.
 #include "hardware/platform/network_topology.h"
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "models/cache/block_hash_index.h"
 #include "models/cache/kv_cache.h"
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

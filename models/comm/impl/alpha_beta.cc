@@ -4,7 +4,7 @@
 #include <Eigen/Dense>
 
 #include "models/comm/collective_model.h"
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

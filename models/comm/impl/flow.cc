@@ -10,7 +10,7 @@
 
 #include <Eigen/Dense>
 
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

@@ -2,7 +2,7 @@
 // not yet prefilled + output tokens not yet generated, running and waiting);
 // ties go to the lowest index.
 #include "models/router/router.h"
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

@@ -20,7 +20,7 @@
 #include <unordered_map>
 
 #include "models/router/router.h"
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

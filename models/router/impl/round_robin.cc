@@ -1,6 +1,6 @@
 // round-robin: request k goes to replica k mod N, whatever the load.
 #include "models/router/router.h"
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

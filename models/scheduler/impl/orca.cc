@@ -3,7 +3,7 @@
 // requests wait, an iteration runs only their whole prefills; otherwise it
 // decodes. A prompt larger than the budget runs alone rather than starving.
 #include "models/scheduler/scheduler.h"
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

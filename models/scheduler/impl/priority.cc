@@ -3,7 +3,7 @@
 // and blocks are reclaimed from the least important running sequence,
 // including to admit a more important request. Otherwise as vllm.
 #include "models/scheduler/scheduler.h"
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

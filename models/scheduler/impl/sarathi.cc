@@ -2,7 +2,7 @@
 // prefill chunks fill what is left of the chunk budget, so decodes never wait
 // behind a long prompt.
 #include "models/scheduler/scheduler.h"
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

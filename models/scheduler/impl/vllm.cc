@@ -3,7 +3,7 @@
 // prefill under the token budget; when blocks run out the newest running
 // sequence is preempted.
 #include "models/scheduler/scheduler.h"
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

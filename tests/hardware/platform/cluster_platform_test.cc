@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/engine.h"
-#include "sim/registry.h"
+#include "sim/core/engine.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

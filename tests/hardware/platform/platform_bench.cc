@@ -10,8 +10,8 @@
 #include <string>
 
 #include "hardware/platform/cluster_platform.h"
-#include "sim/engine.h"
-#include "sim/registry.h"
+#include "sim/core/engine.h"
+#include "sim/core/registry.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 namespace {

@@ -1,4 +1,4 @@
-#include "sim/config_node.h"
+#include "sim/core/config_node.h"
 
 #include <cmath>
 #include <filesystem>
@@ -7,7 +7,7 @@
 #include <sstream>
 #include <unordered_set>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 
 namespace servesim {
 namespace {

@@ -1,4 +1,4 @@
-#include "sim/units.h"
+#include "sim/core/units.h"
 
 #include <array>
 #include <cmath>

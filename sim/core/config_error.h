@@ -2,7 +2,7 @@
 // Contract: the one exception type for user mistakes in input files (configs,
 // catalogs, traces). It names where the mistake is (file plus JSON pointer, or
 // file plus line) and what is allowed, so `main` can print it on one line and
-// exit with status 2. Bugs in servesim itself are SERVESIM_CHECK failures (sim/check.h,
+// exit with status 2. Bugs in servesim itself are SERVESIM_CHECK failures (sim/core/check.h,
 // always on) or asserts (hot paths), never ConfigError.
 
 #include <stdexcept>

@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/units.h"
+#include "sim/core/units.h"
 
 namespace servesim {
 

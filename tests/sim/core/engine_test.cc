@@ -1,5 +1,5 @@
 // Claims about the event engine with closed-form oracles.
-#include "sim/engine.h"
+#include "sim/core/engine.h"
 
 #include <gtest/gtest.h>
 

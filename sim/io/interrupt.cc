@@ -1,4 +1,4 @@
-#include "sim/interrupt.h"
+#include "sim/io/interrupt.h"
 
 #include <signal.h>
 #include <sys/wait.h>

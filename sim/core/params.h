@@ -12,7 +12,7 @@
 #include <variant>
 #include <vector>
 
-#include "sim/units.h"
+#include "sim/core/units.h"
 
 namespace servesim {
 

@@ -1,4 +1,4 @@
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 namespace servesim {
 

@@ -1,9 +1,9 @@
 // Claims about config validation: each bad-input kind gets one exact message.
-#include "sim/config_node.h"
+#include "sim/core/config_node.h"
 
 #include <gtest/gtest.h>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 
 namespace servesim {
 namespace {

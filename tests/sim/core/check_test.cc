@@ -1,6 +1,6 @@
 // Invariant checks that protect users stay on in the Release build (where assert is compiled out):
 // a breach throws std::logic_error naming the file and line inside the source tree.
-#include "sim/check.h"
+#include "sim/core/check.h"
 
 #include <cmath>
 #include <limits>
@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "sim/engine.h"
-#include "sim/params.h"
+#include "sim/core/engine.h"
+#include "sim/core/params.h"
 
 namespace servesim {
 namespace {
@@ -29,7 +29,7 @@ std::string logic_error_of(Fn fn) {
 TEST(AlwaysOnCheck, AFailedCheckThrowsWithFileLineConditionAndWhy) {
   const int line = __LINE__ + 1;
   const std::string what = logic_error_of([] { SERVESIM_CHECK(1 + 1 == 3, "arithmetic still works"); });
-  EXPECT_EQ(what, "tests/sim/check_test.cc:" + std::to_string(line) +
+  EXPECT_EQ(what, "tests/sim/core/check_test.cc:" + std::to_string(line) +
                       ": check failed: 1 + 1 == 3 (arithmetic still works)");
 }
 
@@ -44,12 +44,12 @@ TEST(AlwaysOnCheck, APassingCheckDoesNotEvaluateItsMessage) {
 }
 
 // The parameter-name guard: a component asking for a parameter its ParamSpecs never declared would
-// read past the map's end in Release; it is a check naming sim/params.cc and the parameter.
+// read past the map's end in Release; it is a check naming sim/core/params.cc and the parameter.
 TEST(AlwaysOnCheck, AnUndeclaredParameterNameIsCaughtInEveryBuild) {
   const ParamValues values = default_params({ParamSpec::integer("max_num_seqs", 256, 1, 1 << 20, "seqs")});
   EXPECT_EQ(values.integer("max_num_seqs"), 256);
   const std::string what = logic_error_of([&] { (void)values.integer("max_num_seq"); });
-  EXPECT_NE(what.find("sim/params.cc:"), std::string::npos) << what;
+  EXPECT_NE(what.find("sim/core/params.cc:"), std::string::npos) << what;
   EXPECT_NE(what.find("parameter 'max_num_seq' not declared in the component's ParamSpecs"), std::string::npos)
       << what;
 }
@@ -66,7 +66,7 @@ PlatformSpec two_hosts() {
 TEST(AlwaysOnCheck, AnEventInThePastIsCaughtInEveryBuild) {
   Engine engine(two_hosts());
   const std::string what = logic_error_of([&] { engine.schedule_at(-1.0, 0, [] {}); });
-  EXPECT_NE(what.find("sim/engine.cc:"), std::string::npos) << what;
+  EXPECT_NE(what.find("sim/core/engine.cc:"), std::string::npos) << what;
   EXPECT_NE(what.find("events cannot be scheduled in the past"), std::string::npos) << what;
 }
 

@@ -1,12 +1,12 @@
-#include "sim/registry.h"
+#include "sim/core/registry.h"
 
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <memory>
 
-#include "sim/config_error.h"
-#include "sim/config_node.h"
+#include "sim/core/config_error.h"
+#include "sim/core/config_node.h"
 
 namespace servesim {
 namespace {

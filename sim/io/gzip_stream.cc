@@ -1,4 +1,4 @@
-#include "sim/gzip_stream.h"
+#include "sim/io/gzip_stream.h"
 
 #include <zlib.h>
 
@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "sim/check.h"
+#include "sim/core/check.h"
 
 namespace servesim {
 

@@ -1,5 +1,5 @@
 // Claims about output files: nothing half-written is ever visible under its name.
-#include "sim/output_dir.h"
+#include "sim/io/output_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "sim/config_error.h"
+#include "sim/core/config_error.h"
 
 namespace servesim {
 namespace {

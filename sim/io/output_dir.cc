@@ -1,4 +1,4 @@
-#include "sim/output_dir.h"
+#include "sim/io/output_dir.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -8,8 +8,8 @@
 
 #include <unistd.h>
 
-#include "sim/config_error.h"
-#include "sim/interrupt.h"
+#include "sim/core/config_error.h"
+#include "sim/io/interrupt.h"
 
 namespace servesim {
 

@@ -21,7 +21,7 @@
 #include <memory>
 #include <string>
 
-#include "sim/platform_spec.h"
+#include "sim/core/platform_spec.h"
 
 namespace servesim {
 

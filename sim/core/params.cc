@@ -1,11 +1,11 @@
-#include "sim/params.h"
+#include "sim/core/params.h"
 
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
-#include "sim/check.h"
-#include "sim/config_node.h"
+#include "sim/core/check.h"
+#include "sim/core/config_node.h"
 
 namespace servesim {
 

@@ -1,4 +1,4 @@
-#include "sim/check.h"
+#include "sim/core/check.h"
 
 #include <stdexcept>
 #include <string_view>

@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "sim/params.h"
+#include "sim/core/params.h"
 
 namespace servesim {
 

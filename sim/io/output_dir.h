@@ -10,7 +10,7 @@
 // earlier run (`previous_names`) that this run did not write, so the directory
 // never mixes two runs. Destroyed uncommitted, the object removes every partial
 // file and, if it created the directory and it is empty, the directory. Partial
-// files and a created directory are registered with sim/interrupt.h while they
+// files and a created directory are registered with sim/io/interrupt.h while they
 // exist, so a signal removes them too.
 
 #include <cstdio>

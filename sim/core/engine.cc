@@ -1,4 +1,4 @@
-#include "sim/engine.h"
+#include "sim/core/engine.h"
 
 #include <algorithm>
 #include <cmath>
@@ -21,8 +21,8 @@
 #include <simgrid/s4u/Link.hpp>
 #include <simgrid/s4u/NetZone.hpp>
 
-#include "sim/check.h"
-#include "sim/interrupt.h"
+#include "sim/core/check.h"
+#include "sim/io/interrupt.h"
 
 namespace servesim {
 namespace sg = simgrid::s4u;
