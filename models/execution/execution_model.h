@@ -104,9 +104,10 @@ class ExecutionModel {
   virtual IterationPrediction predict(const BatchShape& batch) const = 0;
   /// Time and energy only; the hot path of simulations (may cache).
   virtual IterationTiming timing(const BatchShape& batch) = 0;
-  /// The collectives of one iteration of `batch` (what timing() priced them at included), so a
-  /// caller can run them on a platform's links instead. Models without communication: none.
-  virtual void communication(const BatchShape& /*batch*/, std::vector<CollectiveCall>& calls) const {
+  /// The collectives pipeline stage `stage` runs in one iteration of `batch` (what timing() or
+  /// stage_timing() priced them at included), so a caller can run them on a platform's links instead.
+  /// Plans without pipeline stages have stage 0 only. Models without communication: none.
+  virtual void communication(const BatchShape& /*batch*/, std::size_t /*stage*/, std::vector<CollectiveCall>& calls) const {
     calls.clear();
   }
   /// timing() and the batch's time in each pipeline stage. Models without stages

@@ -766,10 +766,11 @@ GpuActivity OpLevelExecutionModel::activity(const BatchShape& batch) const {
   return boost_activity(totals, std::max(totals.gpu_s, launch_host_s(batch, totals)) + iteration_overhead_s_);
 }
 
-void OpLevelExecutionModel::communication(const BatchShape& batch, std::vector<CollectiveCall>& calls) const {
+void OpLevelExecutionModel::communication(const BatchShape& batch, std::size_t stage,
+                                          std::vector<CollectiveCall>& calls) const {
   calls.clear();
   Totals totals;
-  evaluate(stage_ops_.front(), batch, &totals, nullptr, &calls);
+  evaluate(stage_ops_.at(stage), batch, &totals, nullptr, &calls);
 }
 
 int64_t OpLevelExecutionModel::launches(const BatchShape& batch) const {

@@ -71,7 +71,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   IterationPrediction predict(const BatchShape& batch) const override;
   IterationTiming timing(const BatchShape& batch) override;
   IterationTiming stage_timing(const BatchShape& batch, StageTimes& stages) override;
-  void communication(const BatchShape& batch, std::vector<CollectiveCall>& calls) const override;
+  void communication(const BatchShape& batch, std::size_t stage, std::vector<CollectiveCall>& calls) const override;
   /// What one GPU does in the iteration (predicted wall time, busy time, FLOPs, HBM bytes):
   /// the input of the power model, also used to fit it. Pipeline plans: a GPU of the first stage.
   GpuActivity activity(const BatchShape& batch) const;

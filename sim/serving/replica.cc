@@ -546,30 +546,38 @@ void Replica::form_batch(std::size_t lane_index) {
     timeline_->counter(params_.index, "waiting", now, static_cast<double>(waiting));
     if (timing.iteration_s > 0.0) timeline_->counter(params_.index, "power_w", now, timing.energy_j / timing.iteration_s);
   }
-  if (pipelined) {
+  if (params_.collectives_on_links != nullptr) {
+    // Each stage's collectives, run on its GPUs' links; busy_s is added as they ran.
+    const std::size_t stages = static_cast<std::size_t>(pipeline_.stages());
+    lane.calls.resize(stages);
+    lane.compute_s.resize(stages);
+    for (std::size_t k = 0; k < stages; ++k) {
+      std::vector<CollectiveCall>& calls = lane.calls[k];
+      model_.communication(shape_, k, calls);
+      double priced_s = 0.0;
+      for (const CollectiveCall& call : calls) priced_s += call.seconds;
+      // Collectives of the same kind, size and group (the attention and MLP all-reduces of every
+      // layer) run as one lumped collective: fewer flows, the same time on idle links.
+      std::size_t kept = 0;
+      for (std::size_t c = 0; c < calls.size(); ++c) {
+        const CollectiveCall& call = calls[c];
+        if (kept > 0 && calls[kept - 1].collective == call.collective && calls[kept - 1].bytes == call.bytes &&
+            calls[kept - 1].ranks == call.ranks && calls[kept - 1].nodes == call.nodes) {
+          calls[kept - 1].count += call.count;
+          calls[kept - 1].seconds += call.seconds;
+        } else {
+          calls[kept++] = call;
+        }
+      }
+      calls.resize(kept);
+      const double stage_s = pipelined ? lane.stages.stage_s[k] : timing.iteration_s;
+      lane.compute_s[k] = std::max(0.0, stage_s - priced_s);
+    }
+  } else if (pipelined) {
     // Busy time per GPU of the replica: each stage's GPUs compute for their own stage only.
     double stage_sum = 0.0;
     for (double t : lane.stages.stage_s) stage_sum += t;
     stats_.busy_s += stage_sum / static_cast<double>(pipeline_.stages());
-  } else if (params_.collectives_on_links != nullptr) {
-    model_.communication(shape_, lane.calls);
-    double priced_s = 0.0;
-    for (const CollectiveCall& call : lane.calls) priced_s += call.seconds;
-    // Collectives of the same kind, size and group (the attention and MLP all-reduces of every
-    // layer) run as one lumped collective: fewer flows, the same time on idle links.
-    std::size_t kept = 0;
-    for (std::size_t k = 0; k < lane.calls.size(); ++k) {
-      const CollectiveCall& call = lane.calls[k];
-      if (kept > 0 && lane.calls[kept - 1].collective == call.collective && lane.calls[kept - 1].bytes == call.bytes &&
-          lane.calls[kept - 1].ranks == call.ranks && lane.calls[kept - 1].nodes == call.nodes) {
-        lane.calls[kept - 1].count += call.count;
-        lane.calls[kept - 1].seconds += call.seconds;
-      } else {
-        lane.calls[kept++] = call;
-      }
-    }
-    lane.calls.resize(kept);
-    lane.compute_s = std::max(0.0, timing.iteration_s - priced_s);  // busy_s: at the end, as it ran
   } else {
     stats_.busy_s += timing.iteration_s;
   }
@@ -589,16 +597,20 @@ void Replica::begin_iteration(std::size_t lane_index) {
   const bool pipelined = pipeline_.stages() > 1;
   if (params_.collectives_on_links != nullptr && !pipelined) {
     lane.begin_s = now;
-    engine_.schedule_at(now + lane.compute_s, kPhaseDefault, [this, lane_index] { run_collectives(lane_index, 0); });
+    engine_.schedule_at(now + lane.compute_s[0], kPhaseDefault, [this, lane_index] {
+      run_collectives(lane_index, 0, 0, [this, lane_index] { end_linked_iteration(lane_index); });
+    });
     return;
   }
   if (params_.collectives_on_links != nullptr) {
-    // Stage boundaries send over the links: the passage is known when the last stage starts.
+    // Stages compute, then run their collectives on their GPUs' links, and send to the next stage over
+    // the links: the passage is known when the last stage is done.
     pipeline_.submit_linked(
         engine_, now, lane.stages,
         [this](std::size_t boundary, double bytes, std::function<void()> landed) {
           send_activations(boundary, bytes, std::move(landed));
         },
+        [this, lane_index](std::size_t stage, std::function<void()> done) { run_stage(lane_index, stage, std::move(done)); },
         [this, lane_index](const std::vector<double>& starts, double end) {
           stage_starts_ = starts;
           record_and_finish(lane_index, engine_.now(), end);
@@ -649,37 +661,60 @@ void Replica::record_and_finish(std::size_t lane_index, double now, double end) 
   engine_.schedule_at(end, kPhaseIterationEnd, [this, lane_index] { finish_iteration(lane_index); });
 }
 
-void Replica::run_collectives(std::size_t lane_index, std::size_t k) {
+void Replica::end_linked_iteration(std::size_t lane_index) {
   Lane& lane = lanes_[lane_index];
   const double now = engine_.now();
-  if (k == lane.calls.size()) {  // communication done: the iteration ends now
-    const double took = now - lane.begin_s;
-    stats_.busy_s += took;
-    if (timeline_ != nullptr) {
-      const int64_t decodes = lane.decodes;
-      const char* kind = decodes > 0 && lane.prefill_tokens > 0 ? "mixed" : decodes > 0 ? "decode" : "prefill";
-      timeline_->span(params_.index, 0, kind, lane.begin_s, took,
-                      {{"prefill_seqs", static_cast<int64_t>(lane.batch.requests.size()) - decodes},
-                       {"prefill_tokens", lane.prefill_tokens},
-                       {"decode_seqs", decodes},
-                       {"kv_blocks_used", cache_.used_blocks()},
-                       {"waiting", static_cast<int64_t>(lane.waiting.size())}});
-    }
-    engine_.schedule_at(now, kPhaseIterationEnd, [this, lane_index] { finish_iteration(lane_index); });
+  const double took = now - lane.begin_s;
+  stats_.busy_s += took;
+  if (timeline_ != nullptr) {
+    const int64_t decodes = lane.decodes;
+    const char* kind = decodes > 0 && lane.prefill_tokens > 0 ? "mixed" : decodes > 0 ? "decode" : "prefill";
+    timeline_->span(params_.index, 0, kind, lane.begin_s, took,
+                    {{"prefill_seqs", static_cast<int64_t>(lane.batch.requests.size()) - decodes},
+                     {"prefill_tokens", lane.prefill_tokens},
+                     {"decode_seqs", decodes},
+                     {"kv_blocks_used", cache_.used_blocks()},
+                     {"waiting", static_cast<int64_t>(lane.waiting.size())}});
+  }
+  engine_.schedule_at(now, kPhaseIterationEnd, [this, lane_index] { finish_iteration(lane_index); });
+}
+
+void Replica::run_stage(std::size_t lane_index, std::size_t stage, std::function<void()> done) {
+  const double start = engine_.now();
+  engine_.schedule_at(start + lanes_[lane_index].compute_s[stage], kPhaseDefault,
+                      [this, lane_index, stage, start, done = std::move(done)]() mutable {
+                        run_collectives(lane_index, stage, 0, [this, lane_index, stage, start, done = std::move(done)] {
+                          // As the stage ran: its GPUs' busy time and its span on the timeline.
+                          const double took = engine_.now() - start;
+                          lanes_[lane_index].stages.stage_s[stage] = took;
+                          stats_.busy_s += took / static_cast<double>(pipeline_.stages());
+                          done();
+                        });
+                      });
+}
+
+void Replica::run_collectives(std::size_t lane_index, std::size_t stage, std::size_t k, std::function<void()> done) {
+  Lane& lane = lanes_[lane_index];
+  const std::vector<CollectiveCall>& calls = lane.calls[stage];
+  if (k == calls.size()) {
+    done();
     return;
   }
-  const CollectiveCall& call = lane.calls[k];
-  const std::vector<EndpointId> gpus = gpu_endpoints();
-  // All-reduces run in each tensor-parallel group at once; an all-to-all spans the stage.
-  const std::size_t group = call.collective == Collective::kAllReduce ? static_cast<std::size_t>(params_.tp) : gpus.size();
-  const std::size_t groups = std::max<std::size_t>(1, gpus.size() / std::max<std::size_t>(1, group));
+  const CollectiveCall& call = calls[k];
+  const std::vector<EndpointId> all = gpu_endpoints();
+  const std::size_t per_stage = all.size() / static_cast<std::size_t>(pipeline_.stages());
+  const auto first = all.begin() + static_cast<std::ptrdiff_t>(stage * per_stage);
+  // All-reduces run in each tensor-parallel group of the stage at once; an all-to-all spans the stage.
+  const std::size_t group = call.collective == Collective::kAllReduce ? static_cast<std::size_t>(params_.tp) : per_stage;
+  const std::size_t groups = std::max<std::size_t>(1, per_stage / std::max<std::size_t>(1, group));
   auto left = std::make_shared<std::size_t>(groups);
+  auto then = std::make_shared<std::function<void()>>(std::move(done));
   for (std::size_t g = 0; g < groups; ++g) {
-    const std::vector<EndpointId> ranks(gpus.begin() + static_cast<std::ptrdiff_t>(g * group),
-                                        gpus.begin() + static_cast<std::ptrdiff_t>(std::min(gpus.size(), (g + 1) * group)));
+    const std::vector<EndpointId> ranks(first + static_cast<std::ptrdiff_t>(g * group),
+                                        first + static_cast<std::ptrdiff_t>(std::min(per_stage, (g + 1) * group)));
     params_.collectives_on_links->start(engine_, call.collective, ranks, call.nodes, call.bytes, call.count,
-                                        [this, lane_index, k, left] {
-                                          if (--*left == 0) run_collectives(lane_index, k + 1);
+                                        [this, lane_index, stage, k, left, then] {
+                                          if (--*left == 0) run_collectives(lane_index, stage, k + 1, std::move(*then));
                                         });
   }
 }

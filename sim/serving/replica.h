@@ -103,7 +103,8 @@ struct ReplicaParams {
   // iteration computes for its time less the communication the execution model priced, then
   // runs that communication on the replica's GPUs through this model (tensor-parallel groups of
   // `tp` consecutive GPUs for all-reduces, all of them for all-to-alls), and ends when it has;
-  // with pipeline stages the sends between stages run through it (send_activations).
+  // with pipeline stages each stage does so on its own GPUs and the sends between stages run
+  // through it too (send_activations).
   CollectiveModel* collectives_on_links = nullptr;
   int64_t tp = 1;
   int index = 0;  // replica number (timeline track, requests.csv column when dp > 1)
@@ -216,8 +217,10 @@ class Replica final : public SchedulerContext {
     int64_t decodes = 0;
     int64_t prefill_tokens = 0;
     int64_t unfinished = 0;  // requests assigned to the lane and still inside
-    std::vector<CollectiveCall> calls;  // communication run on links (collectives_on_links)
-    double compute_s = 0.0;             // iteration_s less the calls' priced seconds
+    // Communication run on links (collectives_on_links), per pipeline stage (one without PP), and each
+    // stage's compute: its time less the calls' priced seconds.
+    std::vector<std::vector<CollectiveCall>> calls;
+    std::vector<double> compute_s;
     double begin_s = 0.0;
   };
 
@@ -227,8 +230,13 @@ class Replica final : public SchedulerContext {
   void form_batch(std::size_t lane);
   void finish_iteration(std::size_t lane);
   void begin_iteration(std::size_t lane);
-  /// Runs lane `lane`'s collective `k` and the rest after it on the links; then ends the iteration.
-  void run_collectives(std::size_t lane, std::size_t k);
+  /// Runs lane `lane`'s collective `k` of pipeline stage `stage` and the rest after it on that stage's
+  /// GPUs' links, one after another; then `done`.
+  void run_collectives(std::size_t lane, std::size_t stage, std::size_t k, std::function<void()> done);
+  /// Stage `stage` of lane `lane`'s batch (linked collectives): its compute, then its collectives; `done`.
+  void run_stage(std::size_t lane, std::size_t stage, std::function<void()> done);
+  /// The iteration of lane `lane` without pipeline stages, run on the links, has ended now.
+  void end_linked_iteration(std::size_t lane);
   /// Sends a batch's activations from stage `boundary` to the next over the links (flow collectives).
   void send_activations(std::size_t boundary, double bytes, std::function<void()> landed);
   /// Moves `bytes` of the replica's KV between `from` / `to` (host or offload device) and its GPUs: on a

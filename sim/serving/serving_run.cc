@@ -43,8 +43,8 @@ class CountingModel : public ExecutionModel {
     if ((++calls_ & 16383) == 0 && progress_) progress_(engine_.now(), metrics_.finished_count());
     return inner_.timing(batch);
   }
-  void communication(const BatchShape& batch, std::vector<CollectiveCall>& calls) const override {
-    inner_.communication(batch, calls);
+  void communication(const BatchShape& batch, std::size_t stage, std::vector<CollectiveCall>& calls) const override {
+    inner_.communication(batch, stage, calls);
   }
   IterationTiming stage_timing(const BatchShape& batch, StageTimes& stages) override {
     if ((++calls_ & 16383) == 0 && progress_) progress_(engine_.now(), metrics_.finished_count());

@@ -352,6 +352,18 @@ double ttft_on_two_nodes(const std::string& plan, const std::string& nic) {
   return r.exit_code == 0 ? r.summary["ttft_s"]["mean"].get<double>() : -1.0;
 }
 
+// The same on four nodes.
+double ttft_on_four_nodes(const std::string& plan, const std::string& nic) {
+  const std::string dir = make_temp_dir();
+  write_file(dir + "/one.jsonl", R"({"arrival_s": 0, "input_tokens": 2048, "output_tokens": 1})" "\n");
+  const RunResult r = run(R"({"hardware": "h100-sxm", "model": "llama-3.1-70b", "engine": "vllm", "plan": )" +
+                          plan + R"(, "cluster": {"nodes": 4, "network": {"topology": "single-switch",
+                          "nic": ")" + nic + R"(", "switch": "quantum-2"}}, "collectives": {"impl": "flow"},
+                          "workload": {"trace": {"format": "jsonl", "path": ")" + dir + R"(/one.jsonl"}}})");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.exit_code == 0 ? r.summary["ttft_s"]["mean"].get<double>() : -1.0;
+}
+
 // TP 16 over two 8-GPU nodes: its all-reduces leave each node through the NICs, so halving the NICs'
 // bandwidth (ConnectX-7 400G -> 200G) lengthens the prefill; TP 8 in one node never touches a NIC.
 TEST(Cluster, TensorParallelismAcrossNodesRunsItsAllReducesThroughTheNics) {
@@ -368,6 +380,19 @@ TEST(Cluster, PipelineStagesOnTwoNodesSendThroughTheNics) {
   const double slow = ttft_on_two_nodes(R"({"tp": 8, "pp": 2})", "connectx-7-200g");
   const double bytes = 2048.0 * 8192 * 4;
   EXPECT_NEAR(slow - fast, bytes / (25e9 * 0.7222) - bytes / (50e9 * 0.7222), 1e-3 * (slow - fast));
+}
+
+// TP 16 x PP 2 over four nodes with flow: each stage's all-reduces run on its own GPUs' links, as
+// rail-aligned rings through the NICs (NIC-bound: 2(n - 1) steps of S / (g n) bytes at the NIC's rate x
+// flow's efficiency e = 0.7222), and the stage boundary's send crosses them too. So 200G instead of 400G
+// NICs adds, for the 2 x 80 all-reduces of S = 2,048 x 8,192 x 2 B (n = 16, g = 8) and the 2,048 x 8,192 x
+// 4 B send: (160 x 2 (n - 1) S / (g n) + send bytes) x (1 / (25 GB/s e) - 1 / (50 GB/s e)).
+TEST(Cluster, CollectivesInsidePipelineStagesRunOnTheirStagesLinks) {
+  const double fast = ttft_on_four_nodes(R"({"tp": 16, "pp": 2})", "connectx-7");
+  const double slow = ttft_on_four_nodes(R"({"tp": 16, "pp": 2})", "connectx-7-200g");
+  const double e = 0.7222, s = 2048.0 * 8192 * 2, n = 16, g = 8;
+  const double bytes = 160 * 2 * (n - 1) * s / (g * n) + 2048.0 * 8192 * 4;
+  EXPECT_NEAR(slow - fast, bytes / (25e9 * e) - bytes / (50e9 * e), 1e-6 * (slow - fast));
 }
 
 // A TP group larger than a node must fill whole nodes; one that does is a plan (no longer refused).
