@@ -41,6 +41,7 @@ struct PrefillAttentionSample {
 
 struct DecodeAttentionSample {
   int64_t batch = 0, context = 0;
+  int64_t kv_heads = 8;  // KV heads the kernel streams (the shared files: 32 query and 8 KV heads x 128)
   double kv_bytes = 0.0;
   double seconds = 0.0;
 };
