@@ -59,9 +59,15 @@ struct GpuEfficiency {
   // Causal prefill attention: t = latency + FLOPs of whole 128x128 tiles / rate.
   double attention_prefill_latency_s = 0.0;
   double attention_prefill_flops_per_s = 0.0;
-  // Decode attention: t = latency + KV bytes read / rate (linear in total context).
+  // Decode attention: t = latency + B x attention_decode_sequence_s
+  //                      + KV bytes read / (rate x occupancy), occupancy = x / (x + half),
+  // x = decode sequences of the batch x KV heads per GPU (the kernel's parallel work items: each
+  // streams one sequence's KV of one head), half = attention_decode_half_heads. Query heads per KV
+  // head do not enter: they share the streamed KV.
   double attention_decode_latency_s = 0.0;
   double attention_decode_bytes_per_s = 0.0;
+  double attention_decode_sequence_s = 0.0;
+  double attention_decode_half_heads = 0.0;
   // Elementwise kernels stream their bytes at the measured copy bandwidth.
   double elementwise_bytes_per_s = 0.0;
   // GPU time of one kernel replayed from a CUDA graph (the floor of any kernel).

@@ -349,26 +349,120 @@ GpuEfficiency fit_efficiency(const Microbench& bench, const GpuSpec& datasheet, 
     if (quality != nullptr) quality->push_back(quality_of("prefill attention", fit.predicted, measured));
   }
 
-  // Decode attention: t = latency + KV bytes / rate.
+  // Decode attention: t = latency + B x per-sequence time + KV bytes / (rate x occupancy),
+  // occupancy = x / (x + half), x = B x KV heads. The latency is the host dispatch of one call
+  // (SDPA dispatches several host ops; dropped inside iterations) unless the samples are GPU-only.
+  // Every row enters: the latency is a term, not a floor. A row that the fit of the other rows
+  // misses by more than kOutlierRelativeError is dropped (the first row of a sweep can carry
+  // warm-up). The half-point is searched on a grid and the per-sequence term tried with and
+  // without; the simplest within kMinimumImprovement of the best rms is kept.
   {
-    // SDPA with grouped KV heads dispatches several host ops per call: its floor
-    // is its own smallest time rather than the one-kernel GEMM floor.
-    std::vector<double> times;
-    for (const auto& s : bench.decode_attention) times.push_back(s.seconds);
-    const double floor_s = bench.decode_attention_gpu_only ? 0.0 : min_seconds(times);
-    std::vector<const DecodeAttentionSample*> points;
-    for (const auto& s : bench.decode_attention) {
-      if (s.seconds >= kFloorMultiple * floor_s) points.push_back(&s);
+    struct DecodeFit {
+      double latency = 0.0, sequence = 0.0, bandwidth = 0.0, half = 0.0;
+      int shape_terms = 0;
+      double predict(const DecodeAttentionSample& s) const {
+        const double items = static_cast<double>(s.batch * s.kv_heads);
+        return latency + static_cast<double>(s.batch) * sequence + s.kv_bytes * (items + half) / items / bandwidth;
+      }
+    };
+    const auto fit_one = [](const std::vector<const DecodeAttentionSample*>& points, double half, bool per_sequence) {
+      const auto n = static_cast<Eigen::Index>(points.size());
+      const int cols = per_sequence ? 3 : 2;
+      Eigen::MatrixXd a(n, cols);
+      Eigen::VectorXd t(n);
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const DecodeAttentionSample& s = *points[static_cast<std::size_t>(i)];
+        const double items = static_cast<double>(s.batch * s.kv_heads);
+        a(i, 0) = 1.0;
+        a(i, 1) = s.kv_bytes * (items + half) / items;
+        if (per_sequence) a(i, 2) = static_cast<double>(s.batch);
+        t(i) = s.seconds;
+      }
+      Eigen::VectorXd c = solve_relative(a, t);
+      if (per_sequence && c(2) < 0.0) {  // no negative per-sequence time
+        per_sequence = false;
+        c = solve_relative(a.leftCols(2), t);
+      }
+      if (c(0) < 0.0) {  // nor latency: refit through the origin
+        const Eigen::VectorXd y = solve_relative(a.middleCols(1, per_sequence ? 2 : 1), t);
+        c.setZero();
+        for (Eigen::Index j = 0; j < y.size(); ++j) c(j + 1) = y(j);
+      }
+      DecodeFit f;
+      f.latency = c(0);
+      f.bandwidth = 1.0 / c(1);
+      f.sequence = per_sequence ? c(2) : 0.0;
+      f.half = half;
+      f.shape_terms = (half > 0.0 ? 1 : 0) + (per_sequence ? 1 : 0);
+      return f;
+    };
+    const auto rms_of = [](const DecodeFit& f, const std::vector<const DecodeAttentionSample*>& points) {
+      double sum = 0.0;
+      for (const auto* s : points) sum += std::pow(f.predict(*s) / s->seconds - 1.0, 2);
+      return std::sqrt(sum / static_cast<double>(points.size()));
+    };
+    const auto fit_family = [&](const std::vector<const DecodeAttentionSample*>& points) {
+      std::vector<DecodeFit> candidates;
+      std::vector<double> rms;
+      double best_rms = 1e300;
+      const bool room = points.size() > 3;  // the per-sequence term needs a fourth row
+      for (double half : {0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0}) {
+        if (half > 0.0 && !room) continue;
+        for (bool per_sequence : {false, true}) {
+          if (per_sequence && (!room || points.size() < 5)) continue;
+          candidates.push_back(fit_one(points, half, per_sequence));
+          rms.push_back(rms_of(candidates.back(), points));
+          best_rms = std::min(best_rms, rms.back());
+        }
+      }
+      std::size_t pick = candidates.size();
+      for (std::size_t i = 0; i < candidates.size(); ++i) {
+        if (rms[i] > best_rms + kMinimumImprovement) continue;
+        if (pick == candidates.size() || candidates[i].shape_terms < candidates[pick].shape_terms ||
+            (candidates[i].shape_terms == candidates[pick].shape_terms && rms[i] < rms[pick])) {
+          pick = i;
+        }
+      }
+      return candidates[pick];
+    };
+    std::vector<const DecodeAttentionSample*> all;
+    for (const auto& s : bench.decode_attention) all.push_back(&s);
+    // One row at a time: the row worst predicted by the fit of the others, while it is off by more
+    // than kOutlierRelativeError (so one bad row cannot make good ones look bad).
+    std::vector<const DecodeAttentionSample*> kept = all;
+    while (kept.size() > 3) {
+      std::size_t worst = kept.size();
+      double worst_error = kOutlierRelativeError;
+      for (std::size_t i = 0; i < kept.size(); ++i) {
+        std::vector<const DecodeAttentionSample*> others = kept;
+        others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
+        const double error = std::fabs(fit_family(others).predict(*kept[i]) / kept[i]->seconds - 1.0);
+        if (error > worst_error) {
+          worst_error = error;
+          worst = i;
+        }
+      }
+      if (worst == kept.size()) break;
+      kept.erase(kept.begin() + static_cast<std::ptrdiff_t>(worst));
     }
-    std::vector<double> bytes, measured;
-    for (const auto* s : points) {
-      bytes.push_back(s->kv_bytes);
-      measured.push_back(s->seconds);
+    const DecodeFit chosen = fit_family(kept);
+    eff.attention_decode_latency_s = chosen.latency;
+    eff.attention_decode_bytes_per_s = chosen.bandwidth;
+    eff.attention_decode_sequence_s = chosen.sequence;
+    eff.attention_decode_half_heads = chosen.half;
+    if (quality != nullptr) {
+      std::vector<double> predicted, measured;
+      std::vector<std::string> labels;
+      for (const auto* s : kept) {
+        predicted.push_back(chosen.predict(*s));
+        measured.push_back(s->seconds);
+        labels.push_back("decode B=" + std::to_string(s->batch) + " C=" + std::to_string(s->context));
+      }
+      char text[160];
+      std::snprintf(text, sizeof text, "decode attention (half bandwidth at %g sequence-heads), %zu outliers dropped",
+                    chosen.half, all.size() - kept.size());
+      quality->push_back(quality_of(text, predicted, measured, labels));
     }
-    const AffineFit fit = fit_affine(bytes, measured);
-    eff.attention_decode_latency_s = fit.intercept;
-    eff.attention_decode_bytes_per_s = 1.0 / fit.slope;
-    if (quality != nullptr) quality->push_back(quality_of("decode attention", fit.predicted, measured));
   }
 
   eff.elementwise_bytes_per_s = bench.hbm_copy_bytes_per_s;

@@ -8,7 +8,8 @@
 // timings of one call include the host's dispatch of that call when the GPU
 // work is shorter (a floor of ~20-60 us here); points within kFloorMultiple of
 // the smallest time of their kind are treated as floor-bound and left out of
-// the GPU-time fit. Files from the newer tools/profile_gpu.py also carry each
+// the GPU-time fit (decode attention: every row, its dispatch a fitted term, with
+// a leave-one-out outlier rule). Files from the newer tools/profile_gpu.py also carry each
 // kernel's GPU-only time (`graph_ms`: back-to-back calls replayed from one CUDA
 // graph); a curve whose rows all have it is fitted to that, on every point, with
 // no dispatch floor. The power coefficients are fitted separately
@@ -41,6 +42,7 @@ struct PrefillAttentionSample {
 
 struct DecodeAttentionSample {
   int64_t batch = 0, context = 0;
+  int64_t kv_heads = 8;  // KV heads the kernel streams (the shared files: 32 query and 8 KV heads x 128)
   double kv_bytes = 0.0;
   double seconds = 0.0;
 };

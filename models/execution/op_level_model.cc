@@ -24,8 +24,10 @@ constexpr double kDefaultGemmLatencyS = 20.8e-6;
 constexpr double kDefaultGemmMemoryLatencyS = 16.4e-6;
 constexpr double kDefaultAttentionPrefillFraction = 0.653;  // 646.2 TFLOP/s
 constexpr double kDefaultAttentionPrefillLatencyS = 60.4e-6;
-constexpr double kDefaultAttentionDecodeFraction = 0.910;   // 3.047 TB/s
-constexpr double kDefaultAttentionDecodeLatencyS = 22.8e-6;
+constexpr double kDefaultAttentionDecodeFraction = 0.906;   // 3.034 TB/s
+constexpr double kDefaultAttentionDecodeLatencyS = 19.6e-6;
+constexpr double kDefaultAttentionDecodeHalfHeads = 4.0;    // sequences x KV heads at half bandwidth
+constexpr double kDefaultAttentionDecodeSequenceS = 0.0;    // H100 fit: no per-sequence term
 constexpr double kDefaultElementwiseFraction = 0.893;       // 2.991 TB/s (copy, read + write)
 constexpr double kDefaultGraphKernelS = 1.17e-6;
 
@@ -52,6 +54,8 @@ GpuEfficiency effective_efficiency(const GpuSpec& gpu) {
   eff.attention_prefill_latency_s = kDefaultAttentionPrefillLatencyS;
   eff.attention_decode_bytes_per_s = kDefaultAttentionDecodeFraction * gpu.hbm_bytes_per_s;
   eff.attention_decode_latency_s = kDefaultAttentionDecodeLatencyS;
+  eff.attention_decode_half_heads = kDefaultAttentionDecodeHalfHeads;
+  eff.attention_decode_sequence_s = kDefaultAttentionDecodeSequenceS;
   eff.elementwise_bytes_per_s = kDefaultElementwiseFraction * gpu.hbm_bytes_per_s;
   eff.graph_kernel_s = kDefaultGraphKernelS;
   return eff;
@@ -145,6 +149,15 @@ GemmCost gemm_cost(const GpuEfficiency& eff, int64_t sms, double m, double n, do
   return cost;
 }
 
+double decode_attention_stream_s(const GpuEfficiency& eff, double sequences, double kv_bytes, double parallel_items) {
+  // Few work items (sequences x KV heads) leave SMs idle: HBM is streamed at items / (items + half)
+  // of the fitted bandwidth. Each sequence also pays a fixed time (its partial results, softmax
+  // rescale and output row).
+  const double occupancy =
+      parallel_items > 0.0 ? parallel_items / (parallel_items + eff.attention_decode_half_heads) : 1.0;
+  return sequences * eff.attention_decode_sequence_s + kv_bytes / (eff.attention_decode_bytes_per_s * occupancy);
+}
+
 double causal_tile_pairs(int64_t new_tokens, int64_t context_tokens) {
   // Query tiles of the new tokens against key tiles of the context (full) and of
   // the new tokens (lower triangle incl. the diagonal tiles).
@@ -206,6 +219,9 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   kv_bytes_per_token_layer_ = model.is_mla() ? kv_bytes_per_token_per_layer(model)
                                              : kv_bytes_per_token_per_layer(model) / static_cast<double>(model.kv_heads) * kv_heads;
   attn_decode_flops_per_token_ = 4.0 * heads * (model.is_mla() ? kv_width : head_dim);
+  // Decode work items per sequence: its KV heads on this GPU (each streams its own KV); MLA's one
+  // latent is shared by every query head and its kernels split the query heads (assumed).
+  decode_items_per_sequence_ = model.is_mla() ? heads : kv_heads;
   attention_launches_ = engine.attention_launches;
   if (engine.prefill_repeat_kv) {
     repeat_kv_bytes_per_token_ = 2.0 * kActivationBytes * (kv_width + q_width);
@@ -547,6 +563,14 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
     int64_t repeat_launches = 0;
     if (op.op_class == OpClass::kAttention) {
       double compute_like = 0.0, memory_like = 0.0;
+      // One decode kernel serves every decode sequence of the batch: its occupancy is theirs together
+      // (so an aggregated decode segment still costs the same as its parts).
+      double decode_sequences = 0.0;
+      for (const Segment& s : batch.segments) {
+        if (s.sequences > 0 && s.new_tokens == 1) decode_sequences += static_cast<double>(s.sequences);
+      }
+      if (attention_groups_ > 1) decode_sequences *= share;
+      const double decode_items = decode_sequences * decode_items_per_sequence_;
       for (const Segment& s : batch.segments) {
         if (s.sequences <= 0 || s.new_tokens <= 0) continue;
         const double b = attention_groups_ > 1 ? static_cast<double>(s.sequences) * share
@@ -555,8 +579,10 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
         if (s.new_tokens == 1) {
           const double ctx = static_cast<double>(s.context_tokens + 1);
           const double kv = b * ctx * kv_bytes_per_token_layer_;
-          t = eff_.attention_decode_latency_s + kv / eff_.attention_decode_bytes_per_s;
-          clocked += t <= eff_.graph_kernel_s ? eff_.graph_kernel_s : eff_.attention_decode_latency_s;
+          t = eff_.attention_decode_latency_s + decode_attention_stream_s(eff_, b, kv, decode_items);
+          // Fixed and per-sequence work runs at the SM clock; streaming the KV at the HBM's.
+          clocked += t <= eff_.graph_kernel_s ? eff_.graph_kernel_s
+                                              : eff_.attention_decode_latency_s + b * eff_.attention_decode_sequence_s;
           bytes += kv;
           flops += b * ctx * attn_decode_flops_per_token_;
           memory_like += t;

@@ -6,8 +6,9 @@
 // Time of one kernel: GEMM = latency + max(FLOPs of whole tiles / achieved rate,
 // bytes / achieved bandwidth); elementwise = launches x graph kernel time +
 // bytes / copy bandwidth; prefill attention = latency + causal-tile FLOPs /
-// rate; decode attention = latency + KV bytes / rate (linear in context, so one
-// aggregated decode segment costs the same as its parts); TP all-reduces and PP
+// rate; decode attention = latency + sequences x per-sequence time + KV bytes /
+// (rate x occupancy of the batch's decode sequences x KV heads) (linear in context
+// at a given batch, so one aggregated decode segment costs the same as its parts); TP all-reduces and PP
 // send/recv from the collective model. Iterations replayed from a CUDA graph
 // cost the GPU time; eager iterations cost max(GPU time, host launches).
 // Pipeline plans are costed stage by stage (each stage's own layers, stage 0
@@ -56,6 +57,12 @@ struct GemmCost {
 /// Inputs x in `input_bytes_per_element` (2 = bf16, 1 = FP8), y always bf16.
 GemmCost gemm_cost(const GpuEfficiency& eff, int64_t sms, double m, double n, double k, double weight_bytes_per_param,
                    double input_bytes_per_element = 2.0);
+
+/// GPU time of decode attention streaming `kv_bytes` for `sequences`, inside the one decode kernel
+/// whose work items number `parallel_items` (every decode sequence of the batch x KV heads per GPU):
+/// sequences x eff.attention_decode_sequence_s + kv_bytes / (bandwidth x occupancy),
+/// occupancy = items / (items + eff.attention_decode_half_heads). Latency and graph floor excluded.
+double decode_attention_stream_s(const GpuEfficiency& eff, double sequences, double kv_bytes, double parallel_items);
 
 /// FLOPs of whole 128x128 tiles of causal attention for one sequence of `new_tokens`
 /// after `context_tokens`, per head-dim unit: 4 x tiles x 128 x 128 (x heads x head_dim by the caller).
@@ -138,6 +145,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   double attn_flops_per_tile_pair_ = 0.0;   // 4 x 128 x 128 x heads x head_dim per GPU
   double kv_bytes_per_token_layer_ = 0.0;   // read by decode attention, per GPU
   double attn_decode_flops_per_token_ = 0.0;
+  double decode_items_per_sequence_ = 1.0;  // decode attention work items per sequence (KV heads per GPU)
   double repeat_kv_bytes_per_token_ = 0.0;  // reference prefill path; 0 = none
   int64_t attention_launches_ = 1;
   int64_t repeat_kv_launches_ = 0;

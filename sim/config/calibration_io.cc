@@ -124,6 +124,8 @@ GpuEfficiency read_calibration(ConfigNode& node) {
   ConfigNode decode = node.child("attention_decode");
   eff.attention_decode_latency_s = decode.quantity("latency", Dimension::kSeconds, 0.0, true);
   eff.attention_decode_bytes_per_s = decode.quantity("bandwidth", Dimension::kBytesPerSecond);
+  eff.attention_decode_sequence_s = decode.quantity("sequence_latency", Dimension::kSeconds, 0.0, true);
+  eff.attention_decode_half_heads = decode.number("half_heads", 0.0, 1e9, 0.0);
   eff.decode_attention_fixed_term_is_gpu_time = decode.boolean("gpu_time", false);
   decode.finish();
   if (node.has("gemm_fp8")) {
@@ -173,7 +175,9 @@ nlohmann::json calibration_to_json(const GpuEfficiency& eff, const std::string& 
   out["attention_prefill"] = {{"latency", with_unit(eff.attention_prefill_latency_s * 1e6, "us")},
                               {"rate", with_unit(eff.attention_prefill_flops_per_s / 1e12, "TFLOP/s")}};
   out["attention_decode"] = {{"latency", with_unit(eff.attention_decode_latency_s * 1e6, "us")},
-                             {"bandwidth", with_unit(eff.attention_decode_bytes_per_s / 1e12, "TB/s")}};
+                             {"bandwidth", with_unit(eff.attention_decode_bytes_per_s / 1e12, "TB/s")},
+                             {"sequence_latency", with_unit(eff.attention_decode_sequence_s * 1e6, "us")},
+                             {"half_heads", eff.attention_decode_half_heads}};
   // "gpu_time": the fixed term was fitted to CUDA-graph replayed (GPU-only) timings
   // and is kept inside iterations; written only when true.
   if (eff.prefill_attention_fixed_term_is_gpu_time) out["attention_prefill"]["gpu_time"] = true;
@@ -268,6 +272,8 @@ Microbench read_microbench(const std::string& path) {
       s.batch = a.integer("B", 1, 1 << 30);
       s.context = a.integer("C", 1, 1 << 30);
       s.kv_bytes = a.number("kv_bytes", 1.0, 1e18);
+      // ../shared/calibration's decode rows: 32 query heads over 8 KV heads of 128 (its README)
+      s.kv_heads = a.integer("kv_heads", 1, 1 << 20, 8);
       // the GPU-only time of the implementation the engine uses
       s.seconds = decode_rows.seconds(a, impl + "_graph_ms", a.number(impl + "_ms", 1e-9, 1e9) * 1e-3);
       bench.decode_attention.push_back(s);

@@ -119,6 +119,44 @@ GpuEfficiency calibrate_file(const std::string& path) {
   return fit_efficiency(read_microbench(path), load_node("h200-sxm", false).gpu, nullptr);
 }
 
+// System: single-call decode attention rows of 32 query / 8 KV heads x 128 generated from
+// t = 20 us + B x 0.5 us + KV bytes / (3 TB/s x x / (x + 8)), x = B x 8, plus one warm-up row
+// (B = 1, C = 1024) at three times its curve; the other kinds as in synthetic_microbench.
+// Expectation: calibrate drops the warm-up row and recovers the half point (8, on its grid), the
+// per-sequence time within 1 ns, the latency within 0.05 us and the bandwidth within 0.5%.
+TEST(Calibrate, DecodeRowsRecoverTheOccupancyHalfPointAndThePerSequenceTime) {
+  nlohmann::json j = synthetic_microbench(false);
+  nlohmann::json attention = nlohmann::json::array();
+  for (const auto& row : j["attention"]) {
+    if (row["kind"] == "prefill_causal") attention.push_back(row);
+  }
+  for (const auto& [b, c] : std::vector<std::pair<int, int>>{
+           {1, 1024}, {1, 16384}, {4, 4096}, {16, 2048}, {64, 2048}, {256, 1024}, {32, 8192}}) {
+    const double kv_bytes = 2.0 * b * 8 * c * 128 * 2;
+    const double items = 8.0 * b;
+    double t = 20e-6 + b * 0.5e-6 + kv_bytes * (items + 8.0) / items / 3e12;
+    if (b == 1 && c == 1024) t *= 3.0;
+    attention.push_back({{"kind", "decode"}, {"B", b}, {"C", c}, {"kv_bytes", kv_bytes}, {"sdpa_ms", t * 1e3},
+                         {"bmm_ms", 2.0 * t * 1e3}});
+  }
+  j["attention"] = attention;
+  std::vector<FitQuality> quality;
+  const GpuEfficiency fit = fit_efficiency(read_microbench(write_file(j)), load_node("h200-sxm", false).gpu, &quality);
+  EXPECT_EQ(fit.attention_decode_half_heads, 8.0);
+  EXPECT_NEAR(fit.attention_decode_sequence_s, 0.5e-6, 1e-9);
+  EXPECT_NEAR(fit.attention_decode_latency_s, 20e-6, 0.05e-6);
+  EXPECT_NEAR(fit.attention_decode_bytes_per_s / 3e12, 1.0, 0.005);
+  bool reported = false;
+  for (const FitQuality& q : quality) {
+    if (q.curve.rfind("decode attention", 0) == 0) {
+      reported = true;
+      EXPECT_EQ(q.points, 6);  // the warm-up row left out
+      EXPECT_NE(q.curve.find("1 outliers dropped"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(reported);
+}
+
 // System: microbenchmark rows generated from known GEMM, prefill- and
 // decode-attention curves; every single-call time carries 20 us of dispatch.
 // Expectation: with graph_ms on every row the fit uses all points (no dispatch

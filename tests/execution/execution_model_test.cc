@@ -258,6 +258,57 @@ TEST(AlphaBetaFit, NegativeLatencyIsRefittedAsBandwidthOnly) {
   EXPECT_NEAR(bytes_per_s2, 10e9, 1.0);
 }
 
+// System: decode attention on a GPU whose decode curve has half bandwidth at 16 sequence-heads and
+// 2 us per sequence; the test model has 8 KV heads on its one GPU.
+// Expectation: 2 sequences are 16 work items, so the KV streams at half the bandwidth:
+// t = 2 x 2 us + 2 x KV bytes / 0.5 TB/s per layer (the single-call latency is dropped).
+TEST(OpLevelModel, DecodeAttentionStreamsAtHalfBandwidthAtTheHalfPointAndPaysEachSequence) {
+  KernelSpec attention;
+  attention.name = "attention";
+  attention.kind = KernelKind::kAttention;
+  Deployment d = deployment_with({attention});
+  d.node.gpu.efficiency.attention_decode_half_heads = 16.0;
+  d.node.gpu.efficiency.attention_decode_sequence_s = 2e-6;
+  const IterationPrediction p = OpLevelExecutionModel(d).predict(decode(2, 999));
+  const double kv = 2.0 * 1000.0 * 2.0 * 8.0 * 128.0 * 2.0;  // per layer: 2 sequences x 1000 tokens
+  EXPECT_NEAR(p.compute_s, 2.0 * (2.0 * 2e-6 + 2.0 * kv / 0.5e12), 1e-12);
+  // 62 sequences: 496 items, occupancy 496 / 512; the per-sequence term is linear in them.
+  const IterationPrediction q = OpLevelExecutionModel(d).predict(decode(62, 999));
+  EXPECT_NEAR(q.compute_s, 2.0 * (62.0 * 2e-6 + 31.0 * kv * 512.0 / 496.0 / 0.5e12), 1e-12);
+}
+
+// System: the same decode attention curve (half point 16) for two models that differ only in their
+// query heads (32 and 8 over the same 8 KV heads x 128).
+// Expectation: identical decode attention time: the query heads share the KV they stream, and the
+// kernel's work items are sequences x KV heads.
+TEST(OpLevelModel, DecodeAttentionCostDoesNotDependOnQueryHeadsPerKvHead) {
+  KernelSpec attention;
+  attention.name = "attention";
+  attention.kind = KernelKind::kAttention;
+  Deployment gqa = deployment_with({attention});
+  gqa.node.gpu.efficiency.attention_decode_half_heads = 16.0;
+  Deployment mha = gqa;
+  mha.model.heads = 8;
+  EXPECT_NEAR(OpLevelExecutionModel(gqa).predict(decode(4, 2047)).compute_s,
+              OpLevelExecutionModel(mha).predict(decode(4, 2047)).compute_s, 1e-15);
+}
+
+// System: decode segments {3 x 500} and {5 x 1500} in one batch, half point 16 sequence-heads.
+// Expectation: each segment streams at the occupancy of the whole batch's 8 x 8 = 64 items,
+// 64 / 80 of the bandwidth (one kernel serves them all), so the batch costs the same as one segment
+// of 8 sequences with the same total KV.
+TEST(OpLevelModel, DecodeOccupancyIsTheWholeBatchesSoSegmentsCostTheirShareOfOneKernel) {
+  KernelSpec attention;
+  attention.name = "attention";
+  attention.kind = KernelKind::kAttention;
+  Deployment d = deployment_with({attention});
+  d.node.gpu.efficiency.attention_decode_half_heads = 16.0;
+  const IterationPrediction p = OpLevelExecutionModel(d).predict(BatchShape{{Segment{3, 1, 499}, Segment{5, 1, 1499}}});
+  const double tokens = 3.0 * 500.0 + 5.0 * 1500.0;
+  const double kv = tokens * 2.0 * 8.0 * 128.0 * 2.0;
+  EXPECT_NEAR(p.compute_s, 2.0 * kv * 80.0 / 64.0 / 0.5e12, 1e-12);
+}
+
 TEST(OpLevelModel, DecodeAttentionIsLinearInContextSoOneAggregatedSegmentEqualsItsParts) {
   // Two groups {2 x 500} and {2 x 1500} read the same KV bytes as {4 x 1000}; above
   // the per-kernel floor the cost is KV bytes / bandwidth, so both cost the same.

@@ -8,6 +8,7 @@
 // measured us, predicted us, error % and the bound, then per GPU the median and
 // max |error| overall, for small M (tokens <= 128) and large M, per op, and of
 // the four GEMMs summed per layer (what an iteration pays) by TP degree.
+// Then inference-sim's H100 decode attention kernels (decode_attention_summary).
 // Usage: heldout_bench [--summary] [VIDUR_COMPUTE_DIR]
 //   (default: $SERVESIM_HOME/../shared/data/profiling/vidur/compute)
 #include <algorithm>
@@ -121,6 +122,69 @@ std::string summary(const std::vector<double>& v) {
   return buf;
 }
 
+// Decode attention held out: inference-sim's H100 decode kernels
+// (../shared/data/profiling/inference-sim-h100-kernels/bench_data/mha/decode/h100/
+// <heads>-<kv_heads>-<head_dim>-tp<n>.csv: batch_size, kv_len, latency_us of one call) against one
+// call of our h100-sxm decode curve: latency (dispatch) + decode_attention_stream_s, and the same
+// curve without its occupancy term (half_heads = 0). Grouped by query / KV head ratio.
+std::string decode_attention_summary(const std::string& dir, bool table) {
+  if (!std::filesystem::is_directory(dir)) return "decode attention: " + dir + " not found; skipped\n";
+  const GpuSpec spec = load_node("h100-sxm").gpu;
+  const GpuEfficiency eff = effective_efficiency(spec);
+  GpuEfficiency flat = eff;
+  flat.attention_decode_half_heads = 0.0;
+  std::map<int64_t, std::vector<double>> by_ratio, flat_by_ratio, long_by_ratio;
+  std::vector<double> all, flat_all, long_all;
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".csv") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    long long heads = 0, kv = 0, head_dim = 0, tp = 0;
+    if (std::sscanf(path.stem().string().c_str(), "%lld-%lld-%lld-tp%lld", &heads, &kv, &head_dim, &tp) != 4) continue;
+    const double kv_heads = std::max(1.0, static_cast<double>(kv) / static_cast<double>(tp));
+    const int64_t ratio = heads / kv;
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      const std::vector<std::string> f = split(line);
+      if (f.size() < 5) continue;
+      const double b = std::stod(f[2]), context = std::stod(f[3]), measured_s = std::stod(f[4]) * 1e-6;
+      const double kv_bytes = b * context * kv_heads * static_cast<double>(head_dim) * 2.0 * 2.0;  // K and V, bf16
+      const double predicted_s =
+          eff.attention_decode_latency_s + decode_attention_stream_s(eff, b, kv_bytes, b * kv_heads);
+      const double flat_s = flat.attention_decode_latency_s + decode_attention_stream_s(flat, b, kv_bytes, b * kv_heads);
+      const double error = std::fabs(predicted_s / measured_s - 1.0) * 100.0;
+      const double flat_error = std::fabs(flat_s / measured_s - 1.0) * 100.0;
+      by_ratio[ratio].push_back(error);
+      flat_by_ratio[ratio].push_back(flat_error);
+      all.push_back(error);
+      flat_all.push_back(flat_error);
+      // Rows well above one call's dispatch (> 100 us): the GPU work dominates.
+      if (measured_s > 100e-6) {
+        long_by_ratio[ratio].push_back(error);
+        long_all.push_back(error);
+      }
+      if (table) {
+        std::printf("decode %-22s B=%4.0f C=%6.0f %10.1f us %10.1f us %+7.1f%%\n", path.stem().string().c_str(), b,
+                    context, measured_s * 1e6, predicted_s * 1e6, (predicted_s / measured_s - 1.0) * 100.0);
+      }
+    }
+  }
+  std::string s = "decode attention, inference-sim H100 kernels (h100-sxm calibration, one call): |error|\n";
+  s += "  all rows          " + summary(all) + "   without occupancy: " + summary(flat_all) + "\n";
+  s += "  rows > 100 us     " + summary(long_all) + "\n";
+  for (const auto& [ratio, errors] : by_ratio) {
+    char label[48];
+    std::snprintf(label, sizeof label, "  q/kv ratio %-2lld    ", static_cast<long long>(ratio));
+    s += label + summary(errors) + "   without occupancy: " + summary(flat_by_ratio[ratio]) + "; > 100 us: " +
+         summary(long_by_ratio[ratio]) + "\n";
+  }
+  return s;
+}
+
 int run(int argc, char** argv) {
   bool table = true;
   std::string root = servesim_home() + "/../shared/data/profiling/vidur/compute";
@@ -195,6 +259,11 @@ int run(int argc, char** argv) {
   }
   std::printf("\nheld-out GEMMs, tokens {1,8,32,128,512,2048,4096} x TP {1,2,4,8} (bf16), predicted as inside an iteration\n");
   for (const std::string& s : summaries) std::printf("%s", s.c_str());
+  std::printf("\n%s", decode_attention_summary(servesim_home() +
+                                                  "/../shared/data/profiling/inference-sim-h100-kernels/bench_data/mha/"
+                                                  "decode/h100",
+                                              table)
+                          .c_str());
   return 0;
 }
 

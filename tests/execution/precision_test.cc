@@ -95,10 +95,12 @@ TEST(Precision, Fp8KvCacheHalvesDecodeAttentionBytes) {
   };
   const GpuEfficiency eff = iteration_efficiency(effective_efficiency(a.node.gpu));
   const double layers = 32.0, kv_bytes = 64.0 * 4097.0 * 2.0 * 8.0 * 128.0 * 2.0;  // per layer, bf16
-  EXPECT_NEAR(attention_s(a), layers * (eff.attention_decode_latency_s + kv_bytes / eff.attention_decode_bytes_per_s),
-              1e-12);
-  EXPECT_NEAR(attention_s(b),
-              layers * (eff.attention_decode_latency_s + kv_bytes / 2.0 / eff.attention_decode_bytes_per_s), 1e-12);
+  // 64 sequences x 8 KV heads stream at 512 / (512 + half) of the fitted bandwidth, in either dtype.
+  const double items = 64.0 * 8.0;
+  const double per_byte = (items + eff.attention_decode_half_heads) / items / eff.attention_decode_bytes_per_s;
+  const double fixed = eff.attention_decode_latency_s + 64.0 * eff.attention_decode_sequence_s;
+  EXPECT_NEAR(attention_s(a), layers * (fixed + kv_bytes * per_byte), 1e-12);
+  EXPECT_NEAR(attention_s(b), layers * (fixed + kv_bytes / 2.0 * per_byte), 1e-12);
 }
 
 // A GPU with a bf16 calibration only (H100 SXM) gets the FP8 curve as the bf16 fit with its rates x
