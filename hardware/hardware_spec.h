@@ -124,7 +124,8 @@ struct DevicePower {
 struct HostCpuSpec {
   std::string name;
   double launch_s = 0.0;              // host cost of launching one kernel eagerly
-  double iteration_overhead_s = 0.0;  // scheduler / sampling / bookkeeping per engine iteration
+  double iteration_overhead_s = 0.0;  // scheduler / sampling / bookkeeping per engine iteration (fixed part)
+  double sequence_overhead_s = 0.0;   // the same host work's growth: seconds per sequence in the batch
   double memory_bytes = 0.0;          // host DRAM available for swapped / offloaded KV
   // Energy (0 = not given): sockets per node, cores per socket, one socket's idle power and TDP (active_w);
   // the node's DRAM at idle (background and refresh) and the energy of moving one bit in or out of it.

@@ -13,6 +13,7 @@
 
 #include "models/comm/collective_model.h"
 #include "models/comm/nccl_csv.h"
+#include "models/execution/host_overhead_fit.h"
 #include "models/energy/power_model.h"
 #include "models/execution/calibration_fit.h"
 #include "models/execution/op_level_model.h"
@@ -245,10 +246,50 @@ int calibrate_nccl(const std::string& dir, const std::string& out) {
   return 0;
 }
 
+// The CPU catalog's iteration_overhead and sequence_overhead from a Vidur cpu_overheads.csv: the
+// single-process rows (tensor_parallel_degree 1); rows at TP > 1 also pay Ray's per-step broadcast to
+// the workers, which the catalog does not model (their own fit is printed for comparison).
+int calibrate_cpu_overheads(const std::string& path, const std::string& out) {
+  const std::vector<HostOverheadSample> rows = read_cpu_overheads_csv(path);
+  std::vector<HostOverheadSample> single, multi;
+  for (const HostOverheadSample& s : rows) (s.tensor_parallel == 1 ? single : multi).push_back(s);
+  const HostOverheadFit fit = fit_host_overhead(single);
+  if (fit.points == 0) {
+    throw ConfigError::at(path, "needs rows at tensor_parallel_degree 1 with at least two batch sizes");
+  }
+  auto describe = [](const HostOverheadFit& f) {
+    char text[160];
+    std::snprintf(text, sizeof text, "%zu rows: %.4g ms + %.4g us per sequence, rms error %.1f %%, max %.1f %%",
+                  f.points, f.iteration_s * 1e3, f.sequence_s * 1e6, 100.0 * f.rms_relative_error,
+                  100.0 * f.max_relative_error);
+    return std::string(text);
+  };
+  nlohmann::json result;
+  char text[64];
+  std::snprintf(text, sizeof text, "%.4g ms", fit.iteration_s * 1e3);
+  result["iteration_overhead"] = text;
+  std::snprintf(text, sizeof text, "%.4g us", fit.sequence_s * 1e6);
+  result["sequence_overhead"] = text;
+  std::string source = "servesim calibrate --cpu-overheads " + path +
+                       ": least squares of schedule + prepare_inputs_e2e + sampler_e2e + process_model_outputs "
+                       "(medians) on the batch size, tensor_parallel_degree 1 (" +
+                       describe(fit) + ")";
+  const HostOverheadFit multi_fit = fit_host_overhead(multi);
+  if (multi_fit.points > 0) source += "; not used, TP > 1 (Ray workers): " + describe(multi_fit);
+  result["source"] = source;
+  const std::string text_out = result.dump(1) + "\n";
+  if (out.empty()) {
+    std::fputs(text_out.c_str(), stdout);
+  } else {
+    write_output_file(out, text_out);
+  }
+  return 0;
+}
+
 int run_calibrate(const std::vector<std::string>& args) {
   namespace po = boost::program_options;
   po::options_description options("options");
-  std::string file, out, hardware, nccl, fp8;
+  std::string file, out, hardware, nccl, fp8, cpu_overheads;
   bool verbose = false;
   options.add_options()("file", po::value<std::string>(&file), "microbenchmark JSON")(
       "out", po::value<std::string>(&out), "write the calibration here (default: stdout)")(
@@ -259,11 +300,13 @@ int run_calibrate(const std::vector<std::string>& args) {
       "also fit the FP8 GEMM curve to this file's \"gemm_fp8\" table (same GPU; e.g. "
       "../shared/calibration/h200_fp8_gemm.json)")(
       "nccl", po::value<std::string>(&nccl),
-      "instead: fit the alpha-beta collective model to DIR/all_reduce.csv and DIR/send_recv.csv (Vidur layout)");
+      "instead: fit the alpha-beta collective model to DIR/all_reduce.csv and DIR/send_recv.csv (Vidur layout)")(
+      "cpu-overheads", po::value<std::string>(&cpu_overheads),
+      "instead: fit a CPU entry's iteration_overhead and sequence_overhead to a Vidur cpu_overheads.csv");
   po::positional_options_description positional;
   positional.add("file", 1);
   po::variables_map vars;
-  if (!parse_command_line("calibrate", "MICROBENCH.json [--out FILE] | --nccl DIR",
+  if (!parse_command_line("calibrate", "MICROBENCH.json [--out FILE] | --nccl DIR | --cpu-overheads CSV",
                           "Fits a GPU's efficiency curves (GEMM, prefill and decode attention, elementwise\n"
                           "bandwidth, launch costs) to microbenchmarks by least squares, and its power\n"
                           "coefficients to the file's energy table when it has one. Of whole-model\n"
@@ -274,6 +317,7 @@ int run_calibrate(const std::vector<std::string>& args) {
     return 0;
   }
   if (!nccl.empty()) return calibrate_nccl(nccl, out);
+  if (!cpu_overheads.empty()) return calibrate_cpu_overheads(cpu_overheads, out);
   if (file.empty()) throw ConfigError::at("calibrate", "missing MICROBENCH.json (or --nccl DIR)");
   Microbench bench = read_microbench(file);
   if (hardware.empty()) hardware = guess_hardware(bench.gpu);

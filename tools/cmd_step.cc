@@ -120,7 +120,8 @@ int run_step(const std::vector<std::string>& args) {
           "pipeline every stage_s), compute_s, communication_s and host_s (summed over the stages),\n"
           "energy_j (all GPUs of the plan), clock_fraction (SM clock / boost clock under the GPU's power\n"
           "limit; pipelines: the lowest stage's), ops (summed over the stages, at the boost clock; GEMMs with\n"
-          "their compute dtype; power_limited_clock: the time the lower clock adds) and provenance.",
+          "their compute dtype; power_limited_clock: the time the lower clock adds), provenance and\n"
+          "engine_version (the engine release the profile models, when it states one).",
           options, positional, args, &vars)) {
     return 0;
   }
@@ -145,7 +146,9 @@ int run_step(const std::vector<std::string>& args) {
   }
   const IterationPrediction prediction = make_execution_model(deployment)->predict(batch);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%s\n", to_json(prediction, deployment.precision).dump().c_str());
+  nlohmann::json out = to_json(prediction, deployment.precision);
+  if (!deployment.engine.version.empty()) out["engine_version"] = deployment.engine.version;
+  std::printf("%s\n", out.dump().c_str());
   if (timing) std::fprintf(stderr, "step took %.3f ms\n", elapsed * 1e3);
   return 0;
 }

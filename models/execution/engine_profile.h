@@ -50,14 +50,16 @@ struct KernelSpec {
 struct EngineProfile {
   std::string name;
   std::string description;
+  std::string version;  // the engine release the profile models (reported by `servesim step`); "" = not stated
   bool graph_prefill = false;  // iterations with prefill tokens replayed from a CUDA graph
   bool graph_decode = false;   // decode-only iterations replayed from a CUDA graph
   /// Prefill attention repeats K/V to every query head before the kernel (the
   /// reference engine's SDPA path): extra traffic of 2 x (kv + q) x 2 bytes per token.
   bool prefill_repeat_kv = false;
   int64_t attention_launches = 1;  // kernels (host launches) per attention call
-  /// The engine pays HostCpuSpec::iteration_overhead_s (scheduling, input
-  /// preparation, sampling, output processing) every iteration, not overlapped.
+  /// The engine pays HostCpuSpec::iteration_overhead_s + sequence_overhead_s x
+  /// sequences in the batch (scheduling, input preparation, sampling, output
+  /// processing) every iteration, not overlapped.
   bool host_iteration_overhead = false;
   std::vector<KernelSpec> prologue;  // before the layers (embedding)
   std::vector<KernelSpec> layer;     // once per transformer layer

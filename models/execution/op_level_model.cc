@@ -420,6 +420,7 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   graph_decode_ = engine.graph_decode;
   launch_s_ = eff_.eager_launch_s > 0.0 ? eff_.eager_launch_s : deployment.node.cpu.launch_s;
   iteration_overhead_s_ = engine.host_iteration_overhead ? deployment.node.cpu.iteration_overhead_s : 0.0;
+  sequence_overhead_s_ = engine.host_iteration_overhead ? deployment.node.cpu.sequence_overhead_s : 0.0;
   if (deployment.collectives.empty()) {
     collectives_ = std::make_unique<AlphaBetaCollectives>(alpha_beta_for(deployment.node.fabric));
   } else {
@@ -665,6 +666,13 @@ double OpLevelExecutionModel::launch_host_s(const BatchShape& batch, const Total
   return graph ? 0.0 : static_cast<double>(totals.launches) * launch_s_;
 }
 
+double OpLevelExecutionModel::host_overhead_s(const BatchShape& batch) const {
+  if (sequence_overhead_s_ == 0.0) return iteration_overhead_s_;
+  int64_t sequences = 0;
+  for (const Segment& s : batch.segments) sequences += s.sequences;
+  return iteration_overhead_s_ + sequence_overhead_s_ * static_cast<double>(sequences);
+}
+
 double OpLevelExecutionModel::group_share(const BatchShape& batch) const {
   if (attention_groups_ == 1) return 1.0;
   double sequences = 0.0;
@@ -693,13 +701,14 @@ IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) cons
   int64_t launches = 0;
   double launch_host_s = 0.0;
   double clock_slowdown_s = 0.0;
+  const double overhead_s = host_overhead_s(batch);
   for (std::size_t k = 0; k < stage_type_.size(); ++k) {
     Totals totals;
     evaluate(stage_ops_[static_cast<std::size_t>(stage_type_[k])], batch, &totals, &out.ops);
     const double host_s = this->launch_host_s(batch, totals);
     // Without PP the host's iteration overhead is part of the one stage; with PP it precedes stage 0
     // (the engine prepares a batch while the stages run others) and is added below.
-    const double boost_s = std::max(totals.gpu_s, host_s) + (k == 0 && pp_ == 1 ? iteration_overhead_s_ : 0.0);
+    const double boost_s = std::max(totals.gpu_s, host_s) + (k == 0 && pp_ == 1 ? overhead_s : 0.0);
     const GpuActivity activity = power_->at_power_limit(boost_activity(totals, boost_s));
     const double slowdown_s = activity.seconds - boost_s;
     const double stage_s = activity.seconds;
@@ -725,13 +734,20 @@ IterationPrediction OpLevelExecutionModel::predict(const BatchShape& batch) cons
   }
   out.communication_s += send_s;
   out.iteration_s += send_s;
-  if (pp_ > 1) out.iteration_s += iteration_overhead_s_;
-  out.host_s = launch_host_s + iteration_overhead_s_;
+  if (pp_ > 1) out.iteration_s += overhead_s;
+  out.host_s = launch_host_s + overhead_s;
   if (launch_host_s > 0.0) {
     out.ops.push_back(OpCost{"host_launch", launches, launch_host_s, Bound::kHost, Provenance::kMeasured, ""});
   }
   if (iteration_overhead_s_ > 0.0) {
     out.ops.push_back(OpCost{"host_iteration_overhead", 1, iteration_overhead_s_, Bound::kHost, Provenance::kMeasured, ""});
+  }
+  if (sequence_overhead_s_ > 0.0) {
+    // The per-sequence part (count: sequences in the batch), fitted to Vidur's vLLM CPU profile.
+    int64_t sequences = 0;
+    for (const Segment& s : batch.segments) sequences += s.sequences;
+    out.ops.push_back(OpCost{"host_sequence_overhead", sequences, sequence_overhead_s_ * static_cast<double>(sequences),
+                             Bound::kHost, Provenance::kMeasured, ""});
   }
   out.provenance = Provenance::kMeasured;
   for (const OpCost& op : out.ops) out.provenance = weaker(out.provenance, op.provenance);
@@ -763,8 +779,8 @@ IterationTiming OpLevelExecutionModel::stage_timing(const BatchShape& batch, Sta
   }
   IterationTiming out;
   out.clock_fraction = 1.0;
-  stages.host_s = iteration_overhead_s_;
-  out.iteration_s = iteration_overhead_s_;
+  stages.host_s = host_overhead_s(batch);
+  out.iteration_s = stages.host_s;
   stages.stage_s.resize(stage_type_.size());
   for (std::size_t k = 0; k < stage_type_.size(); ++k) {
     const GpuActivity& activity = type_activity_[static_cast<std::size_t>(stage_type_[k])];
@@ -789,7 +805,7 @@ GpuActivity OpLevelExecutionModel::boost_activity(const Totals& totals, double s
 GpuActivity OpLevelExecutionModel::activity(const BatchShape& batch) const {
   Totals totals;
   evaluate(stage_ops_.front(), batch, &totals, nullptr);
-  return boost_activity(totals, std::max(totals.gpu_s, launch_host_s(batch, totals)) + iteration_overhead_s_);
+  return boost_activity(totals, std::max(totals.gpu_s, launch_host_s(batch, totals)) + host_overhead_s(batch));
 }
 
 void OpLevelExecutionModel::communication(const BatchShape& batch, std::size_t stage,

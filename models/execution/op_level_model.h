@@ -15,7 +15,8 @@
 // the prologue, the last stage the LM head; each GPU launches its own
 // kernels), with a send of the hidden states and the residual between stages
 // (across nodes where the stage boundary is) and the host's iteration
-// overhead before stage 0: iteration_s = overhead + sum of stages + sends. Energy from the power model, all GPUs
+// overhead before stage 0: iteration_s = overhead + sum of stages + sends, where
+// overhead = the CPU's iteration_overhead + sequence_overhead x sequences in the batch. Energy from the power model, all GPUs
 // of the plan (each stage's GPUs over their stage).
 
 #include <array>
@@ -116,6 +117,9 @@ class OpLevelExecutionModel : public ExecutionModel {
   double send_bytes(const BatchShape& batch) const;
   /// Host time of launching the iteration's kernels one by one (0 when replayed from a CUDA graph).
   double launch_host_s(const BatchShape& batch, const Totals& totals) const;
+  /// Host work the engine does serially every iteration: the fixed part plus the per-sequence part
+  /// times the batch's sequences (0 for engines that do not pay it).
+  double host_overhead_s(const BatchShape& batch) const;
   /// Fraction of the batch's sequences on the most-loaded attention group: ceil(B / a) / B
   /// (1 without attention data parallelism).
   double group_share(const BatchShape& batch) const;
@@ -164,6 +168,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   bool graph_prefill_ = false, graph_decode_ = false;
   double launch_s_ = 0.0;
   double iteration_overhead_s_ = 0.0;
+  double sequence_overhead_s_ = 0.0;  // per sequence in the batch, on top of iteration_overhead_s_
   int64_t gpus_ = 1;
   std::vector<std::vector<Op>> stage_ops_;  // one op list per distinct stage composition
   std::vector<int> stage_type_;              // per pipeline stage: its index in stage_ops_

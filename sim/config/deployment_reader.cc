@@ -48,6 +48,7 @@ HostCpuSpec read_cpu(ConfigNode& node, const std::string& name) {
   cpu.name = node.string("name", name);
   cpu.launch_s = node.quantity("launch", Dimension::kSeconds);
   cpu.iteration_overhead_s = node.quantity("iteration_overhead", Dimension::kSeconds, 0.0, true);
+  cpu.sequence_overhead_s = node.quantity("sequence_overhead", Dimension::kSeconds, 0.0, true);
   cpu.memory_bytes = node.quantity("memory", Dimension::kBytes);
   cpu.sockets = node.integer("sockets", 0, 64, 0);
   cpu.cores_per_socket = node.integer("cores_per_socket", 0, 4096, 0);
@@ -323,6 +324,7 @@ EngineProfile read_engine(ConfigNode& node, const std::string& name) {
   node.has("source");
   node.has("name");
   engine.description = node.string("description", "");
+  engine.version = node.string("version", "");
   ConfigNode graphs = node.child("cuda_graphs");
   graphs.require_object();
   engine.graph_prefill = graphs.boolean("prefill", false);

@@ -582,7 +582,7 @@ std::string csv_header(const SweepSpec& spec) {
   for (const auto& axis : spec.axes) append_cell(line, csv_cell(axis.pointer));
   line += ",status,reason,gpus";
   for (const auto& name : sweep_metric_names()) append_cell(line, name);
-  return line + ",violated\n";
+  return line + ",violated,datasheet_power\n";
 }
 
 std::string csv_line(const SweepSpec& spec, const SweepRow& row) {
@@ -603,6 +603,9 @@ std::string csv_line(const SweepSpec& spec, const SweepRow& row) {
   std::string violated;
   for (const auto& name : row.violated) violated += (violated.empty() ? "" : " ") + name;
   append_cell(line, violated);
+  std::string datasheet;
+  for (const auto& name : row.datasheet_power) datasheet += (datasheet.empty() ? "" : " ") + name;
+  append_cell(line, csv_cell(datasheet));
   return line + "\n";
 }
 
@@ -648,7 +651,13 @@ void evaluate_rows(const SweepSpec& spec, const SweepRunOptions& options, PriceB
   for (SweepRow& row : rows) {
     if (row.status != "ok") continue;
     const std::string dir = run_dir(options, row.index);
-    set_plan_cost(*load_json_file(dir + "/config.resolved.json"), *load_json_file(dir + "/summary.json"), prices, row);
+    const auto resolved = load_json_file(dir + "/config.resolved.json");
+    set_plan_cost(*resolved, *load_json_file(dir + "/summary.json"), prices, row);
+    row.datasheet_power.clear();
+    for (const nlohmann::json& hardware : plan_hardware(nlohmann::ordered_json(*resolved))) {
+      const GpuCalibration c = hardware_calibration(hardware);
+      if (!c.power_measured) row.datasheet_power.push_back(c.hardware);
+    }
     if (uses_cost && !row.unpriced.empty()) {
       std::string names;
       for (const auto& name : row.unpriced) names += (names.empty() ? "" : ", ") + name;

@@ -50,6 +50,9 @@ struct SweepRow {
   std::vector<double> metrics;  // in sweep_metric_names() order; NaN = not available
   std::vector<std::string> violated;  // the constraints the plan misses ("ttft_p99_s", ...), in spec order
   std::vector<std::string> unpriced;  // hardware of the plan without a GPU price (cost metrics NaN)
+  /// Hardware of the plan whose GPU power model runs on datasheet defaults (the H200 power fit scaled
+  /// to the TDP) rather than a measured fit: sweep.csv's datasheet_power column; empty when not ok.
+  std::vector<std::string> datasheet_power;
   /// Output tokens per second at the capacity search's max rate (NaN without one): what
   /// max_rate_cost_per_million_output_tokens prices.
   double max_rate_output_tokens_per_s = std::numeric_limits<double>::quiet_NaN();
@@ -123,7 +126,8 @@ bool sweep_uses_cost(const SweepSpec& spec);
 std::vector<std::size_t> sweep_pareto(const SweepSpec& spec, const std::vector<SweepRow>& rows);
 
 /// sweep.csv: header, then one line per row: index, each axis value, status, reason, gpus, metrics,
-/// violated (the constraints missed, separated by spaces).
+/// violated (the constraints missed, separated by spaces), datasheet_power (the plan's hardware whose
+/// power coefficients are datasheet defaults, separated by spaces).
 std::string sweep_csv(const SweepSpec& spec, const std::vector<SweepRow>& rows);
 /// pareto.csv: the same columns for the rows at `front` (indices into rows).
 std::string pareto_csv(const SweepSpec& spec, const std::vector<SweepRow>& rows,

@@ -455,5 +455,25 @@ TEST(Calibrate, NcclTimingsRegenerateTheShippedFabricIncludingItsInterNodeLink) 
   }
 }
 
+// System: `calibrate --cpu-overheads` on Vidur's vLLM CPU profile reproduces the shipped x86 host
+// work (cpu/sapphire-rapids.json), and the Grace entry is that host work x the published Grace / Xeon
+// per-op host time ratio (33.17 / 13.48 us, cited in its source), to the catalog's 4 digits.
+TEST(Calibrate, CpuOverheadsRegenerateTheShippedX86HostWorkAndGraceScalesItByThePublishedRatio) {
+  const std::string csv = servesim_home() + "/../shared/data/profiling/vidur/legacy/a100/cpu_overheads.csv";
+  if (!std::filesystem::exists(csv)) GTEST_SKIP() << csv << " not found: cannot refit the host work";
+  const CommandResult r = run_servesim("calibrate --cpu-overheads " + csv);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json fit = nlohmann::json::parse(r.out);
+  const nlohmann::json x86 = nlohmann::json::parse(read_all(servesim_home() + "/hardware/catalog/cpu/sapphire-rapids.json"));
+  EXPECT_EQ(fit.at("iteration_overhead"), x86.at("iteration_overhead"));
+  EXPECT_EQ(fit.at("sequence_overhead"), x86.at("sequence_overhead"));
+  const HostCpuSpec xeon = load_node("h100-pcie", false).cpu;
+  const HostCpuSpec grace = load_node("gh200", false).cpu;
+  const double ratio = 33.17 / 13.48;
+  EXPECT_NEAR(grace.launch_s, xeon.launch_s * ratio, 0.05e-6);
+  EXPECT_NEAR(grace.iteration_overhead_s, xeon.iteration_overhead_s * ratio, 0.5e-6);
+  EXPECT_NEAR(grace.sequence_overhead_s, xeon.sequence_overhead_s * ratio, 0.05e-6);
+}
+
 }  // namespace
 }  // namespace servesim

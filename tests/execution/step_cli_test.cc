@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/execution/deployment.h"
+#include "sim/config/catalog.h"
 #include "sim/config/spec_readers.h"
 
 namespace servesim {
@@ -254,6 +255,31 @@ TEST(StepCommand, UnknownTopLevelKeyListsTheAllowedKeys) {
                "/extra: unknown key 'extra'; allowed: batch, collectives, engine, gpu_memory_utilization, hardware, model, plan, precision");
 }
 
+
+// The vllm profile states the engine release it models ("version"), and step prints it as
+// engine_version; a profile that states none (reference-graph) prints no such key. The per-sequence
+// host work is an op counted in sequences.
+TEST(StepCommand, ReportsTheEngineVersionItsProfileStates) {
+  const Result vllm = run_step(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "vllm",
+    "batch": [["decode", 8, 1024]]})");
+  ASSERT_EQ(vllm.status, 0) << vllm.err;
+  const nlohmann::json j = nlohmann::json::parse(vllm.out);
+  const nlohmann::json profile =
+      nlohmann::json::parse(std::ifstream(servesim_home() + "/models/execution/engines/vllm.json"));
+  EXPECT_EQ(j.at("engine_version"), profile.at("version"));
+  bool found = false;
+  for (const auto& op : j.at("ops")) {
+    if (op.at("name") == "host_sequence_overhead") {
+      found = true;
+      EXPECT_EQ(op.at("count"), 8);
+    }
+  }
+  EXPECT_TRUE(found);
+  const Result reference = run_step(R"({"hardware": "h100-sxm", "model": "llama-3.1-8b", "engine": "reference-graph",
+    "batch": [["decode", 8, 1024]]})");
+  ASSERT_EQ(reference.status, 0) << reference.err;
+  EXPECT_FALSE(nlohmann::json::parse(reference.out).contains("engine_version"));
+}
 
 // "precision" is printed back, and every GEMM op names its compute dtype: FP8 layer GEMMs (each after
 // an fp8_cast of its input), the LM head in bf16. Without the key: the checkpoint's bf16.

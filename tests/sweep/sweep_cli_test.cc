@@ -46,12 +46,14 @@ TEST(SweepCommand, TwoByTwoSweepGivesFourRowsInPlanOrderEachEqualToItsRun) {
             "goodput_requests_per_s_per_gpu,ttft_p50_s,ttft_p99_s,tpot_p50_s,tpot_p99_s,j_per_output_token,"
             "slo_attainment,cost_per_hour,cost_per_million_output_tokens,max_rate_req_s,max_rate_req_s_per_gpu,"
             "max_goodput_requests_per_s_per_gpu,max_rate_cost_per_million_output_tokens,max_rate_precision,capacity_sims,"
-            "violated");
+            "violated,datasheet_power");
   const int tp[] = {1, 1, 2, 2};
   const int seqs[] = {16, 256, 16, 256};
   for (int i = 0; i < 4; ++i) {
     const auto cells = split_cells(lines[static_cast<std::size_t>(i) + 1]);
-    ASSERT_EQ(cells.size(), 24u) << lines[static_cast<std::size_t>(i) + 1];
+    ASSERT_EQ(cells.size(), 25u) << lines[static_cast<std::size_t>(i) + 1];
+    // The H100 SXM calibration has no power fit: its power ran on datasheet defaults.
+    EXPECT_EQ(cells[24], "h100-sxm");
     EXPECT_EQ(cells[0], std::to_string(i));
     EXPECT_EQ(cells[1], std::to_string(tp[i]));
     EXPECT_EQ(cells[2], std::to_string(seqs[i]));
@@ -94,6 +96,25 @@ TEST(SweepCommand, TwoByTwoSweepGivesFourRowsInPlanOrderEachEqualToItsRun) {
   fs::remove_all(dir);
 }
 
+// sweep.csv says which plans' GPU power ran on datasheet defaults: the H200's calibration has a
+// power fit (its llama3_8b_energy table), the H100 SXM's and the GH200's have none; each row lists
+// exactly the hardware of its plan without one, as its run's summary.json provenance does.
+TEST(SweepCommand, DatasheetPowerColumnNamesThePlansWithoutAMeasuredPowerFit) {
+  const fs::path dir = make_temp_dir();
+  write_file(dir / "sweep.json", sweep_text(R"({"/hardware": ["h200-sxm", "h100-sxm", "gh200"]})"));
+  auto sweep = run_servesim("sweep " + (dir / "sweep.json").string() + " --jobs 2 --out " + (dir / "out").string());
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  const auto lines = split_lines(read_file(dir / "out" / "sweep.csv"));
+  ASSERT_EQ(lines.size(), 4u);
+  const std::string expected[] = {"", "h100-sxm", "gh200"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto cells = split_cells(lines[i + 1]);
+    EXPECT_EQ(cells.back(), expected[i]) << lines[i + 1];
+    const auto summary = nlohmann::json::parse(read_file(dir / "out" / "runs" / std::to_string(i) / "summary.json"));
+    EXPECT_EQ(summary.at("provenance").at("gpus").at(0).at("power"), expected[i].empty() ? "measured" : "datasheet");
+  }
+}
+
 TEST(SweepCommand, InfeasiblePlanIsReportedWithItsReasonAndTheOthersStillRun) {
   // Llama-3.1-70B at TP 1 on one H100 (80 GB) cannot hold its 131 GiB of weights.
   const fs::path dir = make_temp_dir();
@@ -105,7 +126,7 @@ TEST(SweepCommand, InfeasiblePlanIsReportedWithItsReasonAndTheOthersStillRun) {
   ASSERT_EQ(lines.size(), 5u);
   EXPECT_EQ(lines[3], "2,llama-3.1-70b,1,infeasible,\"" + path +
                           ": /plan: needs 133.9 GiB per GPU (weights 131.4 GiB + activations 2.5 GiB), has 71.3 GiB "
-                          "(90% of 79.2 GiB): short by 62.6 GiB\",,,,,,,,,,,,,,,,,,,");
+                          "(90% of 79.2 GiB): short by 62.6 GiB\",,,,,,,,,,,,,,,,,,,,");
   for (std::size_t row : {1u, 2u, 4u}) EXPECT_EQ(split_cells(lines[row])[3], "ok") << lines[row];
   // The plan that did not run has only its plan.json (status and reason), no run outputs.
   EXPECT_TRUE(fs::exists(dir / "out" / "runs" / "2" / "plan.json"));
