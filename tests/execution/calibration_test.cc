@@ -456,9 +456,10 @@ TEST(Calibrate, NcclTimingsRegenerateTheShippedFabricIncludingItsInterNodeLink) 
 }
 
 // System: `calibrate --cpu-overheads` on Vidur's vLLM CPU profile reproduces the shipped x86 host
-// work (cpu/sapphire-rapids.json), and the Grace entry is that host work x the published Grace / Xeon
-// per-op host time ratio (33.17 / 13.48 us, cited in its source), to the catalog's 4 digits.
-TEST(Calibrate, CpuOverheadsRegenerateTheShippedX86HostWorkAndGraceScalesItByThePublishedRatio) {
+// work (cpu/sapphire-rapids.json), and the Grace entry is that host work x 1.4 (its fitted Python-side
+// factor) with the launch x the published Grace / Xeon per-op host time ratio (33.17 / 13.48 us, cited in
+// its source), to the catalog's 4 digits.
+TEST(Calibrate, CpuOverheadsRegenerateTheShippedX86HostWorkAndGraceScalesIt) {
   const std::string csv = servesim_home() + "/../shared/data/profiling/vidur/legacy/a100/cpu_overheads.csv";
   if (!std::filesystem::exists(csv)) GTEST_SKIP() << csv << " not found: cannot refit the host work";
   const CommandResult r = run_servesim("calibrate --cpu-overheads " + csv);
@@ -471,8 +472,8 @@ TEST(Calibrate, CpuOverheadsRegenerateTheShippedX86HostWorkAndGraceScalesItByThe
   const HostCpuSpec grace = load_node("gh200", false).cpu;
   const double ratio = 33.17 / 13.48;
   EXPECT_NEAR(grace.launch_s, xeon.launch_s * ratio, 0.05e-6);
-  EXPECT_NEAR(grace.iteration_overhead_s, xeon.iteration_overhead_s * ratio, 0.5e-6);
-  EXPECT_NEAR(grace.sequence_overhead_s, xeon.sequence_overhead_s * ratio, 0.05e-6);
+  EXPECT_NEAR(grace.iteration_overhead_s, xeon.iteration_overhead_s * 1.4, 0.5e-6);
+  EXPECT_NEAR(grace.sequence_overhead_s, xeon.sequence_overhead_s * 1.4, 0.05e-6);
 }
 
 }  // namespace
