@@ -56,6 +56,10 @@ struct EngineProfile {
   /// Prefill attention repeats K/V to every query head before the kernel (the
   /// reference engine's SDPA path): extra traffic of 2 x (kv + q) x 2 bytes per token.
   bool prefill_repeat_kv = false;
+  /// Decode attention splits each sequence's KV over several thread blocks (flash-decoding, as
+  /// FlashAttention / FlashInfer kernels run in vLLM), so a few sequences or KV heads still fill the
+  /// GPU: no occupancy loss (GpuEfficiency::attention_decode_half_heads does not apply).
+  bool decode_split_kv = false;
   int64_t attention_launches = 1;  // kernels (host launches) per attention call
   /// The engine pays HostCpuSpec::iteration_overhead_s + sequence_overhead_s x
   /// sequences in the batch (scheduling, input preparation, sampling, output

@@ -221,7 +221,8 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   attn_decode_flops_per_token_ = 4.0 * heads * (model.is_mla() ? kv_width : head_dim);
   // Decode work items per sequence: its KV heads on this GPU (each streams its own KV); MLA's one
   // latent is shared by every query head and its kernels split the query heads (assumed).
-  decode_items_per_sequence_ = model.is_mla() ? heads : kv_heads;
+  // Split-KV kernels fill the GPU whatever the count: no items to count (occupancy 1).
+  decode_items_per_sequence_ = engine.decode_split_kv ? 0.0 : model.is_mla() ? heads : kv_heads;
   attention_launches_ = engine.attention_launches;
   if (engine.prefill_repeat_kv) {
     repeat_kv_bytes_per_token_ = 2.0 * kActivationBytes * (kv_width + q_width);

@@ -331,6 +331,7 @@ EngineProfile read_engine(ConfigNode& node, const std::string& name) {
   engine.graph_decode = graphs.boolean("decode", false);
   graphs.finish();
   engine.prefill_repeat_kv = node.boolean("prefill_repeat_kv", false);
+  engine.decode_split_kv = node.boolean("decode_split_kv", false);
   engine.attention_launches = node.integer("attention_launches", 1, 100, 1);
   engine.host_iteration_overhead = node.boolean("host_iteration_overhead", false);
   engine.prologue = read_kernels(node, "prologue");

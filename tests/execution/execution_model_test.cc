@@ -277,6 +277,22 @@ TEST(OpLevelModel, DecodeAttentionStreamsAtHalfBandwidthAtTheHalfPointAndPaysEac
   EXPECT_NEAR(q.compute_s, 2.0 * (62.0 * 2e-6 + 31.0 * kv * 512.0 / 496.0 / 0.5e12), 1e-12);
 }
 
+// System: the same GPU and 2 decode sequences (16 work items, the half point), on an engine whose
+// decode attention splits each sequence's KV over thread blocks (decode_split_kv, as vLLM's kernels).
+// Expectation: no occupancy loss: t = 2 x 2 us + 2 x KV bytes / 1 TB/s per layer.
+TEST(OpLevelModel, SplitKvDecodeAttentionStreamsAtTheFullBandwidthWhateverTheBatch) {
+  KernelSpec attention;
+  attention.name = "attention";
+  attention.kind = KernelKind::kAttention;
+  Deployment d = deployment_with({attention});
+  d.node.gpu.efficiency.attention_decode_half_heads = 16.0;
+  d.node.gpu.efficiency.attention_decode_sequence_s = 2e-6;
+  d.engine.decode_split_kv = true;
+  const IterationPrediction p = OpLevelExecutionModel(d).predict(decode(2, 999));
+  const double kv = 2.0 * 1000.0 * 2.0 * 8.0 * 128.0 * 2.0;
+  EXPECT_NEAR(p.compute_s, 2.0 * (2.0 * 2e-6 + 2.0 * kv / 1e12), 1e-12);
+}
+
 // System: the same decode attention curve (half point 16) for two models that differ only in their
 // query heads (32 and 8 over the same 8 KV heads x 128).
 // Expectation: identical decode attention time: the query heads share the KV they stream, and the
