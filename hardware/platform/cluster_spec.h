@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "hardware/hardware_spec.h"
+#include "hardware/spec/node_spec.h"
 #include "sim/core/params.h"
 
 namespace servesim {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "hardware/hardware_spec.h"
+#include "hardware/spec/node_spec.h"
 #include "sim/core/platform_spec.h"
 
 namespace servesim {

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "hardware/hardware_spec.h"
+#include "hardware/spec/node_spec.h"
 #include "sim/core/engine.h"
 #include "sim/core/params.h"
 

@@ -18,7 +18,7 @@
 #include <memory>
 #include <vector>
 
-#include "hardware/hardware_spec.h"
+#include "hardware/spec/node_spec.h"
 #include "sim/core/params.h"
 
 namespace servesim {

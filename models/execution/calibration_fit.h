@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "hardware/hardware_spec.h"
+#include "hardware/spec/node_spec.h"
 #include "models/execution/engine_profile.h"
 
 namespace servesim {

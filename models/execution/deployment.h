@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "hardware/hardware_spec.h"
+#include "hardware/spec/node_spec.h"
 #include "models/execution/engine_profile.h"
 #include "models/execution/execution_model.h"
 #include "models/llm/model_math.h"

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hardware/hardware_spec.h"
+#include "hardware/spec/node_spec.h"
 #include "models/execution/calibration_fit.h"
 #include "models/execution/execution_model.h"
 #include "models/llm/model_spec.h"

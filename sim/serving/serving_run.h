@@ -39,7 +39,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hardware/hardware_spec.h"
+#include "hardware/spec/node_spec.h"
 #include "hardware/platform/cluster_spec.h"
 #include "models/cache/kv_cache.h"
 #include "models/cache/offload_tier.h"

@@ -1,9 +1,8 @@
 #pragma once
-// Contract: what one node of the serving cluster is made of, as plain numbers
-// in SI units (bytes, bytes/s, FLOP/s, seconds, watts). Filled from
-// hardware/catalog/*.json (each number with its source there) or inline config;
-// the models read these structs, never JSON. Host-link directions are separate
-// because PCIe and NVLink-C2C are not symmetric in practice.
+// Contract: what one GPU is: datasheet peaks per dtype, HBM, power, price, and how close it gets to its peaks
+// per kind of kernel (fitted by `servesim calibrate`, or default fractions of the datasheet). Plain numbers in
+// SI units (bytes, bytes/s, FLOP/s, seconds, watts), filled from hardware/catalog/*.json (each number with its
+// source there) or inline config by sim/config; the models read these structs, never JSON.
 
 #include <cstdint>
 #include <string>
@@ -30,7 +29,6 @@ struct GemmCurve {
   std::string source;
   std::vector<std::pair<int64_t, int64_t>> measured_shapes;  // (N, K)
 };
-
 /// How close one GPU gets to its datasheet peaks, per kind of kernel; fitted
 /// by `servesim calibrate` from microbenchmarks (models/execution/calibrations)
 /// or, for GPUs without measurements, default fractions of the datasheet.
@@ -92,7 +90,6 @@ struct GpuEfficiency {
   // (flops_per_s == 0): derived from the bf16 curve x the FP8 / bf16 dense peak ratio.
   GemmCurve gemm_fp8;
 };
-
 struct GpuSpec {
   std::string name;
   // Dense tensor-core peaks per compute dtype (datasheets quote 2x with structured sparsity).
@@ -111,94 +108,6 @@ struct GpuSpec {
   std::string calibration;
   /// The calibration's numbers (filled by the reader), or defaults from the datasheet.
   GpuEfficiency efficiency;
-};
-
-/// Power of a device for whole-platform energy (hardware/platform/platform_energy.h): idle, and at full
-/// load (every port or lane busy both ways). Both 0 = not given (the device's energy is then not reported).
-struct DevicePower {
-  double idle_w = 0.0;
-  double active_w = 0.0;
-  bool given() const { return idle_w > 0.0 || active_w > 0.0; }
-};
-
-struct HostCpuSpec {
-  std::string name;
-  double launch_s = 0.0;              // host cost of launching one kernel eagerly
-  double iteration_overhead_s = 0.0;  // scheduler / sampling / bookkeeping per engine iteration (fixed part)
-  double sequence_overhead_s = 0.0;   // the same host work's growth: seconds per sequence in the batch
-  double memory_bytes = 0.0;          // host DRAM available for swapped / offloaded KV
-  // Energy (0 = not given): sockets per node, cores per socket, one socket's idle power and TDP (active_w);
-  // the node's DRAM at idle (background and refresh) and the energy of moving one bit in or out of it.
-  int64_t sockets = 0;
-  int64_t cores_per_socket = 0;
-  DevicePower socket_power;
-  double memory_idle_w = 0.0;
-  double memory_access_j_per_byte = 0.0;
-};
-
-struct HostLinkSpec {
-  std::string name;
-  double h2d_bytes_per_s = 0.0;
-  double d2h_bytes_per_s = 0.0;
-  double latency_s = 0.0;
-};
-
-struct FabricSpec {
-  std::string name;
-  double bytes_per_s = 0.0;  // per GPU, one direction
-  double latency_s = 0.0;
-  // NCCL alpha-beta fit (models/comm); 0 = derive from bytes_per_s and latency_s.
-  double allreduce_latency_s = 0.0;
-  double allreduce_bus_bytes_per_s = 0.0;  // ring all-reduce moves 2(n-1)/n x size per GPU
-  double send_recv_latency_s = 0.0;
-  double send_recv_bytes_per_s = 0.0;
-  // Send/recv between two nodes (one GPU on each, through their NICs): what a
-  // pipeline stage boundary across nodes pays. 0 = not known (plans that span
-  // nodes are then rejected).
-  double inter_node_send_recv_latency_s = 0.0;
-  double inter_node_send_recv_bytes_per_s = 0.0;
-  // Ring all-reduce among nodes with one GPU on each (NCCL fit of such rows): the per-NIC ring
-  // bus bandwidth collectives spanning nodes use. 0 = the inter-node send/recv numbers.
-  double inter_node_allreduce_latency_s = 0.0;
-  double inter_node_allreduce_bus_bytes_per_s = 0.0;
-  // NICs per node the numbers above are per (a cluster's network sets it): 0 = one per GPU (rails,
-  // as the NCCL fits' clusters). Fewer NICs than GPUs share each NIC among several GPUs' channels.
-  int64_t inter_node_nics_per_node = 0;
-  // Flow collectives (models/comm/impl/flow.h) fitted to NCCL: fixed cost of one algorithm
-  // step, and payload / bytes on the wire. 0 = not fitted (flow falls back to its defaults).
-  double flow_step_latency_s = 0.0;
-  double flow_efficiency = 0.0;
-};
-
-/// CXL-attached memory expander reached through the host (optional; capacity 0 = none).
-/// The bandwidth is per direction (CXL runs over PCIe lanes, full duplex).
-struct CxlMemorySpec {
-  double capacity_bytes = 0.0;
-  double bytes_per_s = 0.0;
-  double latency_s = 0.0;
-  DevicePower power;  // active: at bytes_per_s each way
-};
-
-/// NVMe SSD attached to the host (optional; capacity 0 = none).
-struct SsdSpec {
-  double capacity_bytes = 0.0;
-  double read_bytes_per_s = 0.0;
-  double write_bytes_per_s = 0.0;
-  DevicePower power;  // active: reading or writing at full bandwidth
-};
-
-struct NodeSpec {
-  std::string name;
-  GpuSpec gpu;
-  int64_t gpus_per_node = 1;
-  // GPUs whose host links meet in one PCIe switch and share its uplink to the CPU (of the host
-  // link's bandwidth); 1 = every GPU has its own path to the host (NVLink-C2C, direct x16 slots).
-  int64_t gpus_per_host_switch = 1;
-  HostCpuSpec cpu;
-  HostLinkSpec host_link;
-  FabricSpec fabric;  // GPU-to-GPU inside the node (NVLink/NVSwitch)
-  CxlMemorySpec cxl;  // extra memory tiers below host DRAM (KV offload)
-  SsdSpec ssd;
 };
 
 }  // namespace servesim
