@@ -66,6 +66,15 @@ std::vector<double> expert_selection_probabilities(const ExpertRouting& routing,
 }
 
 KvBudget kv_budget(const Deployment& deployment, double gpu_memory_utilization, int64_t max_batched_tokens) {
+  MemoryBudgetParams memory;
+  memory.gpu_memory_utilization = gpu_memory_utilization;
+  memory.max_batched_tokens = max_batched_tokens;
+  return kv_budget(deployment, memory);
+}
+
+KvBudget kv_budget(const Deployment& deployment, const MemoryBudgetParams& memory) {
+  const double gpu_memory_utilization = memory.gpu_memory_utilization;
+  const int64_t max_batched_tokens = memory.max_batched_tokens;
   const ModelSpec& model = deployment.model;
   const ParallelPlan& plan = deployment.plan;
   const double tp = static_cast<double>(plan.tp);
@@ -104,18 +113,30 @@ KvBudget kv_budget(const Deployment& deployment, double gpu_memory_utilization, 
   budget.kv_bytes_per_token_per_gpu = per_layer_gpu * stage_layers;
   budget.kv_bytes_per_token_replica = per_layer_gpu * static_cast<double>(model.layers) * tp;
 
+  budget.non_torch_bytes = memory.non_torch_bytes;
+  budget.cuda_graph_bytes = memory.cuda_graph_bytes;
   const double usable = budget.gpu_memory_bytes * gpu_memory_utilization;
-  const double needed = budget.weights_bytes_per_gpu + budget.activation_reserve_bytes;
+  const double reserves = budget.non_torch_bytes + budget.cuda_graph_bytes;
+  const double needed = budget.weights_bytes_per_gpu + budget.activation_reserve_bytes + reserves;
   if (needed >= usable) {
-    char text[256];
+    char reserve_text[96] = "";
+    const int n = budget.non_torch_bytes > 0.0 ? std::snprintf(reserve_text, sizeof reserve_text, " + non-torch %.2f GiB",
+                                                               budget.non_torch_bytes / kGiB)
+                                               : 0;
+    if (budget.cuda_graph_bytes > 0.0) {
+      std::snprintf(reserve_text + n, sizeof reserve_text - static_cast<std::size_t>(n), " + CUDA graphs %.2f GiB",
+                    budget.cuda_graph_bytes / kGiB);
+    }
+    char text[320];
     std::snprintf(text, sizeof text,
-                  "needs %.1f GiB per GPU (weights %.1f GiB + activations %.1f GiB), has %.1f GiB (%.0f%% of %.1f "
+                  "needs %.1f GiB per GPU (weights %.1f GiB + activations %.1f GiB%s), has %.1f GiB (%.0f%% of %.1f "
                   "GiB): short by %.1f GiB",
                   needed / kGiB, budget.weights_bytes_per_gpu / kGiB, budget.activation_reserve_bytes / kGiB,
-                  usable / kGiB, gpu_memory_utilization * 100.0, budget.gpu_memory_bytes / kGiB,
+                  reserve_text, usable / kGiB, gpu_memory_utilization * 100.0, budget.gpu_memory_bytes / kGiB,
                   (needed - usable) / kGiB);
     throw std::invalid_argument(text);
   }
+  budget.kv_cache_bytes_per_gpu = usable - needed;
   const double per_token_replica_gpu = budget.kv_bytes_per_token_per_gpu;
   // Each attention group holds the KV of its own sequences: the replica's capacity is a groups' worth
   // (treated as one pool: the serving core does not pin a sequence to a group).

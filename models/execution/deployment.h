@@ -105,16 +105,33 @@ struct KvBudget {
   double gpu_memory_bytes = 0.0;             // per GPU
   double weights_bytes_per_gpu = 0.0;
   double activation_reserve_bytes = 0.0;     // per GPU
+  double non_torch_bytes = 0.0;              // per GPU
+  double cuda_graph_bytes = 0.0;             // per GPU
+  double kv_cache_bytes_per_gpu = 0.0;       // what is left for KV
   double kv_bytes_per_token_per_gpu = 0.0;   // all layers this GPU holds
   double kv_bytes_per_token_replica = 0.0;   // summed over the replica's GPUs (what a swap moves)
   int64_t capacity_tokens = 0;               // KV tokens that fit per replica (all attention groups)
 };
 
-/// KV capacity = HBM x utilization - weights - activation reserve, per GPU; a replica holds that
-/// per attention group (each group keeps the KV of its own sequences). Weights per GPU: attention,
-/// dense FFN, shared experts, router, norms, embedding and LM head / (tp x pp) + routed experts /
-/// (max(tp, ep) x pp).
+/// How the engine sizes its KV cache, as vLLM's memory profile does: of HBM x
+/// gpu_memory_utilization it keeps the weights, the peak activations of a forward pass of
+/// max_batched_tokens tokens, the memory held outside PyTorch's allocator (CUDA context growth,
+/// cuBLAS and NCCL workspaces) and, where graphs are captured inside the budget, their pools.
+struct MemoryBudgetParams {
+  double gpu_memory_utilization = 0.9;
+  int64_t max_batched_tokens = 8192;
+  double non_torch_bytes = 0.0;   // per GPU
+  double cuda_graph_bytes = 0.0;  // per GPU
+};
+
+/// KV capacity = HBM x utilization - weights - activation reserve - non-torch - CUDA graphs, per
+/// GPU; a replica holds that per attention group (each group keeps the KV of its own sequences).
+/// Weights per GPU: attention, dense FFN, shared experts, router, norms, embedding and LM head /
+/// (tp x pp) + routed experts / (max(tp, ep) x pp). The activation reserve per token row is the
+/// fused QKV output, gate+up and SiLU*up outputs and the hidden copies of one layer.
 /// Throws std::invalid_argument with "needs X GiB per GPU, has Y GiB" when the weights do not fit.
+KvBudget kv_budget(const Deployment& deployment, const MemoryBudgetParams& memory);
+/// The same with no non-torch or CUDA-graph reserve.
 KvBudget kv_budget(const Deployment& deployment, double gpu_memory_utilization, int64_t max_batched_tokens);
 
 /// The execution model for this deployment (op-level cost model, calibrated when

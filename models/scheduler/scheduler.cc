@@ -32,6 +32,8 @@ class PolicyScheduler : public Scheduler {
       preempted = advance_running(context, batch, budget, /*decodes=*/-1);
     }
     // As vLLM V1: a step that had to preempt admits nobody (the blocks it freed go to the running).
+    // (Sarathi-Serve goes on to admit, but its victims head the queue and need at least the blocks
+    // they held, more than the step left free, so FCFS admits nobody there either.)
     if (!p_.prefill_only_iterations && !preempted) admit_waiting(context, batch, budget);
   }
 
@@ -101,8 +103,13 @@ class PolicyScheduler : public Scheduler {
         }
       }
       Request* request = waiting[index];
-      const int64_t cap = p_.long_prefill_tokens > 0 ? std::min(budget, p_.long_prefill_tokens) : budget;
-      const int64_t tokens = context.admit(index, cap, p_.chunked_prefill, batch.requests.empty());
+      Admission admission;
+      admission.max_new_tokens = p_.long_prefill_tokens > 0 ? std::min(budget, p_.long_prefill_tokens) : budget;
+      admission.chunking = p_.chunked_prefill;
+      admission.alone = batch.requests.empty();
+      admission.whole_prompt = p_.whole_prompt_blocks;
+      admission.watermark = p_.admission_watermark;
+      const int64_t tokens = context.admit(index, admission);
       if (tokens < 0) {
         if (p_.by_priority && preempt_less_important(context, *request)) continue;
         break;

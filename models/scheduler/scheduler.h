@@ -36,6 +36,18 @@ struct ScheduledBatch {
   }
 };
 
+/// How one waiting request may be admitted.
+struct Admission {
+  int64_t max_new_tokens = 0;  // tokens it may compute this iteration
+  bool chunking = true;        // false: all pending tokens at once (fails if they exceed max_new_tokens unless alone)
+  bool alone = false;          // the batch is empty so far
+  /// KV for every pending token is allocated at admission (Sarathi-Serve's and vLLM V0's block
+  /// managers), not chunk by chunk as vLLM V1 does.
+  bool whole_prompt = false;
+  /// Fraction of all blocks that must stay free after the admission (Sarathi-Serve: 0.01).
+  double watermark = 0.0;
+};
+
 /// The replica's side of scheduling (implemented by the replica).
 class SchedulerContext {
  public:
@@ -46,11 +58,11 @@ class SchedulerContext {
   virtual std::deque<Request*>& waiting() = 0;
   /// Reserves KV for `new_tokens` more tokens of a running request; false if blocks ran out.
   virtual bool reserve(Request& request, int64_t new_tokens) = 0;
-  /// Tries to admit waiting request `index`: prefix lookup, then KV for up to `max_new_tokens`
-  /// (all pending tokens if !chunking; fails if they exceed it unless `alone`). Returns the
-  /// tokens it computes this iteration, 0 if admitted but not runnable yet (swap-in under way),
-  /// or -1 if it does not fit (nothing changed). On success it leaves the waiting queue.
-  virtual int64_t admit(std::size_t index, int64_t max_new_tokens, bool chunking, bool alone) = 0;
+  /// Tries to admit waiting request `index` under `admission`: prefix lookup, then KV for the
+  /// tokens it computes now (or all pending ones if whole_prompt). Returns the tokens it computes
+  /// this iteration, 0 if admitted but not runnable yet (swap-in under way), or -1 if it does not
+  /// fit (nothing changed). On success it leaves the waiting queue.
+  virtual int64_t admit(std::size_t index, const Admission& admission) = 0;
   /// Preempts a running request (removed from running; swap or recompute per the cache).
   virtual void preempt(Request& request) = 0;
 };
@@ -80,6 +92,8 @@ struct PolicyParams {
   bool decodes_first = false;           // sarathi: decodes before any prefill chunk
   bool prefill_only_iterations = false;  // prefill-first: iterations are prefills or decodes, not both
   bool by_priority = false;              // priority classes order admission and preemption
+  bool whole_prompt_blocks = false;      // sarathi: a prompt's KV is allocated in full at admission
+  double admission_watermark = 0.0;      // sarathi: fraction of blocks kept free by admissions
   int64_t micro_batches = 0;             // pipeline-parallel lanes (0 = the plan's pp)
 };
 

@@ -200,7 +200,9 @@ bool Replica::reserve(Request& request, int64_t new_tokens) {
   return cache_.grow(request.blocks, request.computed + new_tokens);
 }
 
-int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking, bool alone) {
+int64_t Replica::admit(std::size_t index, const Admission& admission) {
+  const int64_t max_new_tokens = admission.max_new_tokens;
+  const bool chunking = admission.chunking;
   Lane& lane = *current_;
   Request& r = *lane.waiting[index];
   const int64_t bt = cache_.block_tokens();
@@ -213,8 +215,11 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
   };
 
   // Swapping engines (vLLM V0) admit only while a watermark of 1 % of the blocks stays free, so an
-  // admission does not force the next step to preempt.
-  const int64_t watermark = cache_.preemption() == PreemptionMode::kSwap ? cache_.total_blocks() / 100 : 0;
+  // admission does not force the next step to preempt; a scheduler may ask for its own (Sarathi-Serve).
+  const int64_t swap_watermark = cache_.preemption() == PreemptionMode::kSwap ? cache_.total_blocks() / 100 : 0;
+  const auto scheduler_watermark =
+      static_cast<int64_t>(admission.watermark * static_cast<double>(cache_.total_blocks()));
+  const int64_t watermark = std::max(swap_watermark, scheduler_watermark);
   if (r.swapped) {  // resume: bring the KV back over H2D
     const int64_t needed = (r.computed + bt - 1) / bt - static_cast<int64_t>(r.blocks.size());
     if (needed > cache_.free_blocks() - watermark || !cache_.grow(r.blocks, r.computed)) return -1;
@@ -251,7 +256,8 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
   {
     const int64_t best_hits = std::min(hash_count, (total - 1) / bt);
     const int64_t best_pending = total - best_hits * bt;
-    const int64_t best_tokens = chunking ? std::min(best_pending, max_new_tokens) : best_pending;
+    const int64_t best_tokens =
+        chunking && !admission.whole_prompt ? std::min(best_pending, max_new_tokens) : best_pending;
     if ((best_hits * bt + best_tokens + bt - 1) / bt - best_hits > cache_.free_blocks()) return -1;
   }
   // Dry run next: failing admissions must not churn the cache.
@@ -266,9 +272,11 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
   const int64_t known = hits + loaded;
   const int64_t pending = total - known * bt;
   const int64_t tokens = chunking ? std::min(pending, max_new_tokens) : pending;
-  // Admitted only if the first prefill chunk after the load would fit as well.
-  const int64_t new_blocks = (known * bt + tokens + bt - 1) / bt - hits;
-  if ((!chunking && pending > max_new_tokens && !alone) || new_blocks + unreferenced > cache_.free_blocks() - watermark) {
+  // KV allocated now: the first prefill chunk after the load, or the whole prompt.
+  const int64_t allocated_tokens = admission.whole_prompt ? pending : tokens;
+  const int64_t new_blocks = (known * bt + allocated_tokens + bt - 1) / bt - hits;
+  if ((!chunking && pending > max_new_tokens && !admission.alone) ||
+      new_blocks + unreferenced > cache_.free_blocks() - watermark) {
     blocked_ = &r;
     blocked_free_ = cache_.free_blocks();
     blocked_generation_ = cache_.generation();
@@ -279,7 +287,7 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
   blocked_ = nullptr;
   const int64_t hit_blocks = cache_.acquire_prefix(r.block_hashes.data(), hash_count, hits, r.blocks);
   if (loaded > 0) {
-    const bool allocated = cache_.grow(r.blocks, known * bt);
+    const bool allocated = cache_.grow(r.blocks, admission.whole_prompt ? total : known * bt);
     assert(hit_blocks == hits && allocated);
     (void)allocated;
     r.computed = known * bt;
@@ -294,7 +302,7 @@ int64_t Replica::admit(std::size_t index, int64_t max_new_tokens, bool chunking,
     return 0;
   }
   r.computed = hit_blocks * bt;
-  const bool grown = cache_.grow(r.blocks, r.computed + tokens);
+  const bool grown = cache_.grow(r.blocks, r.computed + allocated_tokens);
   assert(hit_blocks == hits && grown);
   (void)grown;
   if (cache_.prefix_caching()) cache_.record_lookup(total, r.computed);

@@ -199,7 +199,7 @@ class Replica final : public SchedulerContext {
   std::vector<Request*>& running() override { return current_->running; }
   std::deque<Request*>& waiting() override { return current_->waiting; }
   bool reserve(Request& request, int64_t new_tokens) override;
-  int64_t admit(std::size_t index, int64_t max_new_tokens, bool chunking, bool alone) override;
+  int64_t admit(std::size_t index, const Admission& admission) override;
   void preempt(Request& request) override;
 
  private:

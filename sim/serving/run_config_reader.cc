@@ -176,6 +176,15 @@ std::unique_ptr<KvCache> make_kv_cache(const ComponentChoice& choice, int64_t ca
   return Registry<KvCache>::instance().find(choice.impl)->factory(choice.params, capacity_tokens);
 }
 
+MemoryBudgetParams memory_budget_params(const ComponentChoice& cache, int64_t max_batched_tokens) {
+  MemoryBudgetParams memory;
+  memory.gpu_memory_utilization = cache.params.number("gpu_memory_utilization");
+  memory.max_batched_tokens = max_batched_tokens;
+  memory.non_torch_bytes = cache.params.number("non_torch_memory");
+  memory.cuda_graph_bytes = cache.params.number("cuda_graph_memory");
+  return memory;
+}
+
 ComponentChoice read_router(ConfigNode& parent, const std::string& key, const std::string& default_impl) {
   return read_component<Router>(parent, key, default_impl);
 }

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/cache/kv_cache.h"
+#include "models/execution/deployment.h"
 #include "models/router/router.h"
 #include "models/scheduler/scheduler.h"
 #include "sim/core/config_node.h"
@@ -69,6 +70,9 @@ RunConfig read_run_config(ConfigNode& root);
 
 std::unique_ptr<Scheduler> make_scheduler(const ComponentChoice& choice);
 std::unique_ptr<KvCache> make_kv_cache(const ComponentChoice& choice, int64_t capacity_tokens);
+/// How the KV budget is sized: the cache's gpu_memory_utilization, non_torch_memory and
+/// cuda_graph_memory, with the scheduler's token budget as the profiled forward pass.
+MemoryBudgetParams memory_budget_params(const ComponentChoice& cache, int64_t max_batched_tokens);
 std::unique_ptr<Router> make_router(const ComponentChoice& choice);
 /// A router choice under `parent[key]` ({"impl": NAME, params}; `default_impl` when absent).
 ComponentChoice read_router(ConfigNode& parent, const std::string& key, const std::string& default_impl);

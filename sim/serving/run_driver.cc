@@ -114,8 +114,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   }
   for (Pool& pool : pools) {
     try {
-      pool.budget = kv_budget(pool.deployment, config.cache.params.number("gpu_memory_utilization"),
-                              scheduler->max_batched_tokens());
+      pool.budget = kv_budget(pool.deployment, memory_budget_params(config.cache, scheduler->max_batched_tokens()));
     } catch (const std::invalid_argument& error) {
       throw ConfigError::at_pointer(name, pool.pointer, error.what());
     }
@@ -345,6 +344,9 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     kv["gpu_memory_bytes"] = b.gpu_memory_bytes;
     kv["weights_bytes_per_gpu"] = b.weights_bytes_per_gpu;
     kv["activation_reserve_bytes"] = b.activation_reserve_bytes;
+    kv["non_torch_bytes"] = b.non_torch_bytes;
+    kv["cuda_graph_bytes"] = b.cuda_graph_bytes;
+    kv["kv_cache_bytes_per_gpu"] = b.kv_cache_bytes_per_gpu;
     kv["kv_bytes_per_token_replica"] = b.kv_bytes_per_token_replica;
     return kv;
   };

@@ -65,8 +65,9 @@ TEST_F(BadInput, UnknownKeyNamesItsPointerAndTheAllowedKeys) {
 
 TEST_F(BadInput, UnknownNestedKeyNamesItsPointer) {
   expect_rejected(config_with([](json& c) { c["cache"]["block_size"] = 16; }),
-                  "/cache/block_size: unknown key 'block_size'; allowed: block_tokens, gpu_memory_utilization, "
-                  "impl, max_model_len, num_gpu_blocks_override, offload, preemption, prefix_caching");
+                  "/cache/block_size: unknown key 'block_size'; allowed: block_tokens, cuda_graph_memory, "
+                  "gpu_memory_utilization, impl, max_model_len, non_torch_memory, num_gpu_blocks_override, offload, "
+                  "preemption, prefix_caching");
 }
 
 TEST_F(BadInput, MissingRequiredKey) {

@@ -381,6 +381,42 @@ TEST(KvBudget, CapacityIsUsableMemoryMinusWeightsAndActivationsOverKvBytesPerTok
   EXPECT_EQ(b.capacity_tokens, static_cast<int64_t>(std::floor(free_bytes / b.kv_bytes_per_token_per_gpu)));
 }
 
+// Non-torch memory and CUDA-graph pools come out of the same budget, byte for byte.
+TEST(KvBudget, NonTorchAndCudaGraphReservesComeOutOfTheKvBytes) {
+  Deployment d;
+  d.node = load_node("h100-sxm");
+  d.model = load_model("llama-3.1-8b");
+  d.engine = load_engine("vllm");
+  MemoryBudgetParams memory;
+  memory.non_torch_bytes = 1.0 * (1 << 30);
+  memory.cuda_graph_bytes = 0.5 * (1 << 30);
+  const KvBudget plain = kv_budget(d, 0.9, 8192);
+  const KvBudget b = kv_budget(d, memory);
+  EXPECT_DOUBLE_EQ(b.kv_cache_bytes_per_gpu, plain.kv_cache_bytes_per_gpu - 1.5 * (1 << 30));
+  EXPECT_EQ(b.capacity_tokens, static_cast<int64_t>(std::floor(b.kv_cache_bytes_per_gpu / b.kv_bytes_per_token_per_gpu)));
+}
+
+// vLLM V1 on one H100 80GB, Llama-3.1-8B-Instruct, gpu_memory_utilization 0.9, chunked prefill
+// at max_num_batched_tokens 8192, logs: total_gpu_memory 79.11 GiB x 0.90 = 71.20 GiB; weights
+// 14.99 GiB; non_torch_memory 0.35 GiB; PyTorch activation peak 1.24 GiB; KV cache 54.62 GiB;
+// "GPU KV cache size: 447,088 tokens" (a public vLLM serving log, 2025). Same GPU memory, same
+// limits, same non-torch figure: our weights (14.96 GiB) and activation estimate (1.25 GiB) give
+// the logged KV capacity within 0.3 %.
+TEST(KvBudget, MatchesTheKvCacheVllmLogsForLlama31_8BOnOneH100) {
+  Deployment d;
+  d.node = load_node("h100-sxm");
+  d.node.gpu.hbm_bytes = 79.11 * (1 << 30);
+  d.model = load_model("llama-3.1-8b");
+  d.engine = load_engine("vllm");
+  MemoryBudgetParams memory;
+  memory.gpu_memory_utilization = 0.9;
+  memory.max_batched_tokens = 8192;
+  memory.non_torch_bytes = 0.35 * (1 << 30);
+  const KvBudget b = kv_budget(d, memory);
+  EXPECT_NEAR(b.activation_reserve_bytes / (1 << 30), 1.24, 0.05);
+  EXPECT_NEAR(static_cast<double>(b.capacity_tokens) / 447088.0, 1.0, 0.003) << b.capacity_tokens;
+}
+
 TEST(KvBudget, TensorParallelFourSplitsWeightsAndKvHeads) {
   Deployment d;
   d.node = load_node("h100-sxm");

@@ -1,7 +1,8 @@
 // Claims about block identity and preemption as vLLM V1 does them: every full
 // block has a content hash (prompt and output alike), so a request preempted
 // for recompute finds its own blocks again and prefills only what was evicted;
-// a scheduling step that had to preempt admits no waiting request; requests of
+// a scheduling step that had to preempt admits no waiting request; Sarathi-Serve
+// allocates a prompt's KV in full at admission under a watermark; requests of
 // one prefix group, and the turns of one session, share their leading blocks.
 #include <gtest/gtest.h>
 
@@ -9,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "models/cache/kv_cache.h"
@@ -35,10 +37,18 @@ class RecordingModel : public AffineModel {
   std::vector<BatchShape> batches;
 };
 
-std::unique_ptr<Scheduler> vllm_scheduler() {
-  const auto* entry = Registry<Scheduler>::instance().find("vllm");
-  return entry->factory(default_params(entry->info.params));
+std::unique_ptr<Scheduler> scheduler_named(const char* name, int64_t max_batched_tokens = 0) {
+  const auto* entry = Registry<Scheduler>::instance().find(name);
+  auto specs = entry->info.params;
+  for (ParamSpec& spec : specs) {
+    if (spec.name == "max_num_batched_tokens" && max_batched_tokens > 0) {
+      spec.default_text = std::to_string(max_batched_tokens);
+    }
+  }
+  return entry->factory(default_params(specs));
 }
+
+std::unique_ptr<Scheduler> vllm_scheduler() { return scheduler_named("vllm"); }
 
 std::unique_ptr<KvCache> paged(int64_t tokens, bool prefix_caching) {
   const auto* entry = Registry<KvCache>::instance().find("paged");
@@ -99,18 +109,19 @@ class FakeContext : public SchedulerContext {
   std::vector<Request*>& running() override { return running_; }
   std::deque<Request*>& waiting() override { return waiting_; }
   bool reserve(Request& request, int64_t new_tokens) override {
-    const int64_t need = blocks(request.computed + new_tokens) - held(request);
+    const int64_t need = std::max<int64_t>(0, blocks(request.computed + new_tokens) - held(request));
     if (need > free) return false;
     free -= need;
-    held_blocks[&request] = blocks(request.computed + new_tokens);
+    held_blocks[&request] = held(request) + need;
     return true;
   }
-  int64_t admit(std::size_t index, int64_t max_new_tokens, bool, bool) override {
+  int64_t admit(std::size_t index, const Admission& admission) override {
     Request& r = *waiting_[index];
-    const int64_t tokens = std::min(r.pending(), max_new_tokens);
-    if (blocks(tokens) > free) return -1;
-    free -= blocks(tokens);
-    held_blocks[&r] = blocks(tokens);
+    const int64_t tokens = std::min(r.pending(), admission.max_new_tokens);
+    const int64_t allocated = blocks(admission.whole_prompt ? r.pending() : tokens);
+    if (allocated > free - static_cast<int64_t>(admission.watermark * static_cast<double>(total))) return -1;
+    free -= allocated;
+    held_blocks[&r] = allocated;
     waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(index));
     running_.push_back(&r);
     return tokens;
@@ -129,6 +140,7 @@ class FakeContext : public SchedulerContext {
     return it == held_blocks.end() ? 0 : it->second;
   }
   int64_t free = 0;
+  int64_t total = 0;  // blocks in the pool (sizes a watermark)
   int64_t preemptions = 0;
   std::map<const Request*, int64_t> held_blocks;
 
@@ -168,6 +180,51 @@ TEST(Preemption, AStepThatPreemptedAdmitsNoWaitingRequest) {
   ScheduledBatch next;
   scheduler->schedule(context, next);
   EXPECT_EQ(next.requests.size(), 1u);
+}
+
+// System: 8 free blocks of 16 tokens, a 64-token budget, A (100-token prompt) then B (32) waiting.
+// Expect: both schedulers run A's first 64 tokens alone; vLLM V1 allocates that chunk's 4 blocks
+// (4 left), Sarathi-Serve the whole prompt's 7 (1 left), so A's second chunk needs no block there.
+TEST(SarathiAdmission, APromptsKvIsAllocatedInFullWhenItIsAdmitted) {
+  for (const char* name : {"vllm", "sarathi"}) {
+    Request a, b;
+    a.input_tokens = 100, a.output_tokens = 4, a.id = 0;
+    b.input_tokens = 32, b.output_tokens = 4, b.id = 1;
+    FakeContext context;
+    context.free = context.total = 8;
+    context.waiting().assign({&a, &b});
+    auto scheduler = scheduler_named(name, 64);
+    ScheduledBatch batch;
+    scheduler->schedule(context, batch);
+    ASSERT_EQ(batch.requests.size(), 1u) << name;
+    EXPECT_EQ(batch.new_tokens[0], 64) << name;
+    const bool sarathi = std::string(name) == "sarathi";
+    EXPECT_EQ(context.free, sarathi ? 1 : 4) << name;
+    EXPECT_EQ(context.held(a), sarathi ? 7 : 4) << name;
+  }
+}
+
+// System: 200 blocks in all, 9 free, C waiting with a 128-token prompt (8 blocks). Expect: vLLM V1
+// admits it (8 <= 9); Sarathi-Serve keeps 1 % of the pool free (int(0.01 x 200) = 2 blocks), so
+// 9 - 8 = 1 < 2 refuses it until a block is freed.
+TEST(SarathiAdmission, AnAdmissionMustLeaveTheWatermarkFree) {
+  for (const char* name : {"vllm", "sarathi"}) {
+    Request c;
+    c.input_tokens = 128, c.output_tokens = 4, c.id = 2;
+    FakeContext context;
+    context.total = 200;
+    context.free = 9;
+    context.waiting().assign({&c});
+    ScheduledBatch batch;
+    scheduler_named(name, 512)->schedule(context, batch);
+    EXPECT_EQ(batch.requests.size(), std::string(name) == "sarathi" ? 0u : 1u) << name;
+    context.free = 10;
+    batch.clear();
+    if (std::string(name) == "sarathi") {
+      scheduler_named(name, 512)->schedule(context, batch);
+      EXPECT_EQ(batch.requests.size(), 1u);
+    }
+  }
 }
 
 std::vector<Segment> prefills_of(std::vector<RequestSpec> requests) {

@@ -52,7 +52,7 @@ int run_scenario(const std::string& scenario) {
   root.finish();
   auto scheduler = make_scheduler(config.scheduler);
   KvBudget budget =
-      kv_budget(deployment, config.cache.params.number("gpu_memory_utilization"), scheduler->max_batched_tokens());
+      kv_budget(deployment, memory_budget_params(config.cache, scheduler->max_batched_tokens()));
   auto cache = make_kv_cache(config.cache, budget.capacity_tokens);
   auto source = open_workload(config.workload);
   auto model = make_execution_model(deployment);

@@ -125,8 +125,8 @@ TEST(SweepCommand, InfeasiblePlanIsReportedWithItsReasonAndTheOthersStillRun) {
   const auto lines = split_lines(read_file(dir / "out" / "sweep.csv"));
   ASSERT_EQ(lines.size(), 5u);
   EXPECT_EQ(lines[3], "2,llama-3.1-70b,1,infeasible,\"" + path +
-                          ": /plan: needs 133.9 GiB per GPU (weights 131.4 GiB + activations 2.5 GiB), has 71.3 GiB "
-                          "(90% of 79.2 GiB): short by 62.6 GiB\",,,,,,,,,,,,,,,,,,,,");
+                          ": /plan: needs 134.2 GiB per GPU (weights 131.4 GiB + activations 2.5 GiB + non-torch 0.35 GiB), "
+                          "has 71.3 GiB (90% of 79.2 GiB): short by 63.0 GiB\",,,,,,,,,,,,,,,,,,,,");
   for (std::size_t row : {1u, 2u, 4u}) EXPECT_EQ(split_cells(lines[row])[3], "ok") << lines[row];
   // The plan that did not run has only its plan.json (status and reason), no run outputs.
   EXPECT_TRUE(fs::exists(dir / "out" / "runs" / "2" / "plan.json"));

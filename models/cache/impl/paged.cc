@@ -164,6 +164,15 @@ SERVESIM_REGISTER(KvCache, "paged", "paged KV blocks with prefix caching (chaine
                                         "to host memory over the host link"),
                       ParamSpec::number("gpu_memory_utilization", 0.9, 0.01, 1.0,
                                         "fraction of GPU memory the engine may use (weights + activations + KV)"),
+                      ParamSpec::quantity("non_torch_memory", Dimension::kBytes, "0.35 GiB",
+                                          "memory each GPU holds outside PyTorch's allocator when vLLM profiles "
+                                          "(CUDA context growth, cuBLAS/NCCL workspaces), kept out of the KV budget; "
+                                          "default: vLLM V1 logs of Llama-3.1-8B on one H100 (0.32-0.35 GiB)",
+                                          true),
+                      ParamSpec::quantity("cuda_graph_memory", Dimension::kBytes, "0 B",
+                                          "CUDA-graph pools taken from the KV budget (vLLM 0.11 captures graphs "
+                                          "after sizing the KV cache, outside gpu_memory_utilization: 0)",
+                                          true),
                       ParamSpec::integer("num_gpu_blocks_override", 0, 0, int64_t{1} << 32,
                                          "KV blocks per replica instead of the computed budget, as vLLM's "
                                          "(0 = computed from gpu_memory_utilization)"),
