@@ -8,6 +8,19 @@
 // same parameters and seed give the same stream, whatever the standard library
 // (std::mt19937_64 and the variates of workloads/random_variates.h, never the
 // std:: distributions). Lengths are integers >= 1.
+//
+// Shared content without block hashes: with `prefix_groups` G > 0 a session
+// starts, with probability `prefix_fraction`, with the `prefix_tokens` tokens
+// of one of G shared prefixes (a system prompt, a few-shot template, a RAG
+// document), chosen uniformly or by Zipf popularity (`prefix_zipf`); its drawn
+// input follows the prefix. With `turns` > 1 each arrival is a conversation
+// (session): turn k + 1 arrives a think time (exponential, mean `think_time`)
+// after turn k's arrival, and its prompt is turn k's prompt and answer plus a
+// newly drawn input, so it finds turn k's KV blocks. `rate` is the rate of new
+// sessions; the stream stays in arrival order (turns of many sessions
+// interleave) and holds only the sessions with turns still to come. The
+// generator is open loop: think time counts from the previous turn's arrival,
+// not from when its answer came (a closed loop is not modelled).
 
 #include <cstdint>
 #include <functional>
@@ -41,6 +54,17 @@ struct LengthDistribution {
   int64_t draw(std::mt19937_64& rng) const;
 };
 
+/// Shared prefixes and multi-turn sessions (all off by default).
+struct SharingParams {
+  int64_t prefix_groups = 0;     // 0 = no shared prefixes
+  int64_t prefix_tokens = 0;     // tokens of each group's prefix
+  double prefix_fraction = 1.0;  // share of sessions that start with a group's prefix
+  double prefix_zipf = 0.0;      // popularity skew of the groups (0 = uniform)
+  int64_t turns = 1;             // turns per session (mean when geometric)
+  bool geometric_turns = false;  // turns ~ Geometric with mean `turns`, else exactly `turns`
+  double think_time_s = 0.0;     // mean gap between a session's turns (exponential)
+};
+
 struct GeneratorParams {
   double rate_per_s = 1.0;
   double cv = 1.0;  // 1 = Poisson
@@ -49,6 +73,7 @@ struct GeneratorParams {
   uint64_t seed = 0;
   LengthDistribution input;
   LengthDistribution output;
+  SharingParams sharing;
 };
 
 /// The common parameters (rate, count, duration, seed, lengths); `with_cv` adds "cv".

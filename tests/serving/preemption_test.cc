@@ -19,6 +19,7 @@
 #include "sim/core/registry.h"
 #include "sim/serving/serving_run.h"
 #include "tests/serving/serving_fixtures.h"
+#include "workloads/generator.h"
 
 namespace servesim {
 namespace {
@@ -227,15 +228,19 @@ TEST(SarathiAdmission, AnAdmissionMustLeaveTheWatermarkFree) {
   }
 }
 
-std::vector<Segment> prefills_of(std::vector<RequestSpec> requests) {
+std::vector<Segment> prefills_of(TraceSource& source) {
   RecordingModel model;
   auto scheduler = vllm_scheduler();
   auto cache = paged(1 << 16, true);
-  VectorSource source(std::move(requests));
   ServingInputs inputs;
   inputs.kv_bytes_per_token_replica = 131072.0;
   run_serving(inputs, model, *scheduler, *cache, source);
   return prefills(model.batches);
+}
+
+std::vector<Segment> prefills_of(std::vector<RequestSpec> requests) {
+  VectorSource source(std::move(requests));
+  return prefills_of(source);
 }
 
 // Input: 4 requests, one per second, each a 1,024-token prefix of group 9 and 100 tokens of its own.
@@ -254,6 +259,49 @@ TEST(SharedPrefix, RequestsOfOnePrefixGroupPrefillItOnce) {
     EXPECT_EQ(p[i].new_tokens, 100) << i;
     EXPECT_EQ(p[i].context_tokens, 1024) << i;
   }
+}
+
+// The same through the generator: 20 Poisson arrivals (0.1/s) of one 1,024-token prefix group
+// with 100 tokens of their own. Expect: 1,024 + 20 x 100 tokens prefilled in all, the prefix once.
+TEST(SharedPrefix, GeneratedRequestsOfOnePrefixGroupPrefillItOnce) {
+  GeneratorParams p;
+  p.rate_per_s = 0.1;
+  p.num_requests = 20;
+  p.seed = 3;
+  p.input = LengthDistribution{LengthShape::kFixed, 100, 1, 1, 0.0, 0.0};
+  p.output = LengthDistribution{LengthShape::kFixed, 3, 1, 1, 0.0, 0.0};
+  p.sharing.prefix_groups = 1;
+  p.sharing.prefix_tokens = 1024;
+  auto source = make_generator(p, "g");
+  int64_t prefilled = 0;
+  for (const Segment& s : prefills_of(*source)) prefilled += s.new_tokens * s.sequences;
+  EXPECT_EQ(prefilled, 1024 + 20 * 100);
+}
+
+// Generated sessions: 2 turns, inputs 100, outputs 20, think time 100 s. Turn 1 computes 119
+// tokens' KV (its last token is never fed back): 7 full blocks. Expect: every turn 2 (prompt 220)
+// prefills 220 - 112 = 108 tokens after 112 found.
+TEST(SharedPrefix, GeneratedTurnsReuseThePreviousTurnsBlocks) {
+  GeneratorParams p;
+  p.rate_per_s = 0.01;
+  p.num_requests = 10;
+  p.seed = 5;
+  p.input = LengthDistribution{LengthShape::kFixed, 100, 1, 1, 0.0, 0.0};
+  p.output = LengthDistribution{LengthShape::kFixed, 20, 1, 1, 0.0, 0.0};
+  p.sharing.turns = 2;
+  p.sharing.think_time_s = 100.0;
+  auto source = make_generator(p, "g");
+  int second_turns = 0;
+  for (const Segment& s : prefills_of(*source)) {
+    if (s.context_tokens == 0) {
+      EXPECT_EQ(s.new_tokens, 100);
+    } else {
+      EXPECT_EQ(s.context_tokens, 112);
+      EXPECT_EQ(s.new_tokens, 108);
+      ++second_turns;
+    }
+  }
+  EXPECT_GT(second_turns, 0);
 }
 
 // Input: turn 1 of session 5 (200 in, 50 out) and, 10 s later, turn 2 whose prompt is turn 1's
