@@ -30,10 +30,15 @@ struct FabricSpec {
   // NICs per node the numbers above are per (a cluster's network sets it): 0 = one per GPU (rails,
   // as the NCCL fits' clusters). Fewer NICs than GPUs share each NIC among several GPUs' channels.
   int64_t inter_node_nics_per_node = 0;
-  // Flow collectives (models/comm/impl/flow.h) fitted to NCCL: fixed cost of one algorithm
-  // step, and payload / bytes on the wire. 0 = not fitted (flow falls back to its defaults).
+  // Flow collectives (models/comm/impl/flow.h) fitted to NCCL: fixed cost of one collective
+  // (kernel launch, channel setup), of one algorithm step, and payload / bytes on the wire.
+  // 0 = not fitted (flow falls back to its defaults).
+  double flow_launch_latency_s = 0.0;
   double flow_step_latency_s = 0.0;
   double flow_efficiency = 0.0;
+  // Efficiency at n ranks = flow_efficiency x n / (n + this): NCCL reaches less of the links'
+  // bandwidth in small rings. 0 = the same at every ring size.
+  double flow_efficiency_half_ranks = 0.0;
 };
 
 }  // namespace servesim

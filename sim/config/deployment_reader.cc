@@ -93,8 +93,10 @@ FabricSpec read_fabric(ConfigNode& node, const std::string& name) {
   fabric.inter_node_allreduce_latency_s = node.quantity("inter_node_allreduce_latency", Dimension::kSeconds, 0.0, true);
   fabric.inter_node_allreduce_bus_bytes_per_s =
       node.quantity("inter_node_allreduce_bus_bandwidth", Dimension::kBytesPerSecond, 0.0, true);
+  fabric.flow_launch_latency_s = node.quantity("flow_launch_latency", Dimension::kSeconds, 0.0, true);
   fabric.flow_step_latency_s = node.quantity("flow_step_latency", Dimension::kSeconds, 0.0, true);
   fabric.flow_efficiency = node.number("flow_efficiency", 0.0, 1.0, 0.0);
+  fabric.flow_efficiency_half_ranks = node.number("flow_efficiency_half_ranks", 0.0, 1024.0, 0.0);
   node.finish();
   return fabric;
 }

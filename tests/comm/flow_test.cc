@@ -236,35 +236,44 @@ TEST(AlphaBetaCollectives, ReduceScatterCostsWhatAllGatherDoes) {
                    model.seconds(Collective::kAllGather, kBytes, 8));
 }
 
-// "flow" is registered with its three parameters; with defaults it takes the fabric's flow fit, and
+// "flow" is registered with its parameters; with defaults it takes the fabric's flow fit, and
 // explicit values override it.
 TEST(FlowCollectives, RegisteredAsFlowWithFabricDefaultsAndOverrides) {
   const auto* entry = Registry<CollectiveModel>::instance().find("flow");
   ASSERT_NE(entry, nullptr);
   std::vector<std::string> names;
   for (const ParamSpec& spec : entry->info.params) names.push_back(spec.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"algorithm", "step_latency", "efficiency", "fuse_steps"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"algorithm", "launch_latency", "step_latency", "efficiency",
+                                              "efficiency_half_ranks", "fuse_steps"}));
   FabricSpec fabric;
   fabric.bytes_per_s = 450e9;
   fabric.latency_s = 7e-6;
+  fabric.flow_launch_latency_s = 5e-6;
   fabric.flow_step_latency_s = 2e-6;
   fabric.flow_efficiency = 0.7;
+  fabric.flow_efficiency_half_ranks = 0.5;
   auto model = entry->factory(default_params(entry->info.params), fabric);
   ASSERT_TRUE(model->uses_links());
   const auto& flow = dynamic_cast<const FlowCollectives&>(*model);
   EXPECT_EQ(flow.params().all_reduce, FlowAllReduceAlgorithm::kRing);
+  EXPECT_EQ(flow.params().launch_latency_s, 5e-6);
   EXPECT_EQ(flow.params().step_latency_s, 2e-6);
   EXPECT_EQ(flow.params().efficiency, 0.7);
+  EXPECT_EQ(flow.params().efficiency_half_ranks, 0.5);
   EXPECT_EQ(flow.params().link_bytes_per_s, 450e9);
   ParamValues values = default_params(entry->info.params);
   values.set("algorithm", std::string("tree"));
   values.set("step_latency", 1e-6);
   values.set("efficiency", 0.9);
+  values.set("launch_latency", 3e-6);
+  values.set("efficiency_half_ranks", 0.0);
   auto tree = entry->factory(values, fabric);
   const auto& tree_flow = dynamic_cast<const FlowCollectives&>(*tree);
   EXPECT_EQ(tree_flow.params().all_reduce, FlowAllReduceAlgorithm::kTree);
   EXPECT_EQ(tree_flow.params().step_latency_s, 1e-6);
   EXPECT_EQ(tree_flow.params().efficiency, 0.9);
+  EXPECT_EQ(tree_flow.params().launch_latency_s, 3e-6);
+  EXPECT_EQ(tree_flow.params().efficiency_half_ranks, 0.0);
 }
 
 // A fabric without a flow fit: step latency = the fabric's latency, efficiency 0.8.
@@ -288,9 +297,43 @@ TEST(FlowCollectives, FitRecoversTheParametersOfItsOwnClosedForm) {
     }
   }
   for (double bytes : {2e3, 1e6, 64e6}) send_recv.push_back({2, bytes, truth.seconds(Collective::kSendRecv, bytes, 2)});
-  const auto [step_latency_s, efficiency] = fit_flow(all_reduce, send_recv, kLinkBytesPerS);
-  EXPECT_NEAR(step_latency_s, 2.5e-6, 1e-12);
-  EXPECT_NEAR(efficiency, 0.7, 1e-9);
+  const FlowFit fit = fit_flow(all_reduce, send_recv, kLinkBytesPerS, /*with_launch=*/false);
+  EXPECT_NEAR(fit.step_latency_s, 2.5e-6, 1e-12);
+  EXPECT_NEAR(fit.efficiency, 0.7, 1e-9);
+  EXPECT_EQ(fit.launch_latency_s, 0.0);
+}
+
+// With a launch latency and a ring-size efficiency curve in the truth, the full fit recovers all four.
+TEST(FlowCollectives, FitRecoversALaunchLatencyAndTheRingSizeEfficiency) {
+  FlowParams p = flow_params(FlowAllReduceAlgorithm::kRing, 2.5e-6, 0.7);
+  p.launch_latency_s = 15e-6;
+  p.efficiency_half_ranks = 1.5;
+  FlowCollectives truth(p);
+  std::vector<CollectiveSample> all_reduce;
+  std::vector<CollectiveSample> send_recv;
+  for (int64_t n : {2, 4, 8}) {
+    for (double bytes : {2e3, 1e6, 64e6}) {
+      all_reduce.push_back({n, bytes, truth.seconds(Collective::kAllReduce, bytes, n)});
+    }
+  }
+  for (double bytes : {2e3, 1e6, 64e6}) send_recv.push_back({2, bytes, truth.seconds(Collective::kSendRecv, bytes, 2)});
+  const FlowFit fit = fit_flow(all_reduce, send_recv, kLinkBytesPerS);
+  EXPECT_NEAR(fit.launch_latency_s, 15e-6, 1e-11);
+  EXPECT_NEAR(fit.step_latency_s, 2.5e-6, 1e-11);
+  EXPECT_NEAR(fit.efficiency, 0.7, 1e-8);
+  EXPECT_NEAR(fit.efficiency_half_ranks, 1.5, 1e-7);
+}
+
+// Closed form with the ring-size curve: a ring all-reduce of S on n GPUs takes launch + 2(n-1) x
+// (step + S / (n B e n / (n + h))); a send/recv streams at the large-ring e.
+TEST(FlowCollectives, RingsStreamAtTheirSizesEfficiencyAndSendsAtTheLargeRings) {
+  FlowParams p = flow_params(FlowAllReduceAlgorithm::kRing, 2e-6, 0.8);
+  p.launch_latency_s = 10e-6;
+  p.efficiency_half_ranks = 2.0;
+  const FlowCollectives flow(p);
+  const double s = 64e6, b = kLinkBytesPerS;
+  EXPECT_NEAR(flow.seconds(Collective::kAllReduce, s, 4), 10e-6 + 6 * (2e-6 + s / 4 / (b * 0.8 * 4 / 6)), 1e-12);
+  EXPECT_NEAR(flow.seconds(Collective::kSendRecv, s, 2), 10e-6 + 2e-6 + s / (b * 0.8), 1e-12);
 }
 
 }  // namespace

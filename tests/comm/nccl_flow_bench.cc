@@ -3,10 +3,11 @@
 // median of each (GPUs, size)) with the flow collectives run on an Engine (one non-blocking switch
 // per node, every GPU with an up and a down link of the fabric's raw per-direction bandwidth, no
 // wire latency: flow's step latency holds every fixed cost) and with alpha-beta's closed form.
-//   h100_dgx: NVLink 4 (450 GB/s); flow's step latency and efficiency are the catalog's, which are
-//             this file's fit (fit_flow, printed here next to the catalog values): in-sample.
-//   a100_dgx: NVLink 3's own raw bandwidth (300 GB/s) with NVLink 4's step latency and efficiency:
-//             held out. Alpha-beta uses each fabric's own NCCL fit (in-sample for both files).
+//   h100_dgx: NVLink 4 (450 GB/s), a100_dgx: NVLink 3 (300 GB/s); flow's launch and step latency
+//             and efficiency curve are each fabric's catalog numbers, which are its file's fit
+//             (fit_flow, printed here next to the catalog values): in-sample, as alpha-beta's.
+//   Held out: each file's 8-GPU rows from a fit of its 2- and 4-GPU rows, and the A100 file
+//             with the H100 fit.
 // The *_pairwise_nvlink files (NVLink between GPU pairs only) need a topology this benchmark does
 // not build and are left out. Prints file, collective, GPUs, size, measured, flow, alpha-beta and
 // both errors, then the median and max |error| per file, collective and GPU count, per file and
@@ -40,7 +41,6 @@ struct NodeCase {
   const char* fabric;  // our fabric catalog entry for its raw bandwidth and alpha-beta fit
 };
 const NodeCase kNodes[] = {{"h100_dgx", "nvlink4-nvswitch"}, {"a100_dgx", "nvlink3-nvswitch"}};
-const char* const kFlowFitFabric = "nvlink4-nvswitch";  // step latency + efficiency for every node
 
 // One switch per node case; endpoints "<file>/gpu<i>".
 PlatformSpec platform(const std::vector<FabricSpec>& fabrics) {
@@ -123,28 +123,68 @@ int run(int argc, char** argv) {
     return 0;
   }
 
-  const FabricSpec fit_fabric = load_fabric(kFlowFitFabric);
-  if (fit_fabric.flow_step_latency_s <= 0.0 || fit_fabric.flow_efficiency <= 0.0) {
-    std::fprintf(stderr, "nccl_flow_bench: error: fabric %s has no flow_step_latency / flow_efficiency\n",
-                 kFlowFitFabric);
-    return 2;
-  }
   std::vector<FabricSpec> fabrics;
   for (const NodeCase& node : kNodes) fabrics.push_back(load_fabric(node.fabric));
 
-  // The fit the catalog's numbers come from, printed beside them.
-  {
-    const std::string fit_dir = dir + "/" + kNodes[0].file;
+  // Each fabric's flow numbers are its own file's fit, printed beside the catalog's (in-sample).
+  // Held out: each file's n = 8 rows predicted by a fit of its n = 2 and 4 rows (and send/recv),
+  // and the A100 file predicted with the H100 fit (another GPU, another NVLink generation).
+  std::map<std::string, FlowFit> fits;
+  for (std::size_t c = 0; c < fabrics.size(); ++c) {
+    const std::string fit_dir = dir + "/" + kNodes[c].file;
     std::vector<CollectiveSample> send_recv;
     for (const CollectiveSample& s : read_nccl_csv(fit_dir + "/send_recv.csv", NcclRows::kIntraNode)) {
       if (s.ranks == 2) send_recv.push_back(s);
     }
     const auto all_reduce = read_nccl_csv(fit_dir + "/all_reduce.csv", NcclRows::kIntraNode);
-    const auto [step_latency_s, efficiency] = fit_flow(all_reduce, send_recv, fit_fabric.bytes_per_s);
-    std::printf("flow fit on %s intra-node rows (%zu all-reduce, %zu send/recv) at %.0f GB/s: step latency %.3f us, "
-                "efficiency %.4f; catalog %s: %.3f us, %.4f\n\n",
-                kNodes[0].file, all_reduce.size(), send_recv.size(), fit_fabric.bytes_per_s / 1e9, step_latency_s * 1e6,
-                efficiency, kFlowFitFabric, fit_fabric.flow_step_latency_s * 1e6, fit_fabric.flow_efficiency);
+    const FabricSpec& f = fabrics[c];
+    const FlowFit fit = fit_flow(all_reduce, send_recv, f.bytes_per_s);
+    const FlowFit two_term = fit_flow(all_reduce, send_recv, f.bytes_per_s, /*with_launch=*/false);
+    fits[kNodes[c].file] = fit;
+    std::printf("flow fit on %s intra-node rows (%zu all-reduce, %zu send/recv) at %.0f GB/s: launch %.3f us, "
+                "step %.3f us, efficiency %.4f x n / (n + %.3f) (two-term fit: step %.3f us, efficiency %.4f); "
+                "catalog %s: %.3f us, %.3f us, %.4f, %.3f\n",
+                kNodes[c].file, all_reduce.size(), send_recv.size(), f.bytes_per_s / 1e9, fit.launch_latency_s * 1e6,
+                fit.step_latency_s * 1e6, fit.efficiency, fit.efficiency_half_ranks, two_term.step_latency_s * 1e6,
+                two_term.efficiency, kNodes[c].fabric, f.flow_launch_latency_s * 1e6, f.flow_step_latency_s * 1e6,
+                f.flow_efficiency, f.flow_efficiency_half_ranks);
+    if (f.flow_step_latency_s <= 0.0 || f.flow_efficiency <= 0.0) {
+      std::fprintf(stderr, "nccl_flow_bench: error: fabric %s has no flow fit\n", kNodes[c].fabric);
+      return 2;
+    }
+    std::vector<CollectiveSample> small_rings, eight;
+    for (const CollectiveSample& s : all_reduce) (s.ranks <= 4 ? small_rings : eight).push_back(s);
+    const FlowFit partial = fit_flow(small_rings, send_recv, f.bytes_per_s);
+    FlowParams params = flow_params_for(f);
+    params.launch_latency_s = partial.launch_latency_s;
+    params.step_latency_s = partial.step_latency_s;
+    params.efficiency = partial.efficiency;
+    params.efficiency_half_ranks = partial.efficiency_half_ranks;
+    const FlowCollectives held_out(params);
+    std::vector<double> errors;
+    for (const CollectiveSample& s : eight) {
+      errors.push_back(std::fabs(held_out.seconds(Collective::kAllReduce, s.bytes, s.ranks) / s.seconds - 1.0));
+    }
+    std::printf("  held out: %s 8-GPU all-reduce (%zu rows) from the fit of its 2- and 4-GPU rows: median |error| "
+                "%.1f %%, max %.1f %%\n",
+                kNodes[c].file, errors.size(), 100 * median(errors), 100 * max_of(errors));
+  }
+  {
+    const FlowFit& h100 = fits[kNodes[0].file];
+    FlowParams params = flow_params_for(fabrics[1]);
+    params.launch_latency_s = h100.launch_latency_s;
+    params.step_latency_s = h100.step_latency_s;
+    params.efficiency = h100.efficiency;
+    params.efficiency_half_ranks = h100.efficiency_half_ranks;
+    const FlowCollectives cross(params);
+    std::vector<double> errors;
+    for (const CollectiveSample& s : read_nccl_csv(dir + "/" + kNodes[1].file + "/all_reduce.csv", NcclRows::kIntraNode)) {
+      errors.push_back(std::fabs(cross.seconds(Collective::kAllReduce, s.bytes, s.ranks) / s.seconds - 1.0));
+    }
+    std::printf("  held out: %s all-reduce (%zu rows) with the %s fit on %s's raw bandwidth: median |error| %.1f %%, "
+                "max %.1f %%\n\n",
+                kNodes[1].file, errors.size(), kNodes[0].file, kNodes[1].fabric, 100 * median(errors),
+                100 * max_of(errors));
   }
 
   Engine engine(platform(fabrics));
@@ -155,9 +195,7 @@ int run(int argc, char** argv) {
                 "measured us", "flow us", "alpha-beta us", "flow %", "a-b %");
   }
   for (std::size_t c = 0; c < fabrics.size(); ++c) {
-    FlowParams params = flow_params_for(fabrics[c]);
-    params.step_latency_s = fit_fabric.flow_step_latency_s;
-    params.efficiency = fit_fabric.flow_efficiency;
+    const FlowParams params = flow_params_for(fabrics[c]);  // the fabric's own fit
     FlowCollectives flow(params);
     FlowParams tree_params = params;
     tree_params.all_reduce = FlowAllReduceAlgorithm::kTree;
@@ -216,8 +254,7 @@ int run(int argc, char** argv) {
     const double m = median(it->second.flow);
     std::printf("flow all-reduce median |error| on %s: %.1f %% (target <= %.0f %%: %s)%s\n", node.file, 100 * m,
                 100 * kTargetMedianError, m <= kTargetMedianError ? "met" : "NOT met",
-                std::strcmp(node.file, kNodes[0].file) == 0 ? " [in-sample: the fit's own file]"
-                                                            : " [held out: H100-fitted step latency and efficiency]");
+                " [in-sample: the fabric's fit of this file; held-out checks above]");
   }
   across_nodes(dir, fabrics);
   return 0;

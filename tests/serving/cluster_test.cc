@@ -245,8 +245,8 @@ TEST(Cluster, FlowCollectivesWithoutAClusterAreRefused) {
 
 // One request on a TP-2 x PP-2 replica with flow collectives: the stage boundary's activations cross the
 // NVLink ports as a send/recv on the links. On idle links it takes what flow prices a send at, except that a
-// step pays the larger of its step latency (2.36 us, fitted) and its route's wire latency (7.59 us, the
-// fabric's): TTFT = `servesim step`'s iteration + (7.59 - 2.36) us.
+// step pays the larger of its step latency (1.71 us, fitted) and its route's wire latency (7.59 us, the
+// fabric's): TTFT = `servesim step`'s iteration + (7.59 - 1.71) us.
 TEST(Cluster, FlowPipelineSendsRunOnTheLinks) {
   const std::string dir = make_temp_dir();
   write_file(dir + "/one.jsonl", R"({"arrival_s": 0, "input_tokens": 2048, "output_tokens": 1})" "\n");
@@ -258,7 +258,7 @@ TEST(Cluster, FlowPipelineSendsRunOnTheLinks) {
       "plan": {"tp": 2, "pp": 2}, "collectives": {"impl": "flow"}, "batch": [["prefill", 1, 2048]]})");
   const auto step = run_servesim("step " + dir + "/step.json");
   ASSERT_EQ(step.exit_code, 0) << step.err;
-  const double expected = nlohmann::json::parse(step.out)["iteration_s"].get<double>() + (kNvlinkLatencyS - 2.36e-6);
+  const double expected = nlohmann::json::parse(step.out)["iteration_s"].get<double>() + (kNvlinkLatencyS - 1.71e-6);
   EXPECT_NEAR(r.summary["ttft_s"]["mean"].get<double>(), expected, 1e-9 + 1e-6 * expected);
 }
 
@@ -374,25 +374,28 @@ TEST(Cluster, TensorParallelismAcrossNodesRunsItsAllReducesThroughTheNics) {
 }
 
 // TP 8 x PP 2 over two nodes with flow: the stage boundary's send crosses the NICs, so with 200G NICs it
-// lands later (by the activations' bytes over the lost bandwidth: 2,048 x 8,192 x 4 B at 25 GB/s less at 50).
+// lands later (by the activations' bytes over the lost bandwidth: 2,048 x 8,192 x 4 B at 25 GB/s less at 50,
+// at a send's efficiency, flow's large-ring 0.8313).
 TEST(Cluster, PipelineStagesOnTwoNodesSendThroughTheNics) {
   const double fast = ttft_on_two_nodes(R"({"tp": 8, "pp": 2})", "connectx-7");
   const double slow = ttft_on_two_nodes(R"({"tp": 8, "pp": 2})", "connectx-7-200g");
   const double bytes = 2048.0 * 8192 * 4;
-  EXPECT_NEAR(slow - fast, bytes / (25e9 * 0.7222) - bytes / (50e9 * 0.7222), 1e-3 * (slow - fast));
+  EXPECT_NEAR(slow - fast, bytes / (25e9 * 0.8313) - bytes / (50e9 * 0.8313), 1e-3 * (slow - fast));
 }
 
 // TP 16 x PP 2 over four nodes with flow: each stage's all-reduces run on its own GPUs' links, as
 // rail-aligned rings through the NICs (NIC-bound: 2(n - 1) steps of S / (g n) bytes at the NIC's rate x
-// flow's efficiency e = 0.7222), and the stage boundary's send crosses them too. So 200G instead of 400G
-// NICs adds, for the 2 x 80 all-reduces of S = 2,048 x 8,192 x 2 B (n = 16, g = 8) and the 2,048 x 8,192 x
-// 4 B send: (160 x 2 (n - 1) S / (g n) + send bytes) x (1 / (25 GB/s e) - 1 / (50 GB/s e)).
+// flow's efficiency at n ranks, e(16) = 0.8313 x 16 / (16 + 0.738)), and the stage boundary's send crosses
+// them too (at the large-ring 0.8313). So 200G instead of 400G NICs adds, for the 2 x 80 all-reduces of
+// S = 2,048 x 8,192 x 2 B (n = 16, g = 8) and the 2,048 x 8,192 x 4 B send:
+// (160 x 2 (n - 1) S / (g n) / e(16) + send bytes / 0.8313) x (1 / 25 GB/s - 1 / 50 GB/s).
 TEST(Cluster, CollectivesInsidePipelineStagesRunOnTheirStagesLinks) {
   const double fast = ttft_on_four_nodes(R"({"tp": 16, "pp": 2})", "connectx-7");
   const double slow = ttft_on_four_nodes(R"({"tp": 16, "pp": 2})", "connectx-7-200g");
-  const double e = 0.7222, s = 2048.0 * 8192 * 2, n = 16, g = 8;
-  const double bytes = 160 * 2 * (n - 1) * s / (g * n) + 2048.0 * 8192 * 4;
-  EXPECT_NEAR(slow - fast, bytes / (25e9 * e) - bytes / (50e9 * e), 1e-6 * (slow - fast));
+  const double s = 2048.0 * 8192 * 2, n = 16, g = 8;
+  const double e_ring = 0.8313 * n / (n + 0.738), e_send = 0.8313;
+  const double wire = 160 * 2 * (n - 1) * s / (g * n) / e_ring + 2048.0 * 8192 * 4 / e_send;
+  EXPECT_NEAR(slow - fast, wire / 25e9 - wire / 50e9, 1e-6 * (slow - fast));
 }
 
 // A TP group larger than a node must fill whole nodes; one that does is a plan (no longer refused).

@@ -91,6 +91,7 @@ struct FlowRun {
   std::vector<FlowStep> steps;
   std::vector<EndpointId> group;
   double wire_scale = 1.0;  // count / efficiency
+  double launch_s = 0.0;    // count x launch_latency, before the first step
   double wait_s = 0.0;      // count x step_latency
   std::size_t next = 0;
   std::size_t in_flight = 0;
@@ -112,7 +113,8 @@ void begin_step(const std::shared_ptr<FlowRun>& run) {
     route_s = std::max(route_s, run->engine->route_latency(run->group[static_cast<std::size_t>(chunk.src)],
                                                            run->group[static_cast<std::size_t>(chunk.dst)]));
   }
-  const double wait_s = run->wait_s - route_s;
+  double wait_s = run->wait_s - route_s;
+  if (run->next == 0) wait_s = std::max(wait_s, 0.0) + run->launch_s;
   if (wait_s > 0.0) {
     run->engine->schedule_at(run->engine->now() + wait_s, kPhaseCompletion, [run] { launch_step(run); });
   } else {
@@ -134,10 +136,17 @@ void launch_step(const std::shared_ptr<FlowRun>& run) {
 ParamSpecs flow_specs() {
   return {ParamSpec::choice("algorithm", "ring", {"ring", "tree"},
                             "all-reduce steps: ring (2(n-1) steps of S/n) or one binary tree (reduce then broadcast)"),
+          ParamSpec::quantity("launch_latency", Dimension::kSeconds, "0 s",
+                              "fixed cost of each collective before its first step (kernel launch, channel "
+                              "setup); 0 = the fabric's flow fit",
+                              true),
           ParamSpec::quantity("step_latency", Dimension::kSeconds, "0 s",
                               "fixed cost before each step's transfers; 0 = the fabric's flow fit", true),
           ParamSpec::number("efficiency", 0.0, 0.0, 1.0,
-                            "payload / bytes on the wire, in (0, 1]; 0 = the fabric's flow fit"),
+                            "payload / bytes on the wire in a large ring, in (0, 1]; 0 = the fabric's flow fit"),
+          ParamSpec::number("efficiency_half_ranks", -1.0, -1.0, 1024.0,
+                            "ring size h at which efficiency is halved: at n GPUs efficiency x n / (n + h); "
+                            "-1 = the fabric's flow fit"),
           ParamSpec::boolean("fuse_steps", false,
                              "ring collectives' identical steps as one flow per link (same time on idle links, "
                              "fewer events, contention averaged over the collective)")};
@@ -179,8 +188,10 @@ std::vector<FlowStep> flow_steps(Collective collective, FlowAllReduceAlgorithm a
 
 FlowParams flow_params_for(const FabricSpec& fabric) {
   FlowParams params;
+  params.launch_latency_s = fabric.flow_launch_latency_s;
   params.step_latency_s = fabric.flow_step_latency_s > 0.0 ? fabric.flow_step_latency_s : fabric.latency_s;
   params.efficiency = fabric.flow_efficiency > 0.0 ? fabric.flow_efficiency : kDefaultEfficiency;
+  params.efficiency_half_ranks = fabric.flow_efficiency > 0.0 ? fabric.flow_efficiency_half_ranks : 0.0;
   params.link_bytes_per_s = fabric.bytes_per_s;
   params.across_nodes = alpha_beta_for(fabric);
   return params;
@@ -198,7 +209,14 @@ double FlowCollectives::seconds(Collective collective, double bytes, int64_t ran
   }
   assert(params_.link_bytes_per_s > 0.0 && "flow's closed form needs the fabric's bandwidth");
   const auto [steps, load] = closed_form_terms(collective, params_.all_reduce, bytes, ranks);
-  return steps * params_.step_latency_s + load / (params_.link_bytes_per_s * params_.efficiency);
+  return params_.launch_latency_s + steps * params_.step_latency_s +
+         load / (params_.link_bytes_per_s * efficiency(collective, ranks));
+}
+
+double FlowCollectives::efficiency(Collective collective, int64_t ranks) const {
+  if (collective == Collective::kSendRecv || collective == Collective::kSendRecvAcrossNodes) return params_.efficiency;
+  const auto n = static_cast<double>(ranks);
+  return params_.efficiency * n / (n + params_.efficiency_half_ranks);
 }
 
 void FlowCollectives::start(Engine& engine, Collective collective, const std::vector<EndpointId>& group,
@@ -212,7 +230,8 @@ void FlowCollectives::start(Engine& engine, Collective collective, const std::ve
   run->engine = &engine;
   run->steps = flow_steps(collective, params_.all_reduce, bytes, ranks, nodes);
   run->group = group;
-  run->wire_scale = static_cast<double>(count) / params_.efficiency;
+  run->wire_scale = static_cast<double>(count) / efficiency(collective, ranks);
+  run->launch_s = static_cast<double>(count) * params_.launch_latency_s;
   run->wait_s = static_cast<double>(count) * params_.step_latency_s;
   run->on_done = std::move(on_done);
   if (params_.fuse_steps && run->steps.size() > 1) {
@@ -237,16 +256,24 @@ void FlowCollectives::start(Engine& engine, Collective collective, const std::ve
   begin_step(run);
 }
 
-std::pair<double, double> fit_flow(const std::vector<CollectiveSample>& all_reduce,
-                                   const std::vector<CollectiveSample>& send_recv, double link_bytes_per_s) {
+FlowFit fit_flow(const std::vector<CollectiveSample>& all_reduce, const std::vector<CollectiveSample>& send_recv,
+                 double link_bytes_per_s, bool with_launch) {
   const std::size_t n = all_reduce.size() + send_recv.size();
-  Eigen::MatrixXd a(static_cast<Eigen::Index>(n), 2);  // row . (step_latency, 1 / efficiency) = t, over t
-  std::size_t i = 0;
+  const Eigen::Index columns = with_launch ? 4 : 2;
+  // row . ([launch_latency,] step_latency, 1 / e[, h / e]) = t, every row divided by its t
+  Eigen::MatrixXd a(static_cast<Eigen::Index>(n), columns);
+  Eigen::Index i = 0;
   auto add = [&](const std::vector<CollectiveSample>& samples, Collective collective) {
     for (const CollectiveSample& s : samples) {
       const auto [steps, load] = closed_form_terms(collective, FlowAllReduceAlgorithm::kRing, s.bytes, s.ranks);
-      a(static_cast<Eigen::Index>(i), 0) = steps / s.seconds;
-      a(static_cast<Eigen::Index>(i), 1) = load / link_bytes_per_s / s.seconds;
+      Eigen::Index c = 0;
+      if (with_launch) a(i, c++) = 1.0 / s.seconds;
+      a(i, c++) = steps / s.seconds;
+      a(i, c++) = load / link_bytes_per_s / s.seconds;
+      // A send/recv is one transfer, not a ring: it streams at the large-ring efficiency.
+      if (with_launch) {
+        a(i, c) = collective == Collective::kSendRecv ? 0.0 : load / link_bytes_per_s / static_cast<double>(s.ranks) / s.seconds;
+      }
       ++i;
     }
   };
@@ -254,7 +281,7 @@ std::pair<double, double> fit_flow(const std::vector<CollectiveSample>& all_redu
   add(send_recv, Collective::kSendRecv);
   const Eigen::VectorXd ones = Eigen::VectorXd::Ones(static_cast<Eigen::Index>(n));
   Eigen::VectorXd weight = ones;
-  Eigen::Vector2d x = Eigen::Vector2d::Zero();
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(columns);
   constexpr int kIterations = 100;
   constexpr double kSmallestResidual = 1e-6;  // keeps a sample the fit passes through from dominating
   for (int iteration = 0; iteration < kIterations; ++iteration) {
@@ -262,8 +289,14 @@ std::pair<double, double> fit_flow(const std::vector<CollectiveSample>& all_redu
     x = (root.asDiagonal() * a).colPivHouseholderQr().solve(root.asDiagonal() * ones);
     weight = ((a * x - ones).cwiseAbs().cwiseMax(kSmallestResidual)).cwiseInverse();
   }
-  if (x(0) < 0.0 || x(1) <= 0.0) return {0.0, 0.0};  // not physical: the caller reports it
-  return {x(0), 1.0 / x(1)};
+  FlowFit fit;
+  const Eigen::Index step = with_launch ? 1 : 0;
+  if ((with_launch && (x(0) < 0.0 || x(3) < 0.0)) || x(step) < 0.0 || x(step + 1) <= 0.0) return fit;  // not physical
+  fit.launch_latency_s = with_launch ? x(0) : 0.0;
+  fit.step_latency_s = x(step);
+  fit.efficiency = 1.0 / x(step + 1);
+  fit.efficiency_half_ranks = with_launch ? x(3) / x(step + 1) : 0.0;
+  return fit;
 }
 
 SERVESIM_REGISTER(CollectiveModel, "flow",
@@ -274,8 +307,14 @@ SERVESIM_REGISTER(CollectiveModel, "flow",
                     FlowParams params = flow_params_for(fabric);
                     params.all_reduce = values.string("algorithm") == "tree" ? FlowAllReduceAlgorithm::kTree
                                                                              : FlowAllReduceAlgorithm::kRing;
+                    if (values.number("launch_latency") > 0.0) {
+                      params.launch_latency_s = values.number("launch_latency");
+                    }
                     if (values.number("step_latency") > 0.0) params.step_latency_s = values.number("step_latency");
                     if (values.number("efficiency") > 0.0) params.efficiency = values.number("efficiency");
+                    if (values.number("efficiency_half_ranks") >= 0.0) {
+                      params.efficiency_half_ranks = values.number("efficiency_half_ranks");
+                    }
                     params.fuse_steps = values.boolean("fuse_steps");
                     return std::make_unique<FlowCollectives>(params);
                   });
