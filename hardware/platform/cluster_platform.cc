@@ -106,7 +106,8 @@ ClusterPlatform::ClusterPlatform(const ClusterSpec& cluster)
     spec_.endpoints.push_back(prefix + "host");
     if (has_cxl_) spec_.endpoints.push_back(prefix + "cxl");
     if (has_ssd_) {
-      spec_.disks.push_back({prefix + "ssd", prefix + "host", node.ssd.read_bytes_per_s, node.ssd.write_bytes_per_s});
+      spec_.disks.push_back(
+          {prefix + "ssd", prefix + "host", node.ssd.total_read_bytes_per_s(), node.ssd.total_write_bytes_per_s()});
     }
   }
   // A link needs a positive bandwidth: a GPU without a fabric (one per node) or host link gets a
@@ -133,8 +134,8 @@ ClusterPlatform::ClusterPlatform(const ClusterSpec& cluster)
   }
   for (int64_t n = 0; n < nodes_ && has_cxl_; ++n) {
     const std::string prefix = "n" + std::to_string(n) + ".cxl";
-    spec_.links.push_back({prefix + ".write", node.cxl.bytes_per_s, node.cxl.latency_s});
-    spec_.links.push_back({prefix + ".read", node.cxl.bytes_per_s, node.cxl.latency_s});
+    spec_.links.push_back({prefix + ".write", node.cxl.total_bytes_per_s(), node.cxl.latency_s});
+    spec_.links.push_back({prefix + ".read", node.cxl.total_bytes_per_s(), node.cxl.latency_s});
   }
   // PCIe switches shared by GPUs on their way to the host: one uplink each way of the host link's bandwidth.
   gpus_per_host_switch_ = std::max<int64_t>(1, node.gpus_per_host_switch);

@@ -37,9 +37,9 @@ void add_cpu_and_dram(const NodeSpec& node, int64_t nodes, int64_t busy_cores, d
   } else {
     out.not_given.push_back("cpu " + cpu.name);
   }
-  if (cpu.memory_idle_w > 0.0 || cpu.memory_access_j_per_byte > 0.0) {
-    out.devices.push_back({"dram", nodes, static_cast<double>(nodes) * cpu.memory_idle_w * t,
-                           cpu.memory_access_j_per_byte * std::max(0.0, host_bytes - cxl_bytes)});
+  if (cpu.memory.idle_w > 0.0 || cpu.memory.access_j_per_byte > 0.0) {
+    out.devices.push_back({"dram", nodes, static_cast<double>(nodes) * cpu.memory.idle_w * t,
+                           cpu.memory.access_j_per_byte * std::max(0.0, host_bytes - cxl_bytes)});
   } else {
     out.not_given.push_back("dram of " + cpu.name);
   }
@@ -47,8 +47,9 @@ void add_cpu_and_dram(const NodeSpec& node, int64_t nodes, int64_t busy_cores, d
 
 void add_cxl_and_ssd(const NodeSpec& node, int64_t cxl_devices, double cxl_bytes, int64_t ssds, double ssd_busy_s,
                      double t, PlatformEnergy& out) {
-  add_device(out, "cxl", "", cxl_devices, node.cxl.power, cxl_bytes / (2.0 * node.cxl.bytes_per_s), t);
-  add_device(out, "ssd", "", ssds, node.ssd.power, ssd_busy_s, t);
+  // Striped devices share the bytes: their busy-equivalent seconds sum to one device's time for all of them.
+  add_device(out, "cxl", "", cxl_devices * node.cxl.devices, node.cxl.power, cxl_bytes / (2.0 * node.cxl.bytes_per_s), t);
+  add_device(out, "ssd", "", ssds * node.ssd.devices, node.ssd.power, ssd_busy_s, t);
 }
 
 }  // namespace

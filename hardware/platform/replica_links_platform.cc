@@ -55,12 +55,12 @@ ReplicaLinksPlatform::ReplicaLinksPlatform(const ReplicaLinksSpec& spec) {
     spec_.routes.push_back({"host" + n, "gpu" + n, {"h2d" + n}, false});
     if (spec.offload == OffloadDevice::kCxl) {
       offload_[i] = add_endpoint("cxl" + n);
-      cxl_w_[i] = add_link("cxl_w" + n, spec.cxl.bytes_per_s, spec.cxl.latency_s);
-      cxl_r_[i] = add_link("cxl_r" + n, spec.cxl.bytes_per_s, spec.cxl.latency_s);
+      cxl_w_[i] = add_link("cxl_w" + n, spec.cxl.total_bytes_per_s(), spec.cxl.latency_s);
+      cxl_r_[i] = add_link("cxl_r" + n, spec.cxl.total_bytes_per_s(), spec.cxl.latency_s);
       spec_.routes.push_back({"gpu" + n, "cxl" + n, {"d2h" + n, "cxl_w" + n}, false});
       spec_.routes.push_back({"cxl" + n, "gpu" + n, {"cxl_r" + n, "h2d" + n}, false});
     } else if (spec.offload == OffloadDevice::kSsd) {
-      spec_.disks.push_back({"ssd" + n, "host" + n, spec.ssd.read_bytes_per_s, spec.ssd.write_bytes_per_s});
+      spec_.disks.push_back({"ssd" + n, "host" + n, spec.ssd.total_read_bytes_per_s(), spec.ssd.total_write_bytes_per_s()});
     }
   }
   // Disaggregation: out of prefill replica p over kv_tx<p>, into decode replica d over kv_rx<d>.

@@ -49,7 +49,7 @@ HostCpuSpec read_cpu(ConfigNode& node, const std::string& name) {
   cpu.launch_s = node.quantity("launch", Dimension::kSeconds);
   cpu.iteration_overhead_s = node.quantity("iteration_overhead", Dimension::kSeconds, 0.0, true);
   cpu.sequence_overhead_s = node.quantity("sequence_overhead", Dimension::kSeconds, 0.0, true);
-  cpu.memory_bytes = node.quantity("memory", Dimension::kBytes);
+  cpu.memory.capacity_bytes = node.quantity("memory", Dimension::kBytes);
   cpu.sockets = node.integer("sockets", 0, 64, 0);
   cpu.cores_per_socket = node.integer("cores_per_socket", 0, 4096, 0);
   cpu.socket_power.idle_w = node.quantity("socket_idle_power", Dimension::kWatts, 0.0, true);
@@ -58,8 +58,8 @@ HostCpuSpec read_cpu(ConfigNode& node, const std::string& name) {
   if (cpu.socket_power.given() && (cpu.sockets == 0 || cpu.cores_per_socket == 0)) {
     node.fail("socket_idle_power", "socket power needs \"sockets\" and \"cores_per_socket\"");
   }
-  cpu.memory_idle_w = node.quantity("memory_idle_power", Dimension::kWatts, 0.0, true);
-  cpu.memory_access_j_per_byte = 8e-12 * node.number("memory_access_pj_per_bit", 0.0, 1e6, 0.0);
+  cpu.memory.idle_w = node.quantity("memory_idle_power", Dimension::kWatts, 0.0, true);
+  cpu.memory.access_j_per_byte = 8e-12 * node.number("memory_access_pj_per_bit", 0.0, 1e6, 0.0);
   node.finish();
   return cpu;
 }
@@ -109,6 +109,7 @@ CxlMemorySpec read_cxl(ConfigNode& node) {
   cxl.bytes_per_s = node.quantity("bandwidth", Dimension::kBytesPerSecond);
   cxl.latency_s = node.quantity("latency", Dimension::kSeconds, 0.0, true);
   cxl.power = read_device_power(node);
+  cxl.devices = node.integer("devices", 1, 64, 1);
   node.finish();
   return cxl;
 }
@@ -121,6 +122,7 @@ SsdSpec read_ssd(ConfigNode& node) {
   ssd.read_bytes_per_s = node.quantity("read_bandwidth", Dimension::kBytesPerSecond);
   ssd.write_bytes_per_s = node.quantity("write_bandwidth", Dimension::kBytesPerSecond);
   ssd.power = read_device_power(node);
+  ssd.devices = node.integer("devices", 1, 64, 1);
   node.finish();
   return ssd;
 }

@@ -88,7 +88,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
       Pool pool{pointer, deployment, static_cast<std::size_t>(plan.dp), {}, {}, nullptr};
       pool.deployment.plan = plan;
       pool.deployment.node = node;
-      pool.hardware = ReplicaHardware{node.name, replica_host_link(node, plan.gpus_per_replica()), node.cpu.memory_bytes,
+      pool.hardware = ReplicaHardware{node.name, replica_host_link(node, plan.gpus_per_replica()), node.cpu.memory.capacity_bytes,
                                        node.gpu.idle_w, nullptr};
       pools.push_back(std::move(pool));
       pools.back().hardware.node = &pools.back().deployment.node;
@@ -145,7 +145,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     const NodeSpec& node = pool.deployment.node;
     if (cache->preemption() == PreemptionMode::kSwap &&
         (!(node.host_link.d2h_bytes_per_s > 0.0) || !(node.host_link.h2d_bytes_per_s > 0.0) ||
-         !(node.cpu.memory_bytes > 0.0))) {
+         !(node.cpu.memory.capacity_bytes > 0.0))) {
       throw ConfigError::at_pointer(name, "/cache/preemption",
                                     "\"swap\" needs a host link with both bandwidths and host memory in the hardware" +
                                         std::string(disaggregation ? " of both pools" : ""));
@@ -170,17 +170,17 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
     std::string what;
     if (tier == "host") {
       offload.tier = OffloadTierKind::kHost;
-      tier_bytes = node.cpu.memory_bytes;
+      tier_bytes = node.cpu.memory.capacity_bytes;
       what = "host memory (cpu.memory)";
     } else if (tier == "cxl") {
       offload.tier = OffloadTierKind::kCxl;
       offload.cxl = node.cxl;
-      tier_bytes = node.cxl.capacity_bytes;
+      tier_bytes = node.cxl.total_capacity_bytes();
       what = "CXL memory";
     } else {
       offload.tier = OffloadTierKind::kSsd;
       offload.ssd = node.ssd;
-      tier_bytes = node.ssd.capacity_bytes;
+      tier_bytes = node.ssd.total_capacity_bytes();
       what = "an SSD";
     }
     if (!(tier_bytes > 0.0)) {
@@ -284,7 +284,7 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   inputs.kv_bytes_per_token_replica = budget.kv_bytes_per_token_replica;
   // Off a cluster a replica's host link carries all its GPUs' shares (on one, each GPU's link is its own).
   inputs.host_link = replica_host_link(deployment.node, deployment.plan.gpus_per_replica());
-  inputs.host_memory_bytes = deployment.node.cpu.memory_bytes;
+  inputs.host_memory_bytes = deployment.node.cpu.memory.capacity_bytes;
   // A host-DRAM offload tier takes its capacity out of the room for swapped KV.
   if (offload.capacity_blocks > 0 && offload.tier == OffloadTierKind::kHost) {
     inputs.host_memory_bytes = std::max(0.0, inputs.host_memory_bytes - config.offload.capacity_bytes);

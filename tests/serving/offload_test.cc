@@ -172,6 +172,26 @@ TEST(KvOffload, CxlTierLoadCrossesTheCxlLinkThenTheHostLink) {
   EXPECT_EQ(run.hit_tokens_b, 48);
 }
 
+// Two CXL expanders of 4 GB/s per node: blocks are striped over both, so the load streams at their
+// sum. Expect: the same TTFT_B as one 8 GB/s expander, 250 ns + 5 us + bytes / (2 x 4 GB/s) + compute.
+TEST(KvOffload, StripedCxlExpandersLoadAtTheSumOfTheirBandwidths) {
+  ServingInputs inputs = with_tier(OffloadTierKind::kCxl, 1000);
+  inputs.offload.cxl.bytes_per_s = 4e9;
+  inputs.offload.cxl.devices = 2;
+  const double bytes = 48 * kKvBytesPerToken;
+  EXPECT_NEAR(run_scenario(inputs).ttft_b,
+              inputs.offload.cxl.latency_s + kLinkLatency + bytes / 8e9 + kFixed + 16 * kPerToken, 1e-9);
+}
+
+// Two SSDs of 25 GB/s read as one of 50 GB/s (the SSD case above).
+TEST(KvOffload, StripedSsdsReadAtTheSumOfTheirBandwidths) {
+  const double bytes = 48 * kKvBytesPerToken;
+  ServingInputs ssd = with_tier(OffloadTierKind::kSsd, 1000);
+  ssd.offload.ssd.read_bytes_per_s = 25e9;
+  ssd.offload.ssd.devices = 2;
+  EXPECT_NEAR(run_scenario(ssd).ttft_b, bytes / 50e9 + kLinkLatency + bytes / kH2d + kFixed + 16 * kPerToken, 1e-9);
+}
+
 // A tier of 2 blocks: A's blocks are evicted from the GPU in the order 3, 2, 1 (a sequence's tail
 // is freed first) in one scheduling step, so the tier keeps the 2 most recent, blocks 1 and 2;
 // block 3 would be dropped at once and is never written.

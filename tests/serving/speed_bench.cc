@@ -59,7 +59,7 @@ int run_scenario(const std::string& scenario) {
   ServingInputs inputs;
   inputs.kv_bytes_per_token_replica = budget.kv_bytes_per_token_replica;
   inputs.host_link = deployment.node.host_link;
-  inputs.host_memory_bytes = deployment.node.cpu.memory_bytes;
+  inputs.host_memory_bytes = deployment.node.cpu.memory.capacity_bytes;
   inputs.idle_w_per_gpu = deployment.node.gpu.idle_w;
   inputs.max_context_tokens = deployment.model.max_context;
   inputs.oversize_is_error = false;

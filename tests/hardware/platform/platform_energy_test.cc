@@ -24,8 +24,8 @@ ClusterSpec cluster(bool with_switch_power = true) {
   c.node.cpu.sockets = 2;
   c.node.cpu.cores_per_socket = 56;
   c.node.cpu.socket_power = {100.0, 350.0};
-  c.node.cpu.memory_idle_w = 50.0;
-  c.node.cpu.memory_access_j_per_byte = 8 * 10e-12;
+  c.node.cpu.memory.idle_w = 50.0;
+  c.node.cpu.memory.access_j_per_byte = 8 * 10e-12;
   c.nodes = 2;
   c.network.topology = "single-switch";
   c.network.topology_params = default_params(Registry<NetworkTopology>::instance().find("single-switch")->info.params);
@@ -148,6 +148,21 @@ TEST(ReplicasHostEnergy, EachReplicaHasItsOwnExpanderAndNodeKindsAddUp) {
   ASSERT_EQ(e.devices.size(), 3u);
   EXPECT_EQ(e.devices[0].device, "cpu");
   EXPECT_EQ(e.devices[2].device, "cxl");
+}
+
+// Two striped expanders per replica: twice the idle power; the same bytes keep the two busy half as
+// long each, so the dynamic energy is one device's for all of them.
+TEST(ReplicasHostEnergy, StripedExpandersCountAsDevicesAndShareTheBytes) {
+  NodeSpec a = cluster().node;
+  a.cxl.bytes_per_s = 32e9;
+  a.cxl.power = {10.0, 30.0};
+  a.cxl.devices = 2;
+  std::vector<ReplicaHostUse> uses(1);
+  uses[0] = {&a, 4, 2e9, 2e9, true, false, 0.0, 0.0};
+  const PlatformEnergy e = replicas_host_energy(uses, kSeconds);
+  EXPECT_EQ(device(e, "cxl").count, 2);
+  EXPECT_DOUBLE_EQ(device(e, "cxl").idle_j, 2 * 10.0 * kSeconds);
+  EXPECT_DOUBLE_EQ(device(e, "cxl").active_j, 20.0 * 2e9 / (2 * 32e9));
 }
 
 }  // namespace
