@@ -97,6 +97,9 @@ struct GpuSpec {
   double fp16_flops_per_s = 0.0;
   double fp8_flops_per_s = 0.0;   // dense; 0 = no FP8 tensor cores (A100)
   double fp4_flops_per_s = 0.0;   // dense; 0 = no FP4 tensor cores (Hopper, Ampere)
+  // FP8 / bf16 sustained GEMM rate measured on a GPU of the same tensor cores, for a GPU without an
+  // FP8 fit of its own (0 = the dense peaks' ratio, flagged datasheet-derived).
+  double fp8_gemm_rate_ratio = 0.0;
   double hbm_bytes = 0.0;
   double hbm_bytes_per_s = 0.0;
   double l2_bytes = 0.0;

@@ -99,14 +99,21 @@ GemmCurve gemm_curve(const GpuSpec& gpu, DType compute) {
   assert(peak > 0.0 && "no tensor-core peak for this dtype: the config reader refuses it");
   const double ratio = peak / gpu.bf16_flops_per_s;
   if (compute == DType::kFp16 && ratio == 1.0) return curve;  // the same tensor-core rate
-  // Datasheet-derived: the bf16 fit's shape and fixed terms, its rates x the dense peak ratio;
+  // Derived: the bf16 fit's shape and fixed terms, its rates x the FP8 / bf16 rate ratio measured on
+  // the same tensor cores where the catalog gives one, else x the dense peak ratio (datasheet-derived);
   // the memory regime streams the same bytes / s.
-  curve.flops_per_s *= ratio;
+  const bool measured_ratio = compute == DType::kFp8 && gpu.fp8_gemm_rate_ratio > 0.0;
+  curve.flops_per_s *= measured_ratio ? gpu.fp8_gemm_rate_ratio : ratio;
   curve.measured = false;
   curve.measured_shapes.clear();
   char text[160];
-  std::snprintf(text, sizeof text, "datasheet-derived: bf16 GEMM curve x %s / bf16 dense peak (x%.2f)",
-                dtype_name(compute), ratio);
+  if (measured_ratio) {
+    std::snprintf(text, sizeof text, "derived: bf16 GEMM curve x %.2f (the FP8 / bf16 rate ratio measured on the same tensor cores)",
+                  gpu.fp8_gemm_rate_ratio);
+  } else {
+    std::snprintf(text, sizeof text, "datasheet-derived: bf16 GEMM curve x %s / bf16 dense peak (x%.2f)",
+                  dtype_name(compute), ratio);
+  }
   curve.source = text;
   return curve;
 }

@@ -25,6 +25,7 @@ GpuSpec read_gpu(ConfigNode& node, bool with_calibration) {
   gpu.fp16_flops_per_s = node.quantity("fp16", Dimension::kFlopsPerSecond, gpu.bf16_flops_per_s);
   gpu.fp8_flops_per_s = node.quantity("fp8", Dimension::kFlopsPerSecond, 0.0, true);
   gpu.fp4_flops_per_s = node.quantity("fp4", Dimension::kFlopsPerSecond, 0.0, true);
+  gpu.fp8_gemm_rate_ratio = node.number("fp8_gemm_rate_ratio", 0.0, 10.0, 0.0);
   gpu.hbm_bytes = node.quantity("hbm", Dimension::kBytes);
   gpu.hbm_bytes_per_s = node.quantity("hbm_bandwidth", Dimension::kBytesPerSecond);
   gpu.l2_bytes = node.quantity("l2", Dimension::kBytes);

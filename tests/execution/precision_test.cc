@@ -104,18 +104,18 @@ TEST(Precision, Fp8KvCacheHalvesDecodeAttentionBytes) {
 }
 
 // A GPU with a bf16 calibration only (H100 SXM) gets the FP8 curve as the bf16 fit with its rates x
-// the dense peak ratio (1978.9 / 989.4), flagged not measured; FP8 GEMMs then carry datasheet provenance.
-TEST(Precision, GpusWithoutFp8MeasurementsDeriveTheCurveFromTheBf16FitTimesThePeakRatio) {
+// the FP8 / bf16 rate ratio its catalog entry carries (1.80, measured on the H200's same tensor cores),
+// flagged not measured; FP8 GEMMs then carry datasheet provenance (nothing measured on this GPU).
+TEST(Precision, GpusWithoutFp8MeasurementsDeriveTheCurveFromTheBf16FitTimesTheMeasuredRatio) {
   const GpuSpec gpu = load_node("h100-sxm").gpu;
   ASSERT_FALSE(gpu.efficiency.gemm_fp8.measured);
+  ASSERT_EQ(gpu.fp8_gemm_rate_ratio, 1.80);
   const GemmCurve c = gemm_curve(gpu, DType::kFp8);
-  const double ratio = gpu.fp8_flops_per_s / gpu.bf16_flops_per_s;
-  EXPECT_NEAR(ratio, 2.0, 1e-3);
   EXPECT_FALSE(c.measured);
-  EXPECT_DOUBLE_EQ(c.flops_per_s, gpu.efficiency.gemm_flops_per_s * ratio);
+  EXPECT_DOUBLE_EQ(c.flops_per_s, gpu.efficiency.gemm_flops_per_s * 1.80);
   EXPECT_DOUBLE_EQ(c.bytes_per_s, gpu.efficiency.gemm_bytes_per_s);
   EXPECT_DOUBLE_EQ(c.latency_s, gpu.efficiency.gemm_latency_s);
-  EXPECT_EQ(c.source.rfind("datasheet-derived", 0), 0u) << c.source;
+  EXPECT_EQ(c.source.rfind("derived: bf16 GEMM curve x 1.80", 0), 0u) << c.source;
   const Deployment d = deployment_on("h100-sxm", "llama-3.1-8b", fp8_w8a8());
   for (const OpCost& op : OpLevelExecutionModel(d).predict(BatchShape{{Segment{1, 2048, 0}}}).ops) {
     if (op.name == "qkv_proj") {
@@ -126,6 +126,18 @@ TEST(Precision, GpusWithoutFp8MeasurementsDeriveTheCurveFromTheBf16FitTimesThePe
       EXPECT_EQ(op.dtype, "bf16");
     }
   }
+}
+
+// Without a measured ratio in its catalog entry (B200: other tensor cores) the FP8 curve takes the
+// dense peaks' ratio (4,500 / 2,250), flagged datasheet-derived.
+TEST(Precision, WithoutAMeasuredRatioTheFp8CurveTakesTheDensePeakRatio) {
+  const GpuSpec gpu = load_node("b200").gpu;
+  ASSERT_EQ(gpu.fp8_gemm_rate_ratio, 0.0);
+  const GemmCurve c = gemm_curve(gpu, DType::kFp8);
+  const double ratio = gpu.fp8_flops_per_s / gpu.bf16_flops_per_s;
+  EXPECT_NEAR(ratio, 2.0, 1e-3);
+  EXPECT_DOUBLE_EQ(c.flops_per_s, effective_efficiency(gpu).gemm_flops_per_s * ratio);
+  EXPECT_EQ(c.source.rfind("datasheet-derived", 0), 0u) << c.source;
 }
 
 // An FP8 prefill iteration pays one cast kernel before each of the 4 layer GEMMs: bf16 in, FP8 out,
