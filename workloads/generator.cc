@@ -203,7 +203,7 @@ class Generator : public TraceSource {
 
 ParamSpecs generator_param_specs(bool with_cv) {
   ParamSpecs specs{
-      ParamSpec::number("rate", 1.0, 1e-9, 1e9, "mean arrival rate (requests/s)"),
+      ParamSpec::number("rate", 1.0, 1e-9, 1e9, "mean arrival rate (requests/s; new sessions/s when turns > 1)"),
       ParamSpec::integer("num_requests", 1000, 0, int64_t{1} << 40, "requests to generate (0 = until duration)"),
       ParamSpec::quantity("duration", Dimension::kSeconds, "0 s", "stop arrivals at this simulated time (0 = no limit)",
                           true),

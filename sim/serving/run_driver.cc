@@ -1,11 +1,10 @@
 #include "sim/serving/run_driver.h"
 
-#include "hardware/platform/replica_links_platform.h"
-
 #include <algorithm>
 #include <cmath>
-#include <memory>
 #include <cstdio>
+#include <memory>
+#include <string>
 #include <optional>
 #include <stdexcept>
 #include <tuple>
@@ -31,6 +30,100 @@ const std::vector<std::string>& run_output_names() {
                                                  "report.html"};
   return names;
 }
+
+namespace {
+
+// One pool of identical replicas (a deployment's plan, or one side of a disaggregated one).
+struct Pool {
+  std::string pointer;  // where its plan is in the config (messages)
+  Deployment deployment;
+  std::size_t replicas = 1;
+  KvBudget budget;
+  ReplicaHardware hardware;  // disaggregated pools: the pool's node as the serving run takes it
+  std::unique_ptr<KvCache> first_cache;  // the pool's first replica's (built to check it holds a block)
+};
+
+// The pool's KV budget (vLLM's memory profile, or num_gpu_blocks_override) and its first replica's
+// cache; throws ConfigError at `name` when the plan does not fit, max_model_len cannot be held or
+// not one block fits.
+void size_kv_cache(Pool& pool, const ComponentChoice& cache, int64_t max_batched_tokens, bool disaggregated,
+                   const std::string& name) {
+  try {
+    pool.budget = kv_budget(pool.deployment, memory_budget_params(cache, max_batched_tokens));
+  } catch (const std::invalid_argument& error) {
+    throw ConfigError::at_pointer(name, pool.pointer, error.what());
+  }
+  // vLLM's num_gpu_blocks_override replaces the computed block count (memory permitting or not).
+  const int64_t override_blocks = cache.params.integer("num_gpu_blocks_override");
+  if (override_blocks > 0) pool.budget.capacity_tokens = override_blocks * cache.params.integer("block_tokens");
+  pool.first_cache = make_kv_cache(cache, pool.budget.capacity_tokens);
+  const int64_t max_model_len = cache.params.integer("max_model_len");
+  if (max_model_len > 0 && pool.budget.capacity_tokens < max_model_len) {
+    // vLLM refuses to start when one request of max_model_len cannot fit the KV cache.
+    throw ConfigError::at_pointer(name, "/cache/max_model_len",
+                                  "max_model_len " + std::to_string(max_model_len) + " is larger than the " +
+                                      std::to_string(pool.budget.capacity_tokens) +
+                                      " tokens the KV cache can hold (lower it or give more memory)");
+  }
+  if (pool.first_cache->total_blocks() < 1) {
+    throw ConfigError::at_pointer(name, disaggregated ? pool.pointer : "/cache",
+                                  "no room for even one KV block (capacity " +
+                                      std::to_string(pool.budget.capacity_tokens) + " tokens)");
+  }
+}
+
+// The offload tier `choice` asks for, checked against the node's hardware and sized in whole KV
+// blocks of `cache` (`budget`'s bytes per token); throws ConfigError at `name`'s /cache/offload.
+OffloadInputs offload_inputs(const OffloadChoice& choice, const NodeSpec& node, const KvCache& cache,
+                             const KvBudget& budget, const std::string& name) {
+  OffloadInputs offload;
+  const std::string& tier = choice.tier;
+  const HostLinkSpec& link = node.host_link;
+  if (!cache.prefix_caching()) {
+    throw ConfigError::at_pointer(name, "/cache/offload", "needs \"prefix_caching\": true (offloaded blocks are prefix-cache blocks)");
+  }
+  if (!(link.d2h_bytes_per_s > 0.0) || !(link.h2d_bytes_per_s > 0.0)) {
+    throw ConfigError::at_pointer(name, "/cache/offload", "needs a host link with both bandwidths in the hardware");
+  }
+  double tier_bytes = 0.0;
+  std::string what;
+  if (tier == "host") {
+    offload.tier = OffloadTierKind::kHost;
+    tier_bytes = node.cpu.memory.capacity_bytes;
+    what = "host memory (cpu.memory)";
+  } else if (tier == "cxl") {
+    offload.tier = OffloadTierKind::kCxl;
+    offload.cxl = node.cxl;
+    tier_bytes = node.cxl.total_capacity_bytes();
+    what = "CXL memory";
+  } else {
+    offload.tier = OffloadTierKind::kSsd;
+    offload.ssd = node.ssd;
+    tier_bytes = node.ssd.total_capacity_bytes();
+    what = "an SSD";
+  }
+  if (!(tier_bytes > 0.0)) {
+    throw ConfigError::at_pointer(name, "/cache/offload/tier",
+                                  "\"" + tier + "\" needs " + what + " in the hardware (node \"" + node.name +
+                                      "\" has none" + (tier == "host" ? "" : "; add \"" + tier + "\": {...} to the node") +
+                                      ")");
+  }
+  if (choice.capacity_bytes > tier_bytes) {
+    char text[160];
+    std::snprintf(text, sizeof text, "%.0f B exceeds the %.0f B of %s", choice.capacity_bytes, tier_bytes, what.c_str());
+    throw ConfigError::at_pointer(name, "/cache/offload/capacity", text);
+  }
+  const double block_bytes = static_cast<double>(cache.block_tokens()) * budget.kv_bytes_per_token_replica;
+  const double blocks = std::floor(choice.capacity_bytes / block_bytes);
+  if (blocks < 1.0) {
+    throw ConfigError::at_pointer(name, "/cache/offload/capacity",
+                                  "smaller than one KV block (" + std::to_string(static_cast<int64_t>(block_bytes)) + " B)");
+  }
+  offload.capacity_blocks = static_cast<int64_t>(std::min(blocks, 1e9));
+  return offload;
+}
+
+}  // namespace
 
 RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::string& name,
                      const RunOptions& options) {
@@ -71,14 +164,6 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
 
   // 2. Pools of identical replicas: one ("/plan", dp replicas) or, disaggregated, a prefill and
   // a decode pool, each with its own plan, KV capacity and GPU count.
-  struct Pool {
-    std::string pointer;  // where its plan is in the config (messages)
-    Deployment deployment;
-    std::size_t replicas = 1;
-    KvBudget budget;
-    ReplicaHardware hardware;  // disaggregated pools: the pool's node as the serving run takes it
-    std::unique_ptr<KvCache> first_cache;  // the pool's first replica's (built to check it holds a block)
-  };
   std::vector<Pool> pools;
   pools.reserve(2);  // at most two pools; their replicas point at their nodes
   if (disaggregation) {
@@ -112,35 +197,9 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
                                   "micro_batches " + std::to_string(scheduler->micro_batches()) +
                                       " needs a plan with pp > 1 (one pipeline stage runs one batch at a time)");
   }
-  for (Pool& pool : pools) {
-    try {
-      pool.budget = kv_budget(pool.deployment, memory_budget_params(config.cache, scheduler->max_batched_tokens()));
-    } catch (const std::invalid_argument& error) {
-      throw ConfigError::at_pointer(name, pool.pointer, error.what());
-    }
-    // vLLM's num_gpu_blocks_override replaces the computed block count (memory permitting or not).
-    const int64_t override_blocks = config.cache.params.integer("num_gpu_blocks_override");
-    if (override_blocks > 0) {
-      pool.budget.capacity_tokens = override_blocks * config.cache.params.integer("block_tokens");
-    }
-    pool.first_cache = make_kv_cache(config.cache, pool.budget.capacity_tokens);
-    const int64_t max_model_len = config.cache.params.integer("max_model_len");
-    if (max_model_len > 0 && pool.budget.capacity_tokens < max_model_len) {
-      // vLLM refuses to start when one request of max_model_len cannot fit the KV cache.
-      throw ConfigError::at_pointer(name, "/cache/max_model_len",
-                                    "max_model_len " + std::to_string(max_model_len) + " is larger than the " +
-                                        std::to_string(pool.budget.capacity_tokens) +
-                                        " tokens the KV cache can hold (lower it or give more memory)");
-    }
-    if (pool.first_cache->total_blocks() < 1) {
-      throw ConfigError::at_pointer(name, disaggregation ? pool.pointer : "/cache",
-                                    "no room for even one KV block (capacity " +
-                                        std::to_string(pool.budget.capacity_tokens) + " tokens)");
-    }
-  }
+  for (Pool& pool : pools) size_kv_cache(pool, config.cache, scheduler->max_batched_tokens(), disaggregation.has_value(), name);
   const KvBudget& budget = pools.front().budget;
   KvCache* cache = pools.front().first_cache.get();  // replica 0's; its settings are every replica's
-  const HostLinkSpec& link = deployment.node.host_link;
   for (const Pool& pool : pools) {
     const NodeSpec& node = pool.deployment.node;
     if (cache->preemption() == PreemptionMode::kSwap &&
@@ -153,56 +212,11 @@ RunOutcome drive_run(std::shared_ptr<const nlohmann::json> json, const std::stri
   }
 
   // KV offload tier: its hardware must exist on the node; capacity in whole blocks.
-  OffloadInputs offload;
   if (config.offload.enabled && disaggregation) {
     throw ConfigError::at_pointer(name, "/cache/offload", "a KV offload tier with \"disaggregation\" is not modelled");
   }
-  if (config.offload.enabled) {
-    const std::string& tier = config.offload.tier;
-    const NodeSpec& node = deployment.node;
-    if (!cache->prefix_caching()) {
-      throw ConfigError::at_pointer(name, "/cache/offload", "needs \"prefix_caching\": true (offloaded blocks are prefix-cache blocks)");
-    }
-    if (!(link.d2h_bytes_per_s > 0.0) || !(link.h2d_bytes_per_s > 0.0)) {
-      throw ConfigError::at_pointer(name, "/cache/offload", "needs a host link with both bandwidths in the hardware");
-    }
-    double tier_bytes = 0.0;
-    std::string what;
-    if (tier == "host") {
-      offload.tier = OffloadTierKind::kHost;
-      tier_bytes = node.cpu.memory.capacity_bytes;
-      what = "host memory (cpu.memory)";
-    } else if (tier == "cxl") {
-      offload.tier = OffloadTierKind::kCxl;
-      offload.cxl = node.cxl;
-      tier_bytes = node.cxl.total_capacity_bytes();
-      what = "CXL memory";
-    } else {
-      offload.tier = OffloadTierKind::kSsd;
-      offload.ssd = node.ssd;
-      tier_bytes = node.ssd.total_capacity_bytes();
-      what = "an SSD";
-    }
-    if (!(tier_bytes > 0.0)) {
-      throw ConfigError::at_pointer(name, "/cache/offload/tier",
-                                    "\"" + tier + "\" needs " + what + " in the hardware (node \"" + node.name +
-                                        "\" has none" + (tier == "host" ? "" : "; add \"" + tier + "\": {...} to the node") +
-                                        ")");
-    }
-    if (config.offload.capacity_bytes > tier_bytes) {
-      char text[160];
-      std::snprintf(text, sizeof text, "%.0f B exceeds the %.0f B of %s", config.offload.capacity_bytes, tier_bytes,
-                    what.c_str());
-      throw ConfigError::at_pointer(name, "/cache/offload/capacity", text);
-    }
-    const double block_bytes = static_cast<double>(cache->block_tokens()) * budget.kv_bytes_per_token_replica;
-    const double blocks = std::floor(config.offload.capacity_bytes / block_bytes);
-    if (blocks < 1.0) {
-      throw ConfigError::at_pointer(name, "/cache/offload/capacity", "smaller than one KV block (" +
-                                                                         std::to_string(static_cast<int64_t>(block_bytes)) + " B)");
-    }
-    offload.capacity_blocks = static_cast<int64_t>(std::min(blocks, 1e9));
-  }
+  const OffloadInputs offload =
+      config.offload.enabled ? offload_inputs(config.offload, deployment.node, *cache, budget, name) : OffloadInputs{};
 
   // 3. Output directory and workload, before any simulation work.
   OutputDir out(options.out_dir);
