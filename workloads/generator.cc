@@ -57,9 +57,6 @@ LengthDistribution length_params(const ParamValues& values, const std::string& w
   return d;
 }
 
-// Group g's identity: the same for every request that starts with it.
-uint64_t prefix_group_id(int64_t group) { return content_id("generator prefix group " + std::to_string(group)); }
-
 class Generator : public TraceSource {
  public:
   Generator(const GeneratorParams& params, std::string origin)
@@ -69,6 +66,11 @@ class Generator : public TraceSource {
       gamma_shape_ = 1.0 / (cv * cv);
       gamma_scale_ = 1.0 / (params_.rate_per_s * gamma_shape_);
       use_gamma_ = true;
+    }
+    // Group g's identity, the same for every request that starts with it (named once, not per request).
+    group_ids_.reserve(static_cast<std::size_t>(sharing_.prefix_groups));
+    for (int64_t g = 0; g < sharing_.prefix_groups; ++g) {
+      group_ids_.push_back(content_id("generator prefix group " + std::to_string(g)));
     }
     if (sharing_.prefix_groups > 0 && sharing_.prefix_zipf > 0.0) {
       // Popularity of group k (0-based) proportional to (k + 1)^-s, as a cumulative table.
@@ -141,7 +143,7 @@ class Generator : public TraceSource {
     }
     if (group >= 0) {
       out.input_tokens += sharing_.prefix_tokens;
-      set_prefix_group(out, prefix_group_id(group), sharing_.prefix_tokens);
+      set_prefix_group(out, group_ids_[static_cast<std::size_t>(group)], sharing_.prefix_tokens);
     }
     const int64_t turns = draw_turns();
     if (turns > 1) {
@@ -153,7 +155,7 @@ class Generator : public TraceSource {
   void continue_session(const Turn& turn, RequestSpec& out) {
     out.input_tokens += turn.context_tokens;
     out.session = turn.session;
-    if (turn.group >= 0) set_prefix_group(out, prefix_group_id(turn.group), sharing_.prefix_tokens);
+    if (turn.group >= 0) set_prefix_group(out, group_ids_[static_cast<std::size_t>(turn.group)], sharing_.prefix_tokens);
     if (turn.turns_left > 1) schedule_next(out, turn.group, turn.turns_left - 1);
   }
 
@@ -195,6 +197,7 @@ class Generator : public TraceSource {
   int64_t sessions_started_ = 0;
   int64_t emitted_ = 0;
   int64_t scheduled_ = 0;
+  std::vector<uint64_t> group_ids_;
   std::vector<double> group_cdf_;
   std::priority_queue<Turn, std::vector<Turn>, Later> pending_;
 };

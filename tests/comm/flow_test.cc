@@ -7,6 +7,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/comm/collective_model.h"
@@ -286,17 +287,20 @@ TEST(FlowCollectives, FabricWithoutAFitFallsBackToItsLatencyAndEightyPercent) {
   EXPECT_EQ(params.efficiency, 0.8);
 }
 
+// Noiseless samples of `truth`'s closed form: ring all-reduce on 2, 4, 8 GPUs and send/recv, of 2 KB, 1 MB, 64 MB.
+std::pair<std::vector<CollectiveSample>, std::vector<CollectiveSample>> samples_of(const FlowCollectives& truth) {
+  std::vector<CollectiveSample> all_reduce, send_recv;
+  for (double bytes : {2e3, 1e6, 64e6}) {
+    for (int64_t n : {2, 4, 8}) all_reduce.push_back({n, bytes, truth.seconds(Collective::kAllReduce, bytes, n)});
+    send_recv.push_back({2, bytes, truth.seconds(Collective::kSendRecv, bytes, 2)});
+  }
+  return {all_reduce, send_recv};
+}
+
 // fit_flow recovers the step latency and efficiency of noiseless samples of its own closed form.
 TEST(FlowCollectives, FitRecoversTheParametersOfItsOwnClosedForm) {
   FlowCollectives truth(flow_params(FlowAllReduceAlgorithm::kRing, 2.5e-6, 0.7));
-  std::vector<CollectiveSample> all_reduce;
-  std::vector<CollectiveSample> send_recv;
-  for (int64_t n : {2, 4, 8}) {
-    for (double bytes : {2e3, 1e6, 64e6}) {
-      all_reduce.push_back({n, bytes, truth.seconds(Collective::kAllReduce, bytes, n)});
-    }
-  }
-  for (double bytes : {2e3, 1e6, 64e6}) send_recv.push_back({2, bytes, truth.seconds(Collective::kSendRecv, bytes, 2)});
+  const auto [all_reduce, send_recv] = samples_of(truth);
   const FlowFit fit = fit_flow(all_reduce, send_recv, kLinkBytesPerS, /*with_launch=*/false);
   EXPECT_NEAR(fit.step_latency_s, 2.5e-6, 1e-12);
   EXPECT_NEAR(fit.efficiency, 0.7, 1e-9);
@@ -309,14 +313,7 @@ TEST(FlowCollectives, FitRecoversALaunchLatencyAndTheRingSizeEfficiency) {
   p.launch_latency_s = 15e-6;
   p.efficiency_half_ranks = 1.5;
   FlowCollectives truth(p);
-  std::vector<CollectiveSample> all_reduce;
-  std::vector<CollectiveSample> send_recv;
-  for (int64_t n : {2, 4, 8}) {
-    for (double bytes : {2e3, 1e6, 64e6}) {
-      all_reduce.push_back({n, bytes, truth.seconds(Collective::kAllReduce, bytes, n)});
-    }
-  }
-  for (double bytes : {2e3, 1e6, 64e6}) send_recv.push_back({2, bytes, truth.seconds(Collective::kSendRecv, bytes, 2)});
+  const auto [all_reduce, send_recv] = samples_of(truth);
   const FlowFit fit = fit_flow(all_reduce, send_recv, kLinkBytesPerS);
   EXPECT_NEAR(fit.launch_latency_s, 15e-6, 1e-11);
   EXPECT_NEAR(fit.step_latency_s, 2.5e-6, 1e-11);

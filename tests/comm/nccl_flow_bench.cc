@@ -73,6 +73,25 @@ double max_of(const std::vector<double>& values) {
   return values.empty() ? NAN : *std::max_element(values.begin(), values.end());
 }
 
+// Flow on `fabric`'s links with the numbers of `fit` instead of the fabric's own.
+FlowCollectives with_fit(const FabricSpec& fabric, const FlowFit& fit) {
+  FlowParams params = flow_params_for(fabric);
+  params.launch_latency_s = fit.launch_latency_s;
+  params.step_latency_s = fit.step_latency_s;
+  params.efficiency = fit.efficiency;
+  params.efficiency_half_ranks = fit.efficiency_half_ranks;
+  return FlowCollectives(params);
+}
+
+// |relative error| of `flow`'s closed form on each all-reduce sample.
+std::vector<double> all_reduce_errors(const FlowCollectives& flow, const std::vector<CollectiveSample>& samples) {
+  std::vector<double> errors;
+  for (const CollectiveSample& s : samples) {
+    errors.push_back(std::fabs(flow.seconds(Collective::kAllReduce, s.bytes, s.ranks) / s.seconds - 1.0));
+  }
+  return errors;
+}
+
 struct Errors {
   std::vector<double> flow, tree, alpha_beta;  // |relative error|
 };
@@ -154,33 +173,16 @@ int run(int argc, char** argv) {
     }
     std::vector<CollectiveSample> small_rings, eight;
     for (const CollectiveSample& s : all_reduce) (s.ranks <= 4 ? small_rings : eight).push_back(s);
-    const FlowFit partial = fit_flow(small_rings, send_recv, f.bytes_per_s);
-    FlowParams params = flow_params_for(f);
-    params.launch_latency_s = partial.launch_latency_s;
-    params.step_latency_s = partial.step_latency_s;
-    params.efficiency = partial.efficiency;
-    params.efficiency_half_ranks = partial.efficiency_half_ranks;
-    const FlowCollectives held_out(params);
-    std::vector<double> errors;
-    for (const CollectiveSample& s : eight) {
-      errors.push_back(std::fabs(held_out.seconds(Collective::kAllReduce, s.bytes, s.ranks) / s.seconds - 1.0));
-    }
+    const std::vector<double> errors =
+        all_reduce_errors(with_fit(f, fit_flow(small_rings, send_recv, f.bytes_per_s)), eight);
     std::printf("  held out: %s 8-GPU all-reduce (%zu rows) from the fit of its 2- and 4-GPU rows: median |error| "
                 "%.1f %%, max %.1f %%\n",
                 kNodes[c].file, errors.size(), 100 * median(errors), 100 * max_of(errors));
   }
   {
-    const FlowFit& h100 = fits[kNodes[0].file];
-    FlowParams params = flow_params_for(fabrics[1]);
-    params.launch_latency_s = h100.launch_latency_s;
-    params.step_latency_s = h100.step_latency_s;
-    params.efficiency = h100.efficiency;
-    params.efficiency_half_ranks = h100.efficiency_half_ranks;
-    const FlowCollectives cross(params);
-    std::vector<double> errors;
-    for (const CollectiveSample& s : read_nccl_csv(dir + "/" + kNodes[1].file + "/all_reduce.csv", NcclRows::kIntraNode)) {
-      errors.push_back(std::fabs(cross.seconds(Collective::kAllReduce, s.bytes, s.ranks) / s.seconds - 1.0));
-    }
+    const std::vector<double> errors =
+        all_reduce_errors(with_fit(fabrics[1], fits[kNodes[0].file]),
+                          read_nccl_csv(dir + "/" + kNodes[1].file + "/all_reduce.csv", NcclRows::kIntraNode));
     std::printf("  held out: %s all-reduce (%zu rows) with the %s fit on %s's raw bandwidth: median |error| %.1f %%, "
                 "max %.1f %%\n\n",
                 kNodes[1].file, errors.size(), kNodes[0].file, kNodes[1].fabric, 100 * median(errors),
