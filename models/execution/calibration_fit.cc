@@ -228,6 +228,7 @@ constexpr double kMinimumImprovement = 0.005;
 int64_t launches_per_layer(const EngineProfile& engine) {
   int64_t launches = 0;
   for (const KernelSpec& kernel : engine.layer) {
+    if (kernel.layers == LayerScope::kMoe) continue;  // a dense layer's launches
     launches += kernel.kind == KernelKind::kAttention ? engine.attention_launches : kernel.launches;
   }
   return launches;

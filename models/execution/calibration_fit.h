@@ -93,7 +93,8 @@ struct FitQuality {
 double dispatch_floor(const Microbench& bench);
 
 /// Host launches per transformer layer that an engine profile describes (what an
-/// eager iteration pays per layer), to compare with eager_engine_ops_per_layer.
+/// eager iteration pays per dense layer; MoE-only kernels left out), to compare with
+/// eager_engine_ops_per_layer.
 int64_t launches_per_layer(const EngineProfile& engine);
 
 /// Relative difference above which the measured eager ops per layer and the engine

@@ -19,8 +19,18 @@ enum class KernelKind {
   kAttention,    // one launch per batch segment (prefill) or per decode group
 };
 
-/// Which weight a GEMM multiplies by (sharded by the plan).
-enum class GemmWeight { kQkv, kO, kGateUp, kDown, kLmHead };
+/// Which weight a GEMM multiplies by (sharded by the plan; the MoE router, hidden -> experts, is
+/// replicated on every GPU).
+enum class GemmWeight { kQkv, kO, kGateUp, kDown, kLmHead, kRouter };
+
+/// Which of the layer stack's layers a layer kernel runs in: every layer, or only the MoE layers
+/// (routing, gathering tokens to their experts and back).
+enum class LayerScope { kAll, kMoe };
+
+/// How an engine runs a MoE layer's routed experts: one grouped kernel per matrix over every expert
+/// of the GPU (vLLM's fused_moe: one fixed cost), or one GEMM per expert in turn (a Python loop over
+/// experts: each pays its own fixed cost and tile occupancy over only its own rows).
+enum class MoeExperts { kGrouped, kSequential };
 
 /// Which token rows a kernel processes: every new token, or only the sampled ones
 /// (the last token of each sequence: LM head, final norm, argmax).
@@ -35,6 +45,7 @@ struct RowBytes {
   double kv = 0.0;
   double ffn = 0.0;
   double vocab = 0.0;
+  double experts = 0.0;  // routed experts of the model (router logits)
   double constant = 0.0;
 };
 
@@ -45,6 +56,10 @@ struct KernelSpec {
   RowScope rows = RowScope::kTokens;
   RowBytes bytes_per_row;                  // kElementwise
   GemmWeight weight = GemmWeight::kQkv;    // kGemm
+  LayerScope layers = LayerScope::kAll;    // layer kernels only
+  /// Elementwise layer kernel that a MoE layer runs once per routed expert of the GPU over that
+  /// expert's rows (its `ffn` width is then the expert's); dense layers run it once over every row.
+  bool per_expert = false;
 };
 
 struct EngineProfile {
@@ -61,6 +76,7 @@ struct EngineProfile {
   /// GPU: no occupancy loss (GpuEfficiency::attention_decode_half_heads does not apply).
   bool decode_split_kv = false;
   int64_t attention_launches = 1;  // kernels (host launches) per attention call
+  MoeExperts moe_experts = MoeExperts::kGrouped;
   /// The engine pays HostCpuSpec::iteration_overhead_s + sequence_overhead_s x
   /// sequences in the batch (scheduling, input preparation, sampling, output
   /// processing) every iteration, not overlapped.

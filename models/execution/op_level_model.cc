@@ -239,6 +239,7 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   attention_provenance_ = calibrated ? Provenance::kInterpolated : Provenance::kDatasheet;
 
   if (model.is_moe()) {
+    sequential_experts_ = engine.moe_experts == MoeExperts::kSequential;
     moe_experts_ = static_cast<double>(model.moe.experts);
     moe_topk_ = static_cast<double>(model.moe.experts_per_token);
     expert_all_to_all_ = ep_ > 1 && ep_ >= tp_;
@@ -276,18 +277,36 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
   auto add_kernels = [&](std::vector<Op>& ops_out, const std::vector<KernelSpec>& kernels, double instances,
                          double dense_layers, double moe_layers) {
     for (const KernelSpec& kernel : kernels) {
+      // MoE-only kernels (routing, gather / scatter) run in the MoE layers alone.
+      const bool moe_only = kernel.layers == LayerScope::kMoe;
+      if (moe_only && moe_layers <= 0.0) continue;
       Op op;
       op.name = kernel.name;
       op.rows = kernel.rows;
-      op.instances = instances;
+      op.instances = moe_only ? moe_layers : instances;
       op.launches = kernel.launches;
       switch (kernel.kind) {
         case KernelKind::kElementwise: {
           const RowBytes& b = kernel.bytes_per_row;
           op.op_class = OpClass::kElementwise;
-          op.bytes_per_row = b.hidden * hidden_ + b.q * q_width + b.kv * kv_width + b.ffn * ffn + b.vocab * vocab +
-                             b.constant;
+          auto row_bytes = [&](double ffn_width) {
+            return b.hidden * hidden_ + b.q * q_width + b.kv * kv_width + b.ffn * ffn_width + b.vocab * vocab +
+                   b.experts * moe_experts_ + b.constant;
+          };
+          op.bytes_per_row = row_bytes(ffn);
           op.provenance = calibrated ? Provenance::kInterpolated : Provenance::kDatasheet;
+          if (kernel.per_expert && moe_layers > 0.0) {
+            // Dense layers run it once over every row; MoE layers once per expert over its rows,
+            // at the expert's width.
+            if (!moe_only && dense_layers > 0.0) {
+              Op dense = op;
+              dense.instances = dense_layers;
+              ops_out.push_back(dense);
+            }
+            op.instances = moe_layers;
+            op.per_expert = true;
+            op.bytes_per_row = row_bytes(expert_ffn);
+          }
           ops_out.push_back(op);
           break;
         }
@@ -307,8 +326,10 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
             case GemmWeight::kGateUp: op.gemm_n = 2.0 * ffn; op.gemm_k = hidden_; break;
             case GemmWeight::kDown: op.gemm_n = hidden_; op.gemm_k = ffn; break;
             case GemmWeight::kLmHead: op.gemm_n = vocab; op.gemm_k = hidden_; break;
+            case GemmWeight::kRouter: op.gemm_n = moe_experts_; op.gemm_k = hidden_; break;
           }
-          const bool lm_head = kernel.weight == GemmWeight::kLmHead;
+          // The LM head and the MoE router are never quantised (16-bit weights and compute).
+          const bool lm_head = kernel.weight == GemmWeight::kLmHead || kernel.weight == GemmWeight::kRouter;
           op.low_precision = low_precision && !lm_head;
           op.weight_bpp = lm_head ? lm_head_bpp : weight_bpp_;
           op.dtype = lm_head ? lm_head_dtype : layer_dtype;
@@ -467,7 +488,21 @@ double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double shar
     const double b = weight_bpp_ * active * op.gemm_n * op.gemm_k + activations;
     double c = e.gemm_latency_s + f / e.gemm_flops_per_s;
     double m = e.gemm_memory_latency_s + b / e.gemm_bytes_per_s;
-    if (moe_dense_flops_per_row_ > 0.0) {
+    if (sequential_experts_) {
+      // One GEMM per expert in turn, each over its share of the rank's rows (balanced within the
+      // rank): every expert pays the fixed terms, tile occupancy and per-kernel floor on its own.
+      c = 0.0;
+      m = 0.0;
+      if (active > 0.0) {
+        const GemmCost one = gemm_cost(e, sms_, expert_rows / active, op.gemm_n, op.gemm_k, weight_bpp_, in_bytes);
+        c = active * std::max(one.compute_s, e.graph_kernel_s);
+        m = active * one.memory_s;
+      }
+      if (moe_dense_flops_per_row_ > 0.0) {  // the shared experts: a GEMM of their own
+        c += shared_compute + e.gemm_latency_s;
+        m += shared_memory + e.gemm_memory_latency_s;
+      }
+    } else if (moe_dense_flops_per_row_ > 0.0) {
       c += shared_compute;
       m += shared_memory;
     }
@@ -500,6 +535,33 @@ double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double shar
   return std::max(e.graph_kernel_s, std::max(compute, memory));
 }
 
+OpLevelExecutionModel::ExpertLoad OpLevelExecutionModel::hottest_expert_load(double tokens) const {
+  ExpertLoad load;
+  if (moe_experts_ <= 0.0 || tokens <= 0.0) return load;
+  const double ep = static_cast<double>(ep_);
+  if (rank_rows_per_token_.empty()) {
+    load.rows = tokens * moe_topk_ / ep;
+    load.active = (moe_experts_ / ep) * (1.0 - std::pow(1.0 - moe_topk_ / moe_experts_, tokens));
+    return load;
+  }
+  std::size_t hottest = 0;
+  for (std::size_t r = 1; r < rank_rows_per_token_.size(); ++r) {
+    if (rank_rows_per_token_[r] > rank_rows_per_token_[hottest]) hottest = r;
+  }
+  load.rows = tokens * rank_rows_per_token_[hottest];
+  const std::size_t begin = hottest * static_cast<std::size_t>(experts_per_rank_);
+  for (std::size_t x = begin; x < begin + static_cast<std::size_t>(experts_per_rank_); ++x) {
+    load.active += 1.0 - std::exp(tokens * expert_log_miss_[x]);
+  }
+  return load;
+}
+
+int64_t OpLevelExecutionModel::op_launches(const Op& op, double all_tokens) const {
+  const bool per_expert = op.per_expert || (sequential_experts_ && op.expert_fraction > 0.0);
+  if (!per_expert) return op.launches;
+  return op.launches * static_cast<int64_t>(std::ceil(hottest_expert_load(all_tokens).active - 1e-9));
+}
+
 double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sampled, double all_tokens, double share,
                                          double* flops, double* bytes, Bound* bound, double* clocked) const {
   const double rows = op.rows == RowScope::kTokens ? tokens : sampled;
@@ -509,10 +571,18 @@ double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sam
   if (rows <= 0.0) return 0.0;
   switch (op.op_class) {
     case OpClass::kElementwise: {
-      *bytes = rows * op.bytes_per_row;
+      double kernels = static_cast<double>(op.launches);
+      double kernel_rows = rows;
+      if (op.per_expert) {
+        // Once per expert the rank's rows hit, over those rows (the busiest rank sets the time).
+        const ExpertLoad load = hottest_expert_load(all_tokens);
+        kernels *= load.active;
+        kernel_rows = load.rows;
+      }
+      *bytes = kernel_rows * op.bytes_per_row;
       // Each kernel pays the fixed launch-to-drain time of a graph-replayed kernel
       // (the tiny-kernel measurement) and then streams its bytes: the two add.
-      const double fixed = static_cast<double>(op.launches) * eff_.graph_kernel_s;
+      const double fixed = kernels * eff_.graph_kernel_s;
       const double stream = *bytes / eff_.elementwise_bytes_per_s;
       *bound = stream > fixed ? Bound::kMemory : Bound::kLatency;
       *clocked = fixed;
@@ -615,7 +685,7 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
       bound = compute_like >= memory_like ? Bound::kCompute : Bound::kMemory;
     } else {
       seconds = op_seconds(op, tokens, sampled, all_tokens, share, &flops, &bytes, &bound, &clocked);
-      if (seconds > 0.0) launches = op.launches;
+      if (seconds > 0.0) launches = op_launches(op, all_tokens);
     }
     seconds *= op.instances;
     clocked *= op.instances;

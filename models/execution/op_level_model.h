@@ -98,6 +98,7 @@ class OpLevelExecutionModel : public ExecutionModel {
     double bytes_per_row = 0.0;  // elementwise
     double gemm_n = 0.0, gemm_k = 0.0;  // GEMM
     double expert_fraction = 0.0;       // MoE: 0 = dense GEMM
+    bool per_expert = false;            // elementwise: once per routed expert of the GPU, over its rows
     bool low_precision = false;         // GEMM on the FP8 / FP4 path (eff_low_, act_bytes_)
     double weight_bpp = 2.0;            // GEMM: bytes per weight (the LM head stays 16-bit)
     const char* dtype = nullptr;        // GEMM: compute dtype, for predict()
@@ -132,6 +133,16 @@ class OpLevelExecutionModel : public ExecutionModel {
   /// Routed-expert GEMM on the slowest EP rank for `rows` tokens of the batch, plus the shared
   /// experts over `shared_rows` (the attention group's tokens).
   double moe_seconds(const Op& op, double rows, double shared_rows, double* flops, double* bytes, Bound* bound) const;
+  /// The routed experts' load on the EP rank with the most expert rows, for `tokens` of the batch:
+  /// its expert rows and the expected distinct experts of the rank they hit.
+  struct ExpertLoad {
+    double rows = 0.0;
+    double active = 0.0;
+  };
+  ExpertLoad hottest_expert_load(double tokens) const;
+  /// Kernels one instance of `op` launches for a batch of `all_tokens` (per-expert kernels and
+  /// sequential expert GEMMs: once per expert the rank's rows hit, rounded up).
+  int64_t op_launches(const Op& op, double all_tokens) const;
 
   GpuEfficiency eff_;
   GpuEfficiency eff_low_;     // eff_ with the GEMM curve of the low-precision compute dtype
@@ -156,6 +167,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   Provenance attention_provenance_ = Provenance::kDatasheet;
   // MoE (per GPU)
   double moe_experts_ = 0.0, moe_topk_ = 0.0;
+  bool sequential_experts_ = false;       // EngineProfile::moe_experts == kSequential
   double moe_dense_flops_per_row_ = 0.0;  // shared experts + router, per matrix kind
   bool expert_all_to_all_ = false;        // ep > 1 and ep >= tp: dispatch / combine instead of the all-reduce
   // Skewed routing (empty when balanced: closed form): per EP rank, expected expert rows per token;

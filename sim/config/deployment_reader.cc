@@ -132,13 +132,25 @@ RowScope read_rows(ConfigNode& node) {
   return node.choice("rows", {"tokens", "sampled"}, "tokens") == "tokens" ? RowScope::kTokens : RowScope::kSampled;
 }
 
-KernelSpec read_kernel(ConfigNode& node) {
+// `in_layer`: a kernel of the per-layer list (only those may name the layers they run in or run
+// per expert).
+KernelSpec read_kernel(ConfigNode& node, bool in_layer) {
   node.require_object();
   KernelSpec kernel;
   kernel.name = node.string("name");
   const std::string kind = node.choice("kind", {"elementwise", "gemm", "attention"});
   kernel.launches = node.integer("launches", 1, 1000, 1);
   kernel.rows = read_rows(node);
+  if (in_layer) {
+    kernel.layers = node.choice("layers", {"all", "moe"}, "all") == "moe" ? LayerScope::kMoe : LayerScope::kAll;
+    kernel.per_expert = node.boolean("per_expert", false);
+  } else {
+    if (node.has("layers")) node.fail("layers", "only a kernel of \"layer\" runs in some layers");
+    if (node.has("per_expert")) node.fail("per_expert", "only a kernel of \"layer\" runs per expert");
+  }
+  if (kernel.per_expert && kind != "elementwise") {
+    node.fail("per_expert", "only elementwise kernels run per expert (expert GEMMs follow \"moe_experts\")");
+  }
   if (kind == "elementwise") {
     kernel.kind = KernelKind::kElementwise;
     ConfigNode bytes = node.child("bytes_per_row");
@@ -148,16 +160,23 @@ KernelSpec read_kernel(ConfigNode& node) {
     kernel.bytes_per_row.kv = bytes.number("kv", 0.0, 1e6, 0.0);
     kernel.bytes_per_row.ffn = bytes.number("ffn", 0.0, 1e6, 0.0);
     kernel.bytes_per_row.vocab = bytes.number("vocab", 0.0, 1e6, 0.0);
+    kernel.bytes_per_row.experts = bytes.number("experts", 0.0, 1e6, 0.0);
     kernel.bytes_per_row.constant = bytes.number("constant", 0.0, 1e12, 0.0);
     bytes.finish();
   } else if (kind == "gemm") {
     kernel.kind = KernelKind::kGemm;
-    const std::string weight = node.choice("weight", {"qkv", "o", "gate_up", "down", "lm_head"});
+    const std::string weight = node.choice("weight", {"qkv", "o", "gate_up", "down", "lm_head", "router"});
     if (weight == "qkv") kernel.weight = GemmWeight::kQkv;
     if (weight == "o") kernel.weight = GemmWeight::kO;
     if (weight == "gate_up") kernel.weight = GemmWeight::kGateUp;
     if (weight == "down") kernel.weight = GemmWeight::kDown;
     if (weight == "lm_head") kernel.weight = GemmWeight::kLmHead;
+    if (weight == "router") {
+      kernel.weight = GemmWeight::kRouter;
+      if (kernel.layers != LayerScope::kMoe) {
+        node.fail("weight", "the router GEMM runs only in MoE layers: give it \"layers\": \"moe\"");
+      }
+    }
   } else {
     kernel.kind = KernelKind::kAttention;
   }
@@ -168,7 +187,7 @@ KernelSpec read_kernel(ConfigNode& node) {
 std::vector<KernelSpec> read_kernels(ConfigNode& node, const std::string& key) {
   std::vector<KernelSpec> kernels;
   if (!node.has(key)) return kernels;
-  for (ConfigNode& item : node.array(key)) kernels.push_back(read_kernel(item));
+  for (ConfigNode& item : node.array(key)) kernels.push_back(read_kernel(item, key == "layer"));
   return kernels;
 }
 
@@ -338,6 +357,9 @@ EngineProfile read_engine(ConfigNode& node, const std::string& name) {
   engine.prefill_repeat_kv = node.boolean("prefill_repeat_kv", false);
   engine.decode_split_kv = node.boolean("decode_split_kv", false);
   engine.attention_launches = node.integer("attention_launches", 1, 100, 1);
+  engine.moe_experts =
+      node.choice("moe_experts", {"grouped", "sequential"}, "grouped") == "grouped" ? MoeExperts::kGrouped
+                                                                                    : MoeExperts::kSequential;
   engine.host_iteration_overhead = node.boolean("host_iteration_overhead", false);
   engine.prologue = read_kernels(node, "prologue");
   engine.layer = read_kernels(node, "layer");
