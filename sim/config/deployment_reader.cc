@@ -148,6 +148,9 @@ KernelSpec read_kernel(ConfigNode& node, bool in_layer) {
     if (node.has("layers")) node.fail("layers", "only a kernel of \"layer\" runs in some layers");
     if (node.has("per_expert")) node.fail("per_expert", "only a kernel of \"layer\" runs per expert");
   }
+  if (kernel.per_expert && kernel.rows != RowScope::kTokens) {
+    node.fail("per_expert", "a per-expert kernel runs over its expert's token rows: \"rows\" must be \"tokens\"");
+  }
   if (kernel.per_expert && kind != "elementwise") {
     node.fail("per_expert", "only elementwise kernels run per expert (expert GEMMs follow \"moe_experts\")");
   }

@@ -196,6 +196,10 @@ TEST(MoeEngineReader, PerExpertGemmsAndLayerScopesOutsideTheLayerAreRefused) {
   EXPECT_EQ(engine_error(engine_with("", R"({"name": "g", "kind": "gemm", "weight": "gate_up"})",
                                      R"({"name": "e", "kind": "elementwise", "layers": "moe", "bytes_per_row": {}})")),
             "cfg.json: /engine/prologue/0/layers: only a kernel of \"layer\" runs in some layers");
+  EXPECT_EQ(engine_error(engine_with(
+                "", R"({"name": "e", "kind": "elementwise", "per_expert": true, "rows": "sampled", "bytes_per_row": {}})")),
+            "cfg.json: /engine/layer/0/per_expert: a per-expert kernel runs over its expert's token rows: \"rows\" "
+            "must be \"tokens\"");
 }
 
 TEST(MoeEngineReader, AnUnknownExpertScheduleIsRefusedAndTheKnownOnesAreRead) {
