@@ -253,7 +253,9 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
         rank_rows_per_token_[e / static_cast<std::size_t>(experts_per_rank_)] += picked[e];
         expert_log_miss_.push_back(std::log1p(-picked[e]));
       }
-      hottest_rank_share_ = *std::max_element(rank_rows_per_token_.begin(), rank_rows_per_token_.end()) / moe_topk_;
+      const auto hottest = std::max_element(rank_rows_per_token_.begin(), rank_rows_per_token_.end());
+      hottest_rank_ = static_cast<std::size_t>(hottest - rank_rows_per_token_.begin());
+      hottest_rank_share_ = *hottest / moe_topk_;
     }
   }
   const int64_t moe_dense_layers = model.is_moe() ? std::min(model.moe.dense_layers, model.layers) : model.layers;
@@ -445,6 +447,11 @@ OpLevelExecutionModel::OpLevelExecutionModel(const Deployment& deployment)
     send_across_nodes_.push_back(last_gpu / per_node != (last_gpu + 1) / per_node);
   }
 
+  for (const std::vector<Op>& ops : stage_ops_) {
+    for (const Op& op : ops) {
+      per_expert_ops_ = per_expert_ops_ || op.per_expert || (sequential_experts_ && op.expert_fraction > 0.0);
+    }
+  }
   graph_prefill_ = engine.graph_prefill;
   graph_decode_ = engine.graph_decode;
   launch_s_ = eff_.eager_launch_s > 0.0 ? eff_.eager_launch_s : deployment.node.cpu.launch_s;
@@ -514,20 +521,11 @@ double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double shar
       total_bytes = b + shared_bytes;
     }
   };
-  const double ep = static_cast<double>(ep_);
-  if (rank_rows_per_token_.empty()) {
-    // Balanced: every rank takes rows x top-k / ep expert rows; each of its E / ep experts is hit with
-    // probability 1 - (1 - k / E)^rows.
-    rank_cost(rows * moe_topk_ / ep, (moe_experts_ / ep) * (1.0 - std::pow(1.0 - moe_topk_ / moe_experts_, rows)));
-  } else {
-    for (std::size_t r = 0; r < rank_rows_per_token_.size(); ++r) {
-      double active = 0.0;
-      const std::size_t begin = r * static_cast<std::size_t>(experts_per_rank_);
-      for (std::size_t x = begin; x < begin + static_cast<std::size_t>(experts_per_rank_); ++x) {
-        active += 1.0 - std::exp(rows * expert_log_miss_[x]);
-      }
-      rank_cost(rows * rank_rows_per_token_[r], active);
-    }
+  // Balanced, every rank is alike: one; skewed, each rank.
+  const std::size_t ranks = rank_rows_per_token_.empty() ? 1 : rank_rows_per_token_.size();
+  for (std::size_t r = 0; r < ranks; ++r) {
+    const ExpertLoad load = rank_load(r, rows);
+    rank_cost(load.rows, load.active);
   }
   *flops = total_flops;
   *bytes = total_bytes;
@@ -535,35 +533,34 @@ double OpLevelExecutionModel::moe_seconds(const Op& op, double rows, double shar
   return std::max(e.graph_kernel_s, std::max(compute, memory));
 }
 
-OpLevelExecutionModel::ExpertLoad OpLevelExecutionModel::hottest_expert_load(double tokens) const {
+OpLevelExecutionModel::ExpertLoad OpLevelExecutionModel::rank_load(std::size_t rank, double tokens) const {
   ExpertLoad load;
   if (moe_experts_ <= 0.0 || tokens <= 0.0) return load;
-  const double ep = static_cast<double>(ep_);
   if (rank_rows_per_token_.empty()) {
+    // Balanced: every rank takes tokens x top-k / ep expert rows; each of its E / ep experts is hit
+    // with probability 1 - (1 - k / E)^tokens.
+    const double ep = static_cast<double>(ep_);
     load.rows = tokens * moe_topk_ / ep;
     load.active = (moe_experts_ / ep) * (1.0 - std::pow(1.0 - moe_topk_ / moe_experts_, tokens));
     return load;
   }
-  std::size_t hottest = 0;
-  for (std::size_t r = 1; r < rank_rows_per_token_.size(); ++r) {
-    if (rank_rows_per_token_[r] > rank_rows_per_token_[hottest]) hottest = r;
-  }
-  load.rows = tokens * rank_rows_per_token_[hottest];
-  const std::size_t begin = hottest * static_cast<std::size_t>(experts_per_rank_);
+  load.rows = tokens * rank_rows_per_token_[rank];
+  const std::size_t begin = rank * static_cast<std::size_t>(experts_per_rank_);
   for (std::size_t x = begin; x < begin + static_cast<std::size_t>(experts_per_rank_); ++x) {
     load.active += 1.0 - std::exp(tokens * expert_log_miss_[x]);
   }
   return load;
 }
 
-int64_t OpLevelExecutionModel::op_launches(const Op& op, double all_tokens) const {
+int64_t OpLevelExecutionModel::op_launches(const Op& op, const ExpertLoad& hottest) const {
   const bool per_expert = op.per_expert || (sequential_experts_ && op.expert_fraction > 0.0);
   if (!per_expert) return op.launches;
-  return op.launches * static_cast<int64_t>(std::ceil(hottest_expert_load(all_tokens).active - 1e-9));
+  return op.launches * static_cast<int64_t>(std::ceil(hottest.active - 1e-9));
 }
 
 double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sampled, double all_tokens, double share,
-                                         double* flops, double* bytes, Bound* bound, double* clocked) const {
+                                         const ExpertLoad& hottest, double* flops, double* bytes, Bound* bound,
+                                         double* clocked) const {
   const double rows = op.rows == RowScope::kTokens ? tokens : sampled;
   *flops = 0.0;
   *bytes = 0.0;
@@ -575,9 +572,8 @@ double OpLevelExecutionModel::op_seconds(const Op& op, double tokens, double sam
       double kernel_rows = rows;
       if (op.per_expert) {
         // Once per expert the rank's rows hit, over those rows (the busiest rank sets the time).
-        const ExpertLoad load = hottest_expert_load(all_tokens);
-        kernels *= load.active;
-        kernel_rows = load.rows;
+        kernels *= hottest.active;
+        kernel_rows = hottest.rows;
       }
       *bytes = kernel_rows * op.bytes_per_row;
       // Each kernel pays the fixed launch-to-drain time of a graph-replayed kernel
@@ -630,6 +626,8 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
   // the routed experts and their all-to-alls see all of it.
   const double all_tokens = tokens;
   const double share = group_share(batch);
+  // The routed experts' load on the busiest EP rank (per-expert kernels and looped expert GEMMs).
+  const ExpertLoad hottest = per_expert_ops_ ? rank_load(hottest_rank_, all_tokens) : ExpertLoad{};
   if (attention_groups_ > 1) {
     tokens *= share;
     sampled *= share;
@@ -684,8 +682,8 @@ void OpLevelExecutionModel::evaluate(const std::vector<Op>& stage_ops, const Bat
       }
       bound = compute_like >= memory_like ? Bound::kCompute : Bound::kMemory;
     } else {
-      seconds = op_seconds(op, tokens, sampled, all_tokens, share, &flops, &bytes, &bound, &clocked);
-      if (seconds > 0.0) launches = op_launches(op, all_tokens);
+      seconds = op_seconds(op, tokens, sampled, all_tokens, share, hottest, &flops, &bytes, &bound, &clocked);
+      if (seconds > 0.0) launches = op_launches(op, hottest);
     }
     seconds *= op.instances;
     clocked *= op.instances;

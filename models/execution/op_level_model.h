@@ -124,25 +124,26 @@ class OpLevelExecutionModel : public ExecutionModel {
   /// Fraction of the batch's sequences on the most-loaded attention group: ceil(B / a) / B
   /// (1 without attention data parallelism).
   double group_share(const BatchShape& batch) const;
-  /// `tokens` and `sampled`: the attention group's rows; `all_tokens`: the whole batch's (MoE ops).
+  /// The routed experts' load on one EP rank for `tokens` of the batch: its expert rows and the
+  /// expected distinct experts of the rank they hit (balanced routing: every rank alike).
+  struct ExpertLoad {
+    double rows = 0.0;
+    double active = 0.0;
+  };
+  ExpertLoad rank_load(std::size_t rank, double tokens) const;
+  /// `tokens` and `sampled`: the attention group's rows; `all_tokens`: the whole batch's (MoE ops);
+  /// `hottest`: rank_load of the rank with the most expert rows (per-expert kernels).
   /// `clocked`: the part of the seconds that scales with the SM clock.
-  double op_seconds(const Op& op, double tokens, double sampled, double all_tokens, double share, double* flops,
-                    double* bytes, Bound* bound, double* clocked) const;
+  double op_seconds(const Op& op, double tokens, double sampled, double all_tokens, double share,
+                    const ExpertLoad& hottest, double* flops, double* bytes, Bound* bound, double* clocked) const;
   /// A stage's activity at the boost clock (its wall time `seconds`, host overhead included).
   static GpuActivity boost_activity(const Totals& totals, double seconds);
   /// Routed-expert GEMM on the slowest EP rank for `rows` tokens of the batch, plus the shared
   /// experts over `shared_rows` (the attention group's tokens).
   double moe_seconds(const Op& op, double rows, double shared_rows, double* flops, double* bytes, Bound* bound) const;
-  /// The routed experts' load on the EP rank with the most expert rows, for `tokens` of the batch:
-  /// its expert rows and the expected distinct experts of the rank they hit.
-  struct ExpertLoad {
-    double rows = 0.0;
-    double active = 0.0;
-  };
-  ExpertLoad hottest_expert_load(double tokens) const;
-  /// Kernels one instance of `op` launches for a batch of `all_tokens` (per-expert kernels and
-  /// sequential expert GEMMs: once per expert the rank's rows hit, rounded up).
-  int64_t op_launches(const Op& op, double all_tokens) const;
+  /// Kernels one instance of `op` launches (per-expert kernels and sequential expert GEMMs: once
+  /// per expert the busiest rank's rows hit, rounded up).
+  int64_t op_launches(const Op& op, const ExpertLoad& hottest) const;
 
   GpuEfficiency eff_;
   GpuEfficiency eff_low_;     // eff_ with the GEMM curve of the low-precision compute dtype
@@ -168,6 +169,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   // MoE (per GPU)
   double moe_experts_ = 0.0, moe_topk_ = 0.0;
   bool sequential_experts_ = false;       // EngineProfile::moe_experts == kSequential
+  bool per_expert_ops_ = false;           // some op runs once per expert hit (needs the busiest rank's load)
   double moe_dense_flops_per_row_ = 0.0;  // shared experts + router, per matrix kind
   bool expert_all_to_all_ = false;        // ep > 1 and ep >= tp: dispatch / combine instead of the all-reduce
   // Skewed routing (empty when balanced: closed form): per EP rank, expected expert rows per token;
@@ -175,6 +177,7 @@ class OpLevelExecutionModel : public ExecutionModel {
   std::vector<double> rank_rows_per_token_;
   std::vector<double> expert_log_miss_;
   int64_t experts_per_rank_ = 0;
+  std::size_t hottest_rank_ = 0;     // the rank with the most expert rows (0 balanced: all alike)
   double hottest_rank_share_ = 0.0;  // the most-loaded rank's share of all expert rows (1 / ep balanced)
   // engine / host
   bool graph_prefill_ = false, graph_decode_ = false;

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "models/execution/op_level_model.h"
+#include "tests/execution/moe_test_deployment.h"
 #include "sim/config/deployment_reader.h"
 #include "sim/core/config_error.h"
 #include "sim/core/config_node.h"
@@ -17,69 +18,27 @@
 namespace servesim {
 namespace {
 
+using namespace moe_test;  // NOLINT: the shared MoE test setup (round_efficiency's numbers below)
+
 constexpr double kRate = 100e12;       // FLOP/s
 constexpr double kBandwidth = 1e12;    // GEMM bytes / s
 constexpr double kLatencyS = 2e-6;     // compute-regime fixed term (kept inside iterations)
 constexpr double kElementwise = 0.8e12;
 constexpr double kGraphKernelS = 1e-6;
 
-GpuEfficiency round_efficiency() {
-  GpuEfficiency eff;
-  eff.calibrated = true;
-  eff.gemm_flops_per_s = kRate;
-  eff.gemm_bytes_per_s = kBandwidth;
-  eff.gemm_latency_s = kLatencyS;
-  eff.gemm_memory_latency_s = 3e-6;  // single-call dispatch: dropped inside iterations
-  eff.attention_prefill_flops_per_s = 50e12;
-  eff.attention_decode_bytes_per_s = 0.5e12;
-  eff.elementwise_bytes_per_s = kElementwise;
-  eff.graph_kernel_s = kGraphKernelS;
-  eff.eager_launch_s = 10e-6;
-  return eff;
-}
-
-KernelSpec kernel(const char* name, KernelKind kind) {
+KernelSpec elementwise_kernel(const char* name) {
   KernelSpec k;
   k.name = name;
-  k.kind = kind;
-  return k;
-}
-KernelSpec gemm(const char* name, GemmWeight weight) {
-  KernelSpec k = kernel(name, KernelKind::kGemm);
-  k.weight = weight;
+  k.kind = KernelKind::kElementwise;
   return k;
 }
 
-// One layer (8 experts, top-2, hidden 4096, expert width 14336), one GPU, CUDA-graph replayed.
+// One layer of moe_deployment (tp 1, ep 1), its experts run as `experts`; `moe` false: the same
+// shapes as a dense model.
 Deployment deployment(MoeExperts experts, bool moe = true) {
-  Deployment d;
-  d.node.gpu.name = "test-gpu";
-  d.node.gpu.bf16_flops_per_s = 200e12;
-  d.node.gpu.hbm_bytes_per_s = 2e12;
-  d.node.gpu.hbm_bytes = 80e9;
-  d.node.gpu.sms = 100;
-  d.node.gpu.tdp_w = 700;
-  d.node.gpu.idle_w = 100;
-  d.node.gpu.efficiency = round_efficiency();
-  d.node.gpus_per_node = 8;
-  d.model.name = "test-moe";
-  d.model.hidden = 4096;
-  d.model.layers = 1;
-  d.model.heads = 32;
-  d.model.kv_heads = 8;
-  d.model.head_dim = 128;
-  d.model.intermediate = 14336;
-  d.model.vocab = 0;
-  if (moe) {
-    d.model.moe.experts = 8;
-    d.model.moe.experts_per_token = 2;
-    d.model.moe.expert_intermediate = 14336;
-  }
-  d.engine.name = "test-engine";
-  d.engine.graph_prefill = true;
-  d.engine.graph_decode = true;
+  Deployment d = moe_deployment(1, 1);
   d.engine.moe_experts = experts;
-  d.engine.layer = {gemm("gate_up_proj", GemmWeight::kGateUp), gemm("down_proj", GemmWeight::kDown)};
+  if (!moe) d.model.moe = MoeSpec{};
   return d;
 }
 
@@ -134,12 +93,12 @@ TEST(MoeExperts, WeightStreamingExpertsCostTheSameBytesLoopedOrGrouped) {
 // bytes / 0.8 TB/s. On the dense model: no router, no softmax, and silu_mul once over 512 rows.
 TEST(MoeExperts, RoutingKernelsRunInMoeLayersOnlyAndPerExpertKernelsOncePerExpertHit) {
   auto with_routing = [](Deployment d) {
-    KernelSpec router = gemm("router", GemmWeight::kRouter);
+    KernelSpec router = gemm_kernel("router", GemmWeight::kRouter);
     router.layers = LayerScope::kMoe;
-    KernelSpec softmax = kernel("router_softmax", KernelKind::kElementwise);
+    KernelSpec softmax = elementwise_kernel("router_softmax");
     softmax.layers = LayerScope::kMoe;
     softmax.bytes_per_row.experts = 4.0;
-    KernelSpec silu = kernel("silu_mul", KernelKind::kElementwise);
+    KernelSpec silu = elementwise_kernel("silu_mul");
     silu.per_expert = true;
     silu.bytes_per_row.ffn = 10.0;
     d.engine.layer.insert(d.engine.layer.begin(), {router, softmax});
